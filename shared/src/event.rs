@@ -1,0 +1,376 @@
+//! A lenient model of the EventBridge envelope around a CloudTrail record.
+//!
+//! CloudTrail `detail` fields differ by service and event type: console
+//! sign-ins have no `requestID`, `responseElements` is often `null`, some
+//! producers send `readOnly` as a string. `aws_lambda_events` models these as
+//! required fields, so Warden reads the JSON itself: every field it needs is
+//! looked up by path, absent or `null` is `None`, scalars of the wrong kind are
+//! converted where the meaning is unambiguous, and anything else is an
+//! [`EventError`] that names the field.
+
+use serde_json::Value;
+
+/// Why an event could not be read. Always names the field, so an operator
+/// can find it in the raw event.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("event field `{field}` {problem}")]
+pub struct EventError {
+    pub field: String,
+    pub problem: String,
+}
+
+impl EventError {
+    pub fn missing(field: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            problem: "is missing".into(),
+        }
+    }
+
+    pub fn invalid(field: impl Into<String>, problem: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            problem: problem.into(),
+        }
+    }
+}
+
+/// One CloudTrail record as delivered by EventBridge.
+#[derive(Debug, Clone)]
+pub struct CloudTrailEvent {
+    /// The EventBridge envelope's `id`.
+    pub envelope_id: String,
+    pub detail_type: String,
+    pub source: String,
+    pub account: String,
+    pub region: String,
+    pub detail: CloudTrailDetail,
+}
+
+#[derive(Debug, Clone)]
+pub struct CloudTrailDetail {
+    /// `detail.eventID`, or the envelope `id` where the record has none.
+    pub event_id: String,
+    pub event_name: String,
+    pub event_source: String,
+    pub aws_region: String,
+    pub error_code: Option<String>,
+    pub error_message: Option<String>,
+    pub read_only: Option<bool>,
+    pub request_id: Option<String>,
+    pub user_identity: UserIdentity,
+    /// Kept as raw JSON: its shape is per service and per call.
+    pub request_parameters: Value,
+    pub response_elements: Value,
+    pub additional_event_data: Value,
+}
+
+/// The caller, as far as Warden needs it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UserIdentity {
+    /// `IAMUser`, `AssumedRole`, `Root`, `AWSService`, `SAMLUser`, ...
+    pub kind: Option<String>,
+    pub arn: Option<String>,
+    pub account_id: Option<String>,
+    pub user_name: Option<String>,
+    /// `sessionContext.sessionIssuer.arn`: the role behind an assumed-role session.
+    pub session_issuer_arn: Option<String>,
+}
+
+impl UserIdentity {
+    /// The best single name for the caller, for findings and logs.
+    pub fn principal(&self) -> Option<&str> {
+        self.arn
+            .as_deref()
+            .or(self.session_issuer_arn.as_deref())
+            .or(self.user_name.as_deref())
+    }
+}
+
+impl CloudTrailEvent {
+    /// Reads an EventBridge event. Fails only on what Warden cannot do
+    /// without: `detail`, `detail.eventName`, `detail.eventSource`, and an
+    /// event id from either the record or the envelope.
+    pub fn parse(event: &Value) -> Result<Self, EventError> {
+        let envelope = Fields::root(event)?;
+        let detail_value = event
+            .get("detail")
+            .filter(|v| !v.is_null())
+            .ok_or_else(|| EventError::missing("detail"))?;
+        let detail = Fields::at(detail_value, "detail")?;
+
+        let envelope_id = envelope.string("id")?.unwrap_or_default();
+        let region = envelope.string("region")?.unwrap_or_default();
+        let event_id = match detail.string("eventID")? {
+            Some(id) => id,
+            None if !envelope_id.is_empty() => envelope_id.clone(),
+            None => return Err(EventError::missing("detail.eventID")),
+        };
+
+        let identity_value = detail_value.get("userIdentity").unwrap_or(&Value::Null);
+        let user_identity = parse_identity(identity_value)?;
+
+        Ok(Self {
+            detail_type: envelope.string("detail-type")?.unwrap_or_default(),
+            source: envelope.string("source")?.unwrap_or_default(),
+            account: envelope
+                .string("account")?
+                .or_else(|| detail.string("recipientAccountId").ok().flatten())
+                .unwrap_or_default(),
+            detail: CloudTrailDetail {
+                event_id,
+                event_name: detail.required_string("eventName")?,
+                event_source: detail.required_string("eventSource")?,
+                aws_region: detail.string("awsRegion")?.unwrap_or_else(|| region.clone()),
+                error_code: detail.string("errorCode")?,
+                error_message: detail.string("errorMessage")?,
+                read_only: detail.boolean("readOnly")?,
+                request_id: detail.string("requestID")?,
+                user_identity,
+                request_parameters: detail.raw("requestParameters"),
+                response_elements: detail.raw("responseElements"),
+                additional_event_data: detail.raw("additionalEventData"),
+            },
+            envelope_id,
+            region,
+        })
+    }
+
+    /// A string inside `requestParameters`, by JSON pointer-like path
+    /// (`["bucketName"]`), with the full field name in the error.
+    pub fn request_string(&self, path: &[&str]) -> Result<String, EventError> {
+        let field = format!("detail.requestParameters.{}", path.join("."));
+        let mut value = &self.detail.request_parameters;
+        for key in path {
+            value = value.get(*key).unwrap_or(&Value::Null);
+        }
+        match scalar_string(value) {
+            Some(Ok(s)) if !s.is_empty() => Ok(s),
+            Some(Ok(_)) => Err(EventError::invalid(field, "is empty")),
+            Some(Err(kind)) => Err(EventError::invalid(field, format!("is {kind}, expected a string"))),
+            None => Err(EventError::missing(field)),
+        }
+    }
+
+    /// Best-effort id and name of an event that failed to parse, so the
+    /// outcome can still say which event it was.
+    pub fn identify(event: &Value) -> (Option<String>, Option<String>) {
+        let text = |v: Option<&Value>| v.and_then(|v| scalar_string(v)).and_then(Result::ok);
+        let detail = event.get("detail");
+        let id = text(detail.and_then(|d| d.get("eventID"))).or_else(|| text(event.get("id")));
+        let name = text(detail.and_then(|d| d.get("eventName")));
+        (id, name)
+    }
+}
+
+fn parse_identity(value: &Value) -> Result<UserIdentity, EventError> {
+    if value.is_null() {
+        return Ok(UserIdentity::default());
+    }
+    let fields = Fields::at(value, "detail.userIdentity")?;
+    let issuer = value
+        .get("sessionContext")
+        .and_then(|c| c.get("sessionIssuer"))
+        .filter(|v| !v.is_null());
+    let session_issuer_arn = match issuer {
+        Some(issuer) => Fields::at(issuer, "detail.userIdentity.sessionContext.sessionIssuer")?.string("arn")?,
+        None => None,
+    };
+    Ok(UserIdentity {
+        kind: fields.string("type")?,
+        arn: fields.string("arn")?,
+        account_id: fields.string("accountId")?,
+        user_name: fields.string("userName")?,
+        session_issuer_arn,
+    })
+}
+
+/// Field access on one JSON object, remembering its path for errors.
+struct Fields<'a> {
+    value: &'a Value,
+    path: &'static str,
+}
+
+impl<'a> Fields<'a> {
+    fn root(value: &'a Value) -> Result<Self, EventError> {
+        if value.is_object() {
+            Ok(Self { value, path: "" })
+        } else {
+            Err(EventError::invalid("(event)", format!("is {}, expected a JSON object", kind_of(value))))
+        }
+    }
+
+    fn at(value: &'a Value, path: &'static str) -> Result<Self, EventError> {
+        if value.is_object() {
+            Ok(Self { value, path })
+        } else {
+            Err(EventError::invalid(path, format!("is {}, expected a JSON object", kind_of(value))))
+        }
+    }
+
+    fn name(&self, key: &str) -> String {
+        if self.path.is_empty() {
+            key.to_string()
+        } else {
+            format!("{}.{key}", self.path)
+        }
+    }
+
+    fn string(&self, key: &str) -> Result<Option<String>, EventError> {
+        match self.value.get(key).and_then(scalar_string) {
+            None => Ok(None),
+            Some(Ok(s)) => Ok(Some(s)),
+            Some(Err(kind)) => Err(EventError::invalid(self.name(key), format!("is {kind}, expected a string"))),
+        }
+    }
+
+    fn required_string(&self, key: &str) -> Result<String, EventError> {
+        match self.string(key)? {
+            Some(s) if !s.is_empty() => Ok(s),
+            Some(_) => Err(EventError::invalid(self.name(key), "is empty")),
+            None => Err(EventError::missing(self.name(key))),
+        }
+    }
+
+    fn boolean(&self, key: &str) -> Result<Option<bool>, EventError> {
+        match self.value.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Bool(b)) => Ok(Some(*b)),
+            Some(Value::String(s)) if s.eq_ignore_ascii_case("true") => Ok(Some(true)),
+            Some(Value::String(s)) if s.eq_ignore_ascii_case("false") => Ok(Some(false)),
+            Some(other) => Err(EventError::invalid(
+                self.name(key),
+                format!("is {}, expected true or false", kind_of(other)),
+            )),
+        }
+    }
+
+    fn raw(&self, key: &str) -> Value {
+        self.value.get(key).cloned().unwrap_or(Value::Null)
+    }
+}
+
+/// A scalar as text: strings as they are, numbers and booleans in their JSON
+/// spelling (some producers send ids as numbers). `None` for absent/null;
+/// `Err(kind)` for objects and arrays.
+fn scalar_string(value: &Value) -> Option<Result<String, &'static str>> {
+    match value {
+        Value::Null => None,
+        Value::String(s) => Some(Ok(s.clone())),
+        Value::Number(n) => Some(Ok(n.to_string())),
+        Value::Bool(b) => Some(Ok(b.to_string())),
+        other => Some(Err(kind_of(other))),
+    }
+}
+
+fn kind_of(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn minimal() -> Value {
+        json!({
+            "id": "env-1",
+            "detail-type": "AWS API Call via CloudTrail",
+            "source": "aws.s3",
+            "account": "123456789012",
+            "region": "eu-west-1",
+            "detail": {
+                "eventName": "CreateBucket",
+                "eventSource": "s3.amazonaws.com",
+                "requestParameters": {"bucketName": "b"}
+            }
+        })
+    }
+
+    #[test]
+    fn missing_optional_fields_parse() {
+        let event = CloudTrailEvent::parse(&minimal()).unwrap();
+        assert_eq!(event.detail.event_id, "env-1", "falls back to the envelope id");
+        assert_eq!(event.detail.aws_region, "eu-west-1", "falls back to the envelope region");
+        assert_eq!(event.detail.request_id, None);
+        assert_eq!(event.detail.response_elements, Value::Null);
+        assert_eq!(event.detail.user_identity, UserIdentity::default());
+        assert_eq!(event.request_string(&["bucketName"]).unwrap(), "b");
+    }
+
+    #[test]
+    fn numbers_and_string_booleans_are_accepted() {
+        let mut e = minimal();
+        e["detail"]["eventID"] = json!(12345);
+        e["detail"]["readOnly"] = json!("false");
+        e["account"] = json!(123456789012u64);
+        let event = CloudTrailEvent::parse(&e).unwrap();
+        assert_eq!(event.detail.event_id, "12345");
+        assert_eq!(event.detail.read_only, Some(false));
+        assert_eq!(event.account, "123456789012");
+    }
+
+    #[test]
+    fn errors_name_the_field() {
+        let mut e = minimal();
+        e["detail"].as_object_mut().unwrap().remove("eventName");
+        assert_eq!(CloudTrailEvent::parse(&e).unwrap_err().to_string(), "event field `detail.eventName` is missing");
+
+        let mut e = minimal();
+        e["detail"]["eventSource"] = json!(["s3"]);
+        assert_eq!(
+            CloudTrailEvent::parse(&e).unwrap_err().to_string(),
+            "event field `detail.eventSource` is an array, expected a string"
+        );
+
+        let mut e = minimal();
+        e["detail"]["readOnly"] = json!(1);
+        assert_eq!(
+            CloudTrailEvent::parse(&e).unwrap_err().to_string(),
+            "event field `detail.readOnly` is a number, expected true or false"
+        );
+
+        assert_eq!(
+            CloudTrailEvent::parse(&json!({"id": "x"})).unwrap_err().to_string(),
+            "event field `detail` is missing"
+        );
+        assert_eq!(
+            CloudTrailEvent::parse(&json!([1])).unwrap_err().to_string(),
+            "event field `(event)` is an array, expected a JSON object"
+        );
+        let e = CloudTrailEvent::parse(&minimal()).unwrap();
+        assert_eq!(
+            e.request_string(&["Tagging", "TagSet"]).unwrap_err().to_string(),
+            "event field `detail.requestParameters.Tagging.TagSet` is missing"
+        );
+    }
+
+    #[test]
+    fn session_issuer_is_read() {
+        let mut e = minimal();
+        e["detail"]["userIdentity"] = json!({
+            "type": "AssumedRole",
+            "arn": "arn:aws:sts::123456789012:assumed-role/r/s",
+            "sessionContext": {"sessionIssuer": {"arn": "arn:aws:iam::123456789012:role/r"}}
+        });
+        let identity = CloudTrailEvent::parse(&e).unwrap().detail.user_identity;
+        assert_eq!(identity.session_issuer_arn.as_deref(), Some("arn:aws:iam::123456789012:role/r"));
+        assert_eq!(identity.principal(), Some("arn:aws:sts::123456789012:assumed-role/r/s"));
+    }
+
+    #[test]
+    fn identify_recovers_what_it_can() {
+        assert_eq!(
+            CloudTrailEvent::identify(&json!({"id": "e", "detail": {"eventName": "X"}})),
+            (Some("e".into()), Some("X".into()))
+        );
+        assert_eq!(CloudTrailEvent::identify(&json!("nonsense")), (None, None));
+    }
+}

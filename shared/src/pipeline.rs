@@ -1,0 +1,337 @@
+//! The one pipeline every guard runs:
+//!
+//! ```text
+//! event ─▶ parse ─▶ skip? ─▶ read current state ─▶ evaluate ─▶ plan ─▶ apply (by mode) ─▶ record ─▶ notify + metrics
+//! ```
+//!
+//! A guard supplies only what is its own ([`Guard`]): which events it
+//! handles, how to find the resource, how to read its state, the pure
+//! evaluate/plan step, and how to apply a plan. Skipping, exemptions, modes,
+//! read-back confirmation, alerts, metrics and the outcome are done here, once.
+
+use crate::config::{Config, Mode};
+use crate::error::GuardError;
+use crate::event::{CloudTrailEvent, EventError};
+use crate::exempt::{Date, Exemption, Ignored};
+use crate::outcome::{Finding, Outcome, Status};
+use crate::record::{FindingRecord, Notifier, metric_line};
+use serde_json::Value;
+use std::future::Future;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// What a guard knows that the pipeline does not.
+pub trait Guard: Send + Sync {
+    /// The guard's name in outcomes, logs and metrics (`bucket-guard`).
+    const NAME: &'static str;
+    /// Identifies one resource (a bucket name, a user name).
+    type Target: Send + Sync;
+    /// Everything the rules look at, read in one go.
+    type State: Send + Sync;
+    /// The typed changes to make. Holds only changes that are safe to make:
+    /// a finding whose fix is unsafe is reported as blocked instead.
+    type Plan: Send + Sync;
+
+    /// Is this one of the events the guard subscribes to?
+    fn handles(&self, event: &CloudTrailEvent) -> bool;
+
+    /// The resource the event is about, from its request parameters.
+    fn target(&self, event: &CloudTrailEvent) -> Result<Self::Target, EventError>;
+
+    fn resource_arn(&self, target: &Self::Target) -> String;
+
+    /// True when the event created the resource, so a read that cannot find
+    /// it yet is eventual consistency worth a short retry, not a deletion.
+    fn may_lag(&self, _event: &CloudTrailEvent) -> bool {
+        false
+    }
+
+    /// Reads the current state; `None` when the resource no longer exists.
+    fn read(&self, target: &Self::Target) -> impl Future<Output = Result<Option<Snapshot<Self::State>>, GuardError>> + Send;
+
+    /// The pure step: findings and the plan that fixes them, for the rules
+    /// the exemption leaves in force.
+    fn evaluate(&self, target: &Self::Target, state: &Self::State, exemption: &Exemption) -> Assessment<Self::Plan>;
+
+    /// Makes the plan's changes.
+    fn apply(&self, target: &Self::Target, plan: &Self::Plan) -> impl Future<Output = Result<(), GuardError>> + Send;
+}
+
+/// A resource's state and its tags (for exemptions).
+#[derive(Debug, Clone)]
+pub struct Snapshot<S> {
+    pub state: S,
+    pub tags: Vec<(String, String)>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Assessment<P> {
+    pub findings: Vec<Planned>,
+    pub plan: P,
+}
+
+/// A finding and, when its fix must not be made automatically, why.
+#[derive(Debug, Clone)]
+pub struct Planned {
+    pub finding: Finding,
+    pub blocked: Option<String>,
+}
+
+impl Planned {
+    pub fn fixable(finding: Finding) -> Self {
+        Self { finding, blocked: None }
+    }
+
+    pub fn blocked(finding: Finding, why: impl Into<String>) -> Self {
+        Self {
+            finding,
+            blocked: Some(why.into()),
+        }
+    }
+}
+
+/// Runs one guard. Built once per cold start; shared by every invocation.
+pub struct Pipeline<G> {
+    guard: G,
+    config: Config,
+    notifier: Option<Notifier>,
+    lag_retries: Vec<Duration>,
+}
+
+impl<G: Guard> Pipeline<G> {
+    pub fn new(guard: G, config: Config, notifier: Option<Notifier>) -> Self {
+        Self {
+            guard,
+            config,
+            notifier,
+            lag_retries: [200, 400, 800].map(Duration::from_millis).to_vec(),
+        }
+    }
+
+    pub fn guard(&self) -> &G {
+        &self.guard
+    }
+
+    /// Handles one EventBridge event. `Ok` carries the outcome, whatever it
+    /// is; `Err` is an infrastructure failure that Lambda should retry.
+    pub async fn handle(&self, raw: Value) -> Result<Outcome, GuardError> {
+        let event = match CloudTrailEvent::parse(&raw) {
+            Ok(event) => event,
+            Err(err) => {
+                let (event_id, event_name) = CloudTrailEvent::identify(&raw);
+                let outcome = Outcome {
+                    guard: G::NAME.into(),
+                    event_id,
+                    event_name,
+                    status: Status::Failed,
+                    reason: Some(format!("malformed event: {err}")),
+                    findings: vec![],
+                };
+                tracing::error!(guard = G::NAME, error = %err, "malformed event; no action taken");
+                return Ok(outcome);
+            }
+        };
+        let outcome = self.handle_event(&event).await?;
+        tracing::info!(
+            guard = G::NAME,
+            event_id = %event.detail.event_id,
+            event_name = %event.detail.event_name,
+            status = %outcome.status,
+            outcome = %serde_json::to_string(&outcome).unwrap_or_default(),
+            "handled event"
+        );
+        Ok(outcome)
+    }
+
+    async fn handle_event(&self, event: &CloudTrailEvent) -> Result<Outcome, GuardError> {
+        if let Some(reason) = self.skip_reason(event) {
+            return Ok(self.outcome(event, Status::Skipped, Some(reason), vec![]));
+        }
+        let target = match self.guard.target(event) {
+            Ok(target) => target,
+            Err(err) => return Ok(self.outcome(event, Status::Failed, Some(format!("malformed event: {err}")), vec![])),
+        };
+        self.check(&target, event).await
+    }
+
+    /// Skips, in order: failed calls, read-only calls, events the guard does
+    /// not handle, and Warden's own calls. None of them costs an AWS call.
+    fn skip_reason(&self, event: &CloudTrailEvent) -> Option<String> {
+        let detail = &event.detail;
+        if let Some(code) = &detail.error_code {
+            return Some(format!("the call failed ({code}), so nothing changed"));
+        }
+        if detail.read_only == Some(true) {
+            return Some("read-only call".into());
+        }
+        if !self.guard.handles(event) {
+            return Some(format!(
+                "{} from {} is not an event {} handles",
+                detail.event_name,
+                detail.event_source,
+                G::NAME
+            ));
+        }
+        if let Some(arn) = self.config.self_arns.matching(&detail.user_identity) {
+            return Some(format!("caused by Warden itself ({arn})"));
+        }
+        None
+    }
+
+    async fn read_with_lag(&self, target: &G::Target, event: &CloudTrailEvent) -> Result<Option<Snapshot<G::State>>, GuardError> {
+        let mut snapshot = self.guard.read(target).await?;
+        if self.guard.may_lag(event) {
+            for delay in &self.lag_retries {
+                if snapshot.is_some() {
+                    break;
+                }
+                tokio::time::sleep(*delay).await;
+                snapshot = self.guard.read(target).await?;
+            }
+        }
+        Ok(snapshot)
+    }
+
+    async fn check(&self, target: &G::Target, event: &CloudTrailEvent) -> Result<Outcome, GuardError> {
+        let arn = self.guard.resource_arn(target);
+        let Some(snapshot) = self.read_with_lag(target, event).await? else {
+            return Ok(self.outcome(event, Status::Skipped, Some(format!("{arn} no longer exists")), vec![]));
+        };
+        let exemption = self.exemption(&arn, &snapshot.tags);
+        if exemption == Exemption::All {
+            let reason = format!("{arn} is exempt from every rule (tag {})", self.config.exemption_tag);
+            return Ok(self.outcome(event, Status::Skipped, Some(reason), vec![]));
+        }
+
+        let assessment = self.guard.evaluate(target, &snapshot.state, &exemption);
+        if assessment.findings.is_empty() {
+            return Ok(self.outcome(event, Status::Compliant, None, vec![]));
+        }
+
+        let (status, reason, findings) = match self.config.mode {
+            Mode::Observe => (Status::Observed, None, into_findings(assessment.findings)),
+            Mode::Notify => (Status::Notified, None, into_findings(assessment.findings)),
+            Mode::Remediate => self.remediate(target, &exemption, assessment).await?,
+        };
+        let outcome = self.outcome(event, status, reason, findings);
+        self.record(&outcome, event).await?;
+        Ok(outcome)
+    }
+
+    /// Applies the safe part of the plan, then reads the resource back and
+    /// evaluates it again: a finding counts as applied only if its rule no
+    /// longer fires.
+    async fn remediate(
+        &self,
+        target: &G::Target,
+        exemption: &Exemption,
+        assessment: Assessment<G::Plan>,
+    ) -> Result<(Status, Option<String>, Vec<Finding>), GuardError> {
+        let blocked: Vec<String> = assessment.findings.iter().filter_map(|p| p.blocked.clone()).collect();
+        let mut findings = into_findings_with_fixable(assessment.findings);
+        if findings.iter().all(|(_, fixable)| !fixable) {
+            return Ok((Status::Notified, Some(blocked.join("; ")), findings.into_iter().map(|(f, _)| f).collect()));
+        }
+
+        self.guard.apply(target, &assessment.plan).await?;
+
+        let arn = self.guard.resource_arn(target);
+        let Some(after) = self.guard.read(target).await? else {
+            let findings = findings.into_iter().map(|(f, _)| f).collect();
+            return Ok((Status::Failed, Some(format!("{arn} disappeared while it was being fixed")), findings));
+        };
+        let still = self.guard.evaluate(target, &after.state, exemption);
+        let mut unconfirmed = Vec::new();
+        for (finding, fixable) in &mut findings {
+            let holds = !still.findings.iter().any(|p| p.finding.rule == finding.rule);
+            finding.applied = *fixable && holds;
+            if *fixable && !holds {
+                unconfirmed.push(finding.rule.clone());
+            }
+        }
+        let findings: Vec<Finding> = findings.into_iter().map(|(f, _)| f).collect();
+        Ok(if !unconfirmed.is_empty() {
+            let reason = format!("read-back after the change still breaks: {}", unconfirmed.join(", "));
+            (Status::Failed, Some(reason), findings)
+        } else if !blocked.is_empty() {
+            (Status::Notified, Some(blocked.join("; ")), findings)
+        } else {
+            (Status::Remediated, None, findings)
+        })
+    }
+
+    fn exemption(&self, arn: &str, tags: &[(String, String)]) -> Exemption {
+        let Some((_, value)) = tags.iter().find(|(key, _)| *key == self.config.exemption_tag) else {
+            return Exemption::None;
+        };
+        match Exemption::from_tag(value, Date::today()) {
+            Ok(exemption) => exemption,
+            Err(Ignored::Expired(until)) => {
+                tracing::info!(guard = G::NAME, resource = arn, %until, "exemption expired; enforcing every rule");
+                Exemption::None
+            }
+            Err(Ignored::Unreadable(why)) => {
+                tracing::warn!(guard = G::NAME, resource = arn, why, "exemption tag not understood; enforcing every rule");
+                Exemption::None
+            }
+        }
+    }
+
+    /// Logs each finding, prints its metric, and (outside `observe` mode)
+    /// publishes it to the topic.
+    async fn record(&self, outcome: &Outcome, event: &CloudTrailEvent) -> Result<(), GuardError> {
+        let now_ms = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis());
+        let records: Vec<FindingRecord<'_>> = outcome
+            .findings
+            .iter()
+            .map(|finding| FindingRecord {
+                guard: G::NAME,
+                rule: &finding.rule,
+                resource: &finding.resource,
+                account: &event.account,
+                region: &event.detail.aws_region,
+                event_id: &event.detail.event_id,
+                event_name: &event.detail.event_name,
+                principal: event.detail.user_identity.principal(),
+                mode: self.config.mode,
+                outcome: FindingRecord::finding_outcome(finding, outcome.status),
+                evidence: &finding.evidence,
+                changes: &finding.changes,
+                applied: finding.applied,
+            })
+            .collect();
+        for record in &records {
+            tracing::warn!(
+                guard = G::NAME,
+                rule = record.rule,
+                resource = record.resource,
+                outcome = %record.outcome,
+                finding = %serde_json::to_string(record).unwrap_or_default(),
+                "finding"
+            );
+            println!("{}", metric_line(G::NAME, record.rule, record.outcome, now_ms));
+        }
+        if let (Some(notifier), true) = (&self.notifier, self.config.mode != Mode::Observe) {
+            futures::future::try_join_all(records.iter().map(|record| notifier.publish(record))).await?;
+        }
+        Ok(())
+    }
+
+    fn outcome(&self, event: &CloudTrailEvent, status: Status, reason: Option<String>, findings: Vec<Finding>) -> Outcome {
+        Outcome {
+            guard: G::NAME.into(),
+            event_id: Some(event.detail.event_id.clone()),
+            event_name: Some(event.detail.event_name.clone()),
+            status,
+            reason,
+            findings,
+        }
+    }
+}
+
+fn into_findings(planned: Vec<Planned>) -> Vec<Finding> {
+    planned.into_iter().map(|p| p.finding).collect()
+}
+
+fn into_findings_with_fixable(planned: Vec<Planned>) -> Vec<(Finding, bool)> {
+    planned.into_iter().map(|p| (p.finding, p.blocked.is_none())).collect()
+}

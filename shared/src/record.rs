@@ -1,0 +1,165 @@
+//! Recording a finding: the SNS alert, the Embedded Metric Format line and
+//! the structured log record all carry the same [`FindingRecord`].
+
+use crate::error::{AwsCall, GuardError};
+use crate::outcome::{Change, Finding, Status};
+use aws_sdk_sns::types::MessageAttributeValue;
+use serde::Serialize;
+use serde_json::json;
+
+/// A finding with the context an operator needs to act on it. Evidence is
+/// already masked by the guard; nothing here holds a detected secret.
+#[derive(Debug, Clone, Serialize)]
+pub struct FindingRecord<'a> {
+    pub guard: &'a str,
+    pub rule: &'a str,
+    pub resource: &'a str,
+    pub account: &'a str,
+    pub region: &'a str,
+    pub event_id: &'a str,
+    pub event_name: &'a str,
+    pub principal: Option<&'a str>,
+    pub mode: crate::config::Mode,
+    pub outcome: Status,
+    pub evidence: &'a str,
+    pub changes: &'a [Change],
+    pub applied: bool,
+}
+
+impl FindingRecord<'_> {
+    /// A one-line subject for e-mail subscribers: SNS allows at most 100
+    /// printable ASCII characters and no line breaks.
+    pub fn subject(&self) -> String {
+        let name = self.resource.rsplit([':', '/']).next().unwrap_or(self.resource);
+        let text = format!("Warden {}: {} on {} ({})", self.guard, self.rule, name, self.outcome);
+        let mut subject: String = text.chars().map(|c| if c.is_ascii_graphic() || c == ' ' { c } else { '?' }).collect();
+        if subject.len() > 100 {
+            subject.truncate(97);
+            subject.push_str("...");
+        }
+        subject
+    }
+
+    /// The finding's own outcome: a finding fixed inside an otherwise
+    /// `notified` invocation still counts as remediated.
+    pub fn finding_outcome(finding: &Finding, status: Status) -> Status {
+        if finding.applied { Status::Remediated } else { status }
+    }
+}
+
+/// One CloudWatch Embedded Metric Format line: a `Findings` count in the
+/// `Warden` namespace with dimensions guard, rule and outcome. Printed to
+/// stdout, where Lambda's log agent turns it into a metric.
+pub fn metric_line(guard: &str, rule: &str, outcome: Status, timestamp_ms: u128) -> String {
+    json!({
+        "_aws": {
+            "Timestamp": timestamp_ms,
+            "CloudWatchMetrics": [{
+                "Namespace": "Warden",
+                "Dimensions": [["guard", "rule", "outcome"]],
+                "Metrics": [{"Name": "Findings", "Unit": "Count"}]
+            }]
+        },
+        "guard": guard,
+        "rule": rule,
+        "outcome": outcome.to_string(),
+        "Findings": 1
+    })
+    .to_string()
+}
+
+const PUBLISH: AwsCall = AwsCall::new("sns:Publish", "sns:Publish");
+
+/// Publishes findings to the Warden topic.
+#[derive(Debug, Clone)]
+pub struct Notifier {
+    client: aws_sdk_sns::Client,
+    topic_arn: String,
+}
+
+impl Notifier {
+    pub fn new(client: aws_sdk_sns::Client, topic_arn: String) -> Self {
+        Self { client, topic_arn }
+    }
+
+    pub async fn publish(&self, record: &FindingRecord<'_>) -> Result<(), GuardError> {
+        let message = serde_json::to_string_pretty(record).map_err(|e| GuardError::Aws {
+            operation: PUBLISH.operation,
+            resource: self.topic_arn.clone(),
+            message: format!("could not serialise the finding: {e}"),
+        })?;
+        let attribute = |value: &str| {
+            MessageAttributeValue::builder()
+                .data_type("String")
+                .string_value(value)
+                .build()
+                .map_err(|e| GuardError::Aws {
+                    operation: PUBLISH.operation,
+                    resource: self.topic_arn.clone(),
+                    message: e.to_string(),
+                })
+        };
+        self.client
+            .publish()
+            .topic_arn(&self.topic_arn)
+            .subject(record.subject())
+            .message(message)
+            .message_attributes("guard", attribute(record.guard)?)
+            .message_attributes("rule", attribute(record.rule)?)
+            .message_attributes("outcome", attribute(&record.outcome.to_string())?)
+            .send()
+            .await
+            .map_err(|e| GuardError::from_sdk(PUBLISH, &self.topic_arn, e))?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Mode;
+
+    fn record(resource: &str) -> FindingRecord<'_> {
+        FindingRecord {
+            guard: "bucket-guard",
+            rule: "tls-required",
+            resource,
+            account: "123456789012",
+            region: "us-east-1",
+            event_id: "e",
+            event_name: "PutBucketPolicy",
+            principal: None,
+            mode: Mode::Remediate,
+            outcome: Status::Remediated,
+            evidence: "no deny",
+            changes: &[],
+            applied: true,
+        }
+    }
+
+    #[test]
+    fn subjects_are_short_printable_ascii() {
+        assert_eq!(
+            record("arn:aws:s3:::my-bucket").subject(),
+            "Warden bucket-guard: tls-required on my-bucket (remediated)"
+        );
+        let long = format!("arn:aws:s3:::{}\u{e9}\n", "b".repeat(120));
+        let subject = record(&long).subject();
+        assert_eq!(subject.len(), 100);
+        assert!(subject.ends_with("..."));
+        assert!(subject.chars().all(|c| c.is_ascii_graphic() || c == ' '));
+    }
+
+    #[test]
+    fn metric_line_is_emf() {
+        let line: serde_json::Value = serde_json::from_str(&metric_line("bucket-guard", "tls-version", Status::Observed, 1_700_000_000_000)).unwrap();
+        assert_eq!(
+            line,
+            json!({
+                "_aws": {"Timestamp": 1_700_000_000_000u64, "CloudWatchMetrics": [{"Namespace": "Warden",
+                    "Dimensions": [["guard", "rule", "outcome"]], "Metrics": [{"Name": "Findings", "Unit": "Count"}]}]},
+                "guard": "bucket-guard", "rule": "tls-version", "outcome": "observed", "Findings": 1
+            })
+        );
+    }
+}
