@@ -17,7 +17,9 @@ pub trait Env {
     /// The value, with surrounding blanks removed; empty counts as unset,
     /// since CloudFormation passes unset optional parameters as "".
     fn value(&self, name: &str) -> Option<String> {
-        self.var(name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
+        self.var(name)
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
     }
 }
 
@@ -32,7 +34,9 @@ impl Env for ProcessEnv {
 
 impl<K: AsRef<str>, V: AsRef<str>> Env for [(K, V)] {
     fn var(&self, name: &str) -> Option<String> {
-        self.iter().find(|(k, _)| k.as_ref() == name).map(|(_, v)| v.as_ref().to_string())
+        self.iter()
+            .find(|(k, _)| k.as_ref() == name)
+            .map(|(_, v)| v.as_ref().to_string())
     }
 }
 
@@ -45,7 +49,10 @@ pub enum ConfigError {
         allowed: String,
     },
     #[error("{var} is required: {why}")]
-    Missing { var: &'static str, why: &'static str },
+    Missing {
+        var: &'static str,
+        why: &'static str,
+    },
 }
 
 /// Reads an enumerated setting: one of `allowed` (by its name), or `default`
@@ -70,7 +77,11 @@ pub fn choice<T: Copy + fmt::Display>(
         })
 }
 
-pub fn boolean(env: &(impl Env + ?Sized), var: &'static str, default: bool) -> Result<bool, ConfigError> {
+pub fn boolean(
+    env: &(impl Env + ?Sized),
+    var: &'static str,
+    default: bool,
+) -> Result<bool, ConfigError> {
     choice(env, var, &[true, false], default)
 }
 
@@ -121,7 +132,12 @@ impl Config {
     pub const DEFAULT_EXEMPTION_TAG: &'static str = "warden:exempt";
 
     pub fn from_env(env: &(impl Env + ?Sized)) -> Result<Self, ConfigError> {
-        let mode = choice(env, Self::MODE, &[Mode::Observe, Mode::Notify, Mode::Remediate], Mode::Observe)?;
+        let mode = choice(
+            env,
+            Self::MODE,
+            &[Mode::Observe, Mode::Notify, Mode::Remediate],
+            Mode::Observe,
+        )?;
         let topic_arn = env.value(Self::TOPIC_ARN);
         if let Some(topic) = &topic_arn
             && !(topic.starts_with("arn:") && topic.contains(":sns:"))
@@ -138,18 +154,22 @@ impl Config {
                 why: "WARDEN_MODE=notify sends every finding to this SNS topic",
             });
         }
-        let self_arns = SelfArns::parse(&env.value(Self::SELF_ARN).unwrap_or_default()).map_err(|entry| {
-            ConfigError::Invalid {
+        let self_arns = SelfArns::parse(&env.value(Self::SELF_ARN).unwrap_or_default()).map_err(
+            |entry| ConfigError::Invalid {
                 var: Self::SELF_ARN,
                 value: entry,
-                allowed: "comma-separated IAM role ARNs, each optionally ending in * to match a prefix".into(),
-            }
-        })?;
+                allowed:
+                    "comma-separated IAM role ARNs, each optionally ending in * to match a prefix"
+                        .into(),
+            },
+        )?;
         Ok(Self {
             mode,
             topic_arn,
             self_arns,
-            exemption_tag: env.value(Self::EXEMPTION_TAG).unwrap_or_else(|| Self::DEFAULT_EXEMPTION_TAG.into()),
+            exemption_tag: env
+                .value(Self::EXEMPTION_TAG)
+                .unwrap_or_else(|| Self::DEFAULT_EXEMPTION_TAG.into()),
         })
     }
 }
@@ -172,13 +192,19 @@ mod tests {
     fn reads_every_setting() {
         let env = [
             ("WARDEN_MODE", "Remediate"),
-            ("WARDEN_TOPIC_ARN", "arn:aws:sns:us-east-1:123456789012:warden"),
+            (
+                "WARDEN_TOPIC_ARN",
+                "arn:aws:sns:us-east-1:123456789012:warden",
+            ),
             ("WARDEN_SELF_ARN", "arn:aws:iam::123456789012:role/warden-*"),
             ("WARDEN_EXEMPTION_TAG", "security:exempt"),
         ];
         let config = Config::from_env(&env[..]).unwrap();
         assert_eq!(config.mode, Mode::Remediate);
-        assert_eq!(config.topic_arn.as_deref(), Some("arn:aws:sns:us-east-1:123456789012:warden"));
+        assert_eq!(
+            config.topic_arn.as_deref(),
+            Some("arn:aws:sns:us-east-1:123456789012:warden")
+        );
         assert!(!config.self_arns.is_empty());
         assert_eq!(config.exemption_tag, "security:exempt");
     }
@@ -186,7 +212,10 @@ mod tests {
     #[test]
     fn bad_values_name_the_variable_and_the_choices() {
         let err = Config::from_env(&[("WARDEN_MODE", "fix")][..]).unwrap_err();
-        assert_eq!(err.to_string(), r#"WARDEN_MODE="fix" is not valid: use one of observe, notify, remediate"#);
+        assert_eq!(
+            err.to_string(),
+            r#"WARDEN_MODE="fix" is not valid: use one of observe, notify, remediate"#
+        );
 
         let err = Config::from_env(&[("WARDEN_MODE", "notify")][..]).unwrap_err();
         assert_eq!(
@@ -194,11 +223,20 @@ mod tests {
             "WARDEN_TOPIC_ARN is required: WARDEN_MODE=notify sends every finding to this SNS topic"
         );
 
-        let err = Config::from_env(&[("WARDEN_SELF_ARN", "arn:aws:iam::1:role/a,my-role")][..]).unwrap_err();
-        assert!(err.to_string().starts_with(r#"WARDEN_SELF_ARN="my-role" is not valid"#), "{err}");
+        let err = Config::from_env(&[("WARDEN_SELF_ARN", "arn:aws:iam::1:role/a,my-role")][..])
+            .unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with(r#"WARDEN_SELF_ARN="my-role" is not valid"#),
+            "{err}"
+        );
 
         let err = Config::from_env(&[("WARDEN_TOPIC_ARN", "warden-topic")][..]).unwrap_err();
-        assert!(err.to_string().starts_with(r#"WARDEN_TOPIC_ARN="warden-topic" is not valid"#), "{err}");
+        assert!(
+            err.to_string()
+                .starts_with(r#"WARDEN_TOPIC_ARN="warden-topic" is not valid"#),
+            "{err}"
+        );
     }
 
     #[test]
@@ -206,7 +244,9 @@ mod tests {
         assert_eq!(boolean(&[("X", "TRUE")][..], "X", false), Ok(true));
         assert_eq!(boolean(&[("X", " ")][..], "X", true), Ok(true));
         assert_eq!(
-            boolean(&[("X", "yes")][..], "X", true).unwrap_err().to_string(),
+            boolean(&[("X", "yes")][..], "X", true)
+                .unwrap_err()
+                .to_string(),
             r#"X="yes" is not valid: use one of true, false"#
         );
     }

@@ -17,21 +17,31 @@ pub struct AwsCall {
 
 impl AwsCall {
     pub const fn new(operation: &'static str, permission: &'static str) -> Self {
-        Self { operation, permission }
+        Self {
+            operation,
+            permission,
+        }
     }
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum GuardError {
-    #[error("{operation} on {resource} was denied: grant the function's role `{permission}` on it ({message})")]
+    #[error(
+        "{operation} on {resource} was denied: grant the function's role `{permission}` on it ({message})"
+    )]
     AccessDenied {
         operation: &'static str,
         permission: &'static str,
         resource: String,
         message: String,
     },
-    #[error("{operation} on {resource} was still throttled after the SDK's retries; Lambda will retry the event")]
-    Throttled { operation: &'static str, resource: String },
+    #[error(
+        "{operation} on {resource} was still throttled after the SDK's retries; Lambda will retry the event"
+    )]
+    Throttled {
+        operation: &'static str,
+        resource: String,
+    },
     #[error("{operation} on {resource} failed: {message}")]
     Aws {
         operation: &'static str,
@@ -54,14 +64,22 @@ impl GuardError {
             .unwrap_or_else(|| DisplayErrorContext(&err).to_string());
         let resource = resource.to_string();
         match code.as_str() {
-            "AccessDenied" | "AccessDeniedException" | "AuthorizationError" | "UnauthorizedOperation"
-            | "AuthorizationErrorException" | "Forbidden" => GuardError::AccessDenied {
+            "AccessDenied"
+            | "AccessDeniedException"
+            | "AuthorizationError"
+            | "UnauthorizedOperation"
+            | "AuthorizationErrorException"
+            | "Forbidden" => GuardError::AccessDenied {
                 operation: call.operation,
                 permission: call.permission,
                 resource,
                 message,
             },
-            "Throttling" | "ThrottlingException" | "ThrottledException" | "SlowDown" | "TooManyRequestsException"
+            "Throttling"
+            | "ThrottlingException"
+            | "ThrottledException"
+            | "SlowDown"
+            | "TooManyRequestsException"
             | "RequestLimitExceeded" => GuardError::Throttled {
                 operation: call.operation,
                 resource,

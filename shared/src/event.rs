@@ -121,7 +121,9 @@ impl CloudTrailEvent {
                 event_id,
                 event_name: detail.required_string("eventName")?,
                 event_source: detail.required_string("eventSource")?,
-                aws_region: detail.string("awsRegion")?.unwrap_or_else(|| region.clone()),
+                aws_region: detail
+                    .string("awsRegion")?
+                    .unwrap_or_else(|| region.clone()),
                 error_code: detail.string("errorCode")?,
                 error_message: detail.string("errorMessage")?,
                 read_only: detail.boolean("readOnly")?,
@@ -147,7 +149,10 @@ impl CloudTrailEvent {
         match scalar_string(value) {
             Some(Ok(s)) if !s.is_empty() => Ok(s),
             Some(Ok(_)) => Err(EventError::invalid(field, "is empty")),
-            Some(Err(kind)) => Err(EventError::invalid(field, format!("is {kind}, expected a string"))),
+            Some(Err(kind)) => Err(EventError::invalid(
+                field,
+                format!("is {kind}, expected a string"),
+            )),
             None => Err(EventError::missing(field)),
         }
     }
@@ -173,7 +178,9 @@ fn parse_identity(value: &Value) -> Result<UserIdentity, EventError> {
         .and_then(|c| c.get("sessionIssuer"))
         .filter(|v| !v.is_null());
     let session_issuer_arn = match issuer {
-        Some(issuer) => Fields::at(issuer, "detail.userIdentity.sessionContext.sessionIssuer")?.string("arn")?,
+        Some(issuer) => {
+            Fields::at(issuer, "detail.userIdentity.sessionContext.sessionIssuer")?.string("arn")?
+        }
         None => None,
     };
     Ok(UserIdentity {
@@ -196,7 +203,10 @@ impl<'a> Fields<'a> {
         if value.is_object() {
             Ok(Self { value, path: "" })
         } else {
-            Err(EventError::invalid("(event)", format!("is {}, expected a JSON object", kind_of(value))))
+            Err(EventError::invalid(
+                "(event)",
+                format!("is {}, expected a JSON object", kind_of(value)),
+            ))
         }
     }
 
@@ -204,7 +214,10 @@ impl<'a> Fields<'a> {
         if value.is_object() {
             Ok(Self { value, path })
         } else {
-            Err(EventError::invalid(path, format!("is {}, expected a JSON object", kind_of(value))))
+            Err(EventError::invalid(
+                path,
+                format!("is {}, expected a JSON object", kind_of(value)),
+            ))
         }
     }
 
@@ -220,7 +233,10 @@ impl<'a> Fields<'a> {
         match self.value.get(key).and_then(scalar_string) {
             None => Ok(None),
             Some(Ok(s)) => Ok(Some(s)),
-            Some(Err(kind)) => Err(EventError::invalid(self.name(key), format!("is {kind}, expected a string"))),
+            Some(Err(kind)) => Err(EventError::invalid(
+                self.name(key),
+                format!("is {kind}, expected a string"),
+            )),
         }
     }
 
@@ -297,8 +313,14 @@ mod tests {
     #[test]
     fn missing_optional_fields_parse() {
         let event = CloudTrailEvent::parse(&minimal()).unwrap();
-        assert_eq!(event.detail.event_id, "env-1", "falls back to the envelope id");
-        assert_eq!(event.detail.aws_region, "eu-west-1", "falls back to the envelope region");
+        assert_eq!(
+            event.detail.event_id, "env-1",
+            "falls back to the envelope id"
+        );
+        assert_eq!(
+            event.detail.aws_region, "eu-west-1",
+            "falls back to the envelope region"
+        );
         assert_eq!(event.detail.request_id, None);
         assert_eq!(event.detail.response_elements, Value::Null);
         assert_eq!(event.detail.user_identity, UserIdentity::default());
@@ -321,7 +343,10 @@ mod tests {
     fn errors_name_the_field() {
         let mut e = minimal();
         e["detail"].as_object_mut().unwrap().remove("eventName");
-        assert_eq!(CloudTrailEvent::parse(&e).unwrap_err().to_string(), "event field `detail.eventName` is missing");
+        assert_eq!(
+            CloudTrailEvent::parse(&e).unwrap_err().to_string(),
+            "event field `detail.eventName` is missing"
+        );
 
         let mut e = minimal();
         e["detail"]["eventSource"] = json!(["s3"]);
@@ -338,7 +363,9 @@ mod tests {
         );
 
         assert_eq!(
-            CloudTrailEvent::parse(&json!({"id": "x"})).unwrap_err().to_string(),
+            CloudTrailEvent::parse(&json!({"id": "x"}))
+                .unwrap_err()
+                .to_string(),
             "event field `detail` is missing"
         );
         assert_eq!(
@@ -347,7 +374,9 @@ mod tests {
         );
         let e = CloudTrailEvent::parse(&minimal()).unwrap();
         assert_eq!(
-            e.request_string(&["Tagging", "TagSet"]).unwrap_err().to_string(),
+            e.request_string(&["Tagging", "TagSet"])
+                .unwrap_err()
+                .to_string(),
             "event field `detail.requestParameters.Tagging.TagSet` is missing"
         );
     }
@@ -361,8 +390,14 @@ mod tests {
             "sessionContext": {"sessionIssuer": {"arn": "arn:aws:iam::123456789012:role/r"}}
         });
         let identity = CloudTrailEvent::parse(&e).unwrap().detail.user_identity;
-        assert_eq!(identity.session_issuer_arn.as_deref(), Some("arn:aws:iam::123456789012:role/r"));
-        assert_eq!(identity.principal(), Some("arn:aws:sts::123456789012:assumed-role/r/s"));
+        assert_eq!(
+            identity.session_issuer_arn.as_deref(),
+            Some("arn:aws:iam::123456789012:role/r")
+        );
+        assert_eq!(
+            identity.principal(),
+            Some("arn:aws:sts::123456789012:assumed-role/r/s")
+        );
     }
 
     #[test]

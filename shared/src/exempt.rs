@@ -30,11 +30,15 @@ impl Date {
             month: m.parse().ok()?,
             day: d.parse().ok()?,
         };
-        ((1..=12).contains(&date.month) && (1..=days_in_month(date.year, date.month)).contains(&date.day)).then_some(date)
+        ((1..=12).contains(&date.month)
+            && (1..=days_in_month(date.year, date.month)).contains(&date.day))
+        .then_some(date)
     }
 
     pub fn today() -> Self {
-        let secs = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+        let secs = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
         Self::from_days_since_epoch((secs / 86_400) as i64)
     }
 
@@ -90,17 +94,27 @@ impl Exemption {
     pub fn from_tag(value: &str, today: Date) -> Result<Self, Ignored> {
         let mut rules = Vec::new();
         let mut until = None;
-        for token in value.split(|c: char| c.is_whitespace() || c == ',' || c == '+').filter(|t| !t.is_empty()) {
+        for token in value
+            .split(|c: char| c.is_whitespace() || c == ',' || c == '+')
+            .filter(|t| !t.is_empty())
+        {
             if let Some(date) = token.strip_prefix("until=") {
-                until = Some(Date::parse(date).ok_or_else(|| Ignored::Unreadable(format!("`{token}` is not until=YYYY-MM-DD")))?);
-            } else if token.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.' || c == '_') {
+                until = Some(Date::parse(date).ok_or_else(|| {
+                    Ignored::Unreadable(format!("`{token}` is not until=YYYY-MM-DD"))
+                })?);
+            } else if token
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.' || c == '_')
+            {
                 rules.push(token.to_ascii_lowercase());
             } else {
                 return Err(Ignored::Unreadable(format!("`{token}` is not a rule name")));
             }
         }
         if rules.is_empty() {
-            return Err(Ignored::Unreadable("no rule names (use `all` or rule names)".into()));
+            return Err(Ignored::Unreadable(
+                "no rule names (use `all` or rule names)".into(),
+            ));
         }
         if let Some(until) = until.filter(|until| today > *until) {
             return Err(Ignored::Expired(until));
@@ -134,10 +148,26 @@ mod tests {
     #[test]
     fn dates() {
         assert_eq!(Date::from_days_since_epoch(0).to_string(), "1970-01-01");
-        assert_eq!(Date::from_days_since_epoch(20_415).to_string(), "2025-11-23");
-        assert_eq!(Date::from_days_since_epoch(11_016).to_string(), "2000-02-29");
-        assert_eq!(Date::parse("2028-02-29").map(|d| d.to_string()).as_deref(), Some("2028-02-29"));
-        for bad in ["2027-02-29", "2026-13-01", "2026-1-01", "26-01-01", "2026-01-01-01", "soon"] {
+        assert_eq!(
+            Date::from_days_since_epoch(20_415).to_string(),
+            "2025-11-23"
+        );
+        assert_eq!(
+            Date::from_days_since_epoch(11_016).to_string(),
+            "2000-02-29"
+        );
+        assert_eq!(
+            Date::parse("2028-02-29").map(|d| d.to_string()).as_deref(),
+            Some("2028-02-29")
+        );
+        for bad in [
+            "2027-02-29",
+            "2026-13-01",
+            "2026-1-01",
+            "26-01-01",
+            "2026-01-01-01",
+            "soon",
+        ] {
             assert_eq!(Date::parse(bad), None, "{bad}");
         }
     }
@@ -146,17 +176,26 @@ mod tests {
     fn rule_lists_and_all() {
         assert_eq!(
             Exemption::from_tag("tls-required, TLS-version", TODAY),
-            Ok(Exemption::Rules(vec!["tls-required".into(), "tls-version".into()]))
+            Ok(Exemption::Rules(vec![
+                "tls-required".into(),
+                "tls-version".into()
+            ]))
         );
         assert_eq!(Exemption::from_tag("all", TODAY), Ok(Exemption::All));
-        assert_eq!(Exemption::from_tag("default-encryption+all", TODAY), Ok(Exemption::All));
+        assert_eq!(
+            Exemption::from_tag("default-encryption+all", TODAY),
+            Ok(Exemption::All)
+        );
         let e = Exemption::from_tag("tls-version", TODAY).unwrap();
         assert!(e.covers("tls-version") && !e.covers("tls-required"));
     }
 
     #[test]
     fn expiry_is_inclusive_of_the_last_day() {
-        assert_eq!(Exemption::from_tag("all until=2026-11-23", TODAY), Ok(Exemption::All));
+        assert_eq!(
+            Exemption::from_tag("all until=2026-11-23", TODAY),
+            Ok(Exemption::All)
+        );
         assert_eq!(
             Exemption::from_tag("all until=2026-11-22", TODAY),
             Err(Ignored::Expired(Date::parse("2026-11-22").unwrap()))
@@ -165,8 +204,20 @@ mod tests {
 
     #[test]
     fn unreadable_values_exempt_nothing() {
-        for value in ["", "until=2030-01-01", "all until=someday", "all;drop", "   "] {
-            assert!(matches!(Exemption::from_tag(value, TODAY), Err(Ignored::Unreadable(_))), "{value:?}");
+        for value in [
+            "",
+            "until=2030-01-01",
+            "all until=someday",
+            "all;drop",
+            "   ",
+        ] {
+            assert!(
+                matches!(
+                    Exemption::from_tag(value, TODAY),
+                    Err(Ignored::Unreadable(_))
+                ),
+                "{value:?}"
+            );
         }
     }
 }

@@ -61,17 +61,23 @@ impl SelfArns {
 
     /// The spelling of the caller that matched, if the caller is Warden.
     pub fn matching<'a>(&self, identity: &'a UserIdentity) -> Option<&'a str> {
-        let candidates = [identity.arn.as_deref(), identity.session_issuer_arn.as_deref()];
-        candidates.into_iter().flatten().find(|arn| self.matches(arn))
+        let candidates = [
+            identity.arn.as_deref(),
+            identity.session_issuer_arn.as_deref(),
+        ];
+        candidates
+            .into_iter()
+            .flatten()
+            .find(|arn| self.matches(arn))
     }
 
     fn matches(&self, arn: &str) -> bool {
         let as_role = assumed_role_as_role(arn);
         self.patterns.iter().any(|p| {
             p.matches(arn)
-                || as_role
-                    .as_ref()
-                    .is_some_and(|(partition, account, name)| role_pattern_matches_name(p, partition, account, name))
+                || as_role.as_ref().is_some_and(|(partition, account, name)| {
+                    role_pattern_matches_name(p, partition, account, name)
+                })
         })
     }
 }
@@ -79,8 +85,14 @@ impl SelfArns {
 /// `arn:P:sts::A:assumed-role/NAME/SESSION` → `(P, A, NAME)`.
 fn assumed_role_as_role(arn: &str) -> Option<(&str, &str, &str)> {
     let mut parts = arn.splitn(6, ':');
-    let (_arn, partition, service, _region, account, resource) =
-        (parts.next()?, parts.next()?, parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+    let (_arn, partition, service, _region, account, resource) = (
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+    );
     if service != "sts" {
         return None;
     }
@@ -92,7 +104,12 @@ fn assumed_role_as_role(arn: &str) -> Option<(&str, &str, &str)> {
 /// Does a role-ARN pattern cover the role called `name`? The session ARN has
 /// no path, so the pattern's path is ignored: `role/ops/warden-*` covers a
 /// session of `warden-bucket` in the same account and partition.
-fn role_pattern_matches_name(pattern: &ArnPattern, partition: &str, account: &str, name: &str) -> bool {
+fn role_pattern_matches_name(
+    pattern: &ArnPattern,
+    partition: &str,
+    account: &str,
+    name: &str,
+) -> bool {
     let prefix = format!("arn:{partition}:iam::{account}:role/");
     let Some(path_and_name) = pattern.text.strip_prefix(&prefix) else {
         return false;
@@ -119,7 +136,8 @@ mod tests {
     }
 
     const ROLE: &str = "arn:aws:iam::123456789012:role/warden-BucketGuardFunctionRole-1A2B";
-    const SESSION: &str = "arn:aws:sts::123456789012:assumed-role/warden-BucketGuardFunctionRole-1A2B/bucket-guard";
+    const SESSION: &str =
+        "arn:aws:sts::123456789012:assumed-role/warden-BucketGuardFunctionRole-1A2B/bucket-guard";
 
     #[test]
     fn exact_role_matches_all_three_spellings() {
@@ -127,26 +145,57 @@ mod tests {
         assert_eq!(me.matching(&identity(ROLE, None)), Some(ROLE));
         assert_eq!(me.matching(&identity(SESSION, None)), Some(SESSION));
         assert_eq!(
-            me.matching(&identity("arn:aws:sts::123456789012:assumed-role/other/x", Some(ROLE))),
+            me.matching(&identity(
+                "arn:aws:sts::123456789012:assumed-role/other/x",
+                Some(ROLE)
+            )),
             Some(ROLE)
         );
     }
 
     #[test]
     fn prefix_patterns() {
-        let me = SelfArns::parse(" arn:aws:iam::123456789012:role/warden-* ,arn:aws:iam::123456789012:role/ops/").unwrap();
+        let me = SelfArns::parse(
+            " arn:aws:iam::123456789012:role/warden-* ,arn:aws:iam::123456789012:role/ops/",
+        )
+        .unwrap();
         assert!(me.matching(&identity(SESSION, None)).is_some());
-        assert!(me.matching(&identity("arn:aws:iam::123456789012:role/wardenX", None)).is_none());
-        assert!(me.matching(&identity("arn:aws:iam::123456789012:user/warden-alice", None)).is_none());
+        assert!(
+            me.matching(&identity("arn:aws:iam::123456789012:role/wardenX", None))
+                .is_none()
+        );
+        assert!(
+            me.matching(&identity(
+                "arn:aws:iam::123456789012:user/warden-alice",
+                None
+            ))
+            .is_none()
+        );
     }
 
     #[test]
     fn path_is_ignored_for_sessions_only() {
         let me = SelfArns::parse("arn:aws:iam::123456789012:role/security/warden").unwrap();
-        assert!(me.matching(&identity("arn:aws:sts::123456789012:assumed-role/warden/s", None)).is_some());
-        assert!(me.matching(&identity("arn:aws:iam::123456789012:role/warden", None)).is_none());
+        assert!(
+            me.matching(&identity(
+                "arn:aws:sts::123456789012:assumed-role/warden/s",
+                None
+            ))
+            .is_some()
+        );
+        assert!(
+            me.matching(&identity("arn:aws:iam::123456789012:role/warden", None))
+                .is_none()
+        );
         let prefixed = SelfArns::parse("arn:aws:iam::123456789012:role/security/*").unwrap();
-        assert!(prefixed.matching(&identity("arn:aws:sts::123456789012:assumed-role/anything/s", None)).is_some());
+        assert!(
+            prefixed
+                .matching(&identity(
+                    "arn:aws:sts::123456789012:assumed-role/anything/s",
+                    None
+                ))
+                .is_some()
+        );
     }
 
     #[test]
@@ -166,7 +215,10 @@ mod tests {
     #[test]
     fn rejects_non_arns_and_inner_wildcards() {
         assert_eq!(SelfArns::parse("warden-role").unwrap_err(), "warden-role");
-        assert_eq!(SelfArns::parse("arn:aws:iam::*:role/x").unwrap_err(), "arn:aws:iam::*:role/x");
+        assert_eq!(
+            SelfArns::parse("arn:aws:iam::*:role/x").unwrap_err(),
+            "arn:aws:iam::*:role/x"
+        );
         assert!(SelfArns::parse("").unwrap().is_empty());
     }
 }

@@ -71,7 +71,12 @@ pub struct Change {
 }
 
 impl Finding {
-    pub fn new(rule: &str, resource: &str, evidence: impl Into<String>, changes: Vec<Change>) -> Self {
+    pub fn new(
+        rule: &str,
+        resource: &str,
+        evidence: impl Into<String>,
+        changes: Vec<Change>,
+    ) -> Self {
         Self {
             rule: rule.to_string(),
             resource: resource.to_string(),

@@ -46,14 +46,26 @@ pub trait Guard: Send + Sync {
     }
 
     /// Reads the current state; `None` when the resource no longer exists.
-    fn read(&self, target: &Self::Target) -> impl Future<Output = Result<Option<Snapshot<Self::State>>, GuardError>> + Send;
+    fn read(
+        &self,
+        target: &Self::Target,
+    ) -> impl Future<Output = Result<Option<Snapshot<Self::State>>, GuardError>> + Send;
 
     /// The pure step: findings and the plan that fixes them, for the rules
     /// the exemption leaves in force.
-    fn evaluate(&self, target: &Self::Target, state: &Self::State, exemption: &Exemption) -> Assessment<Self::Plan>;
+    fn evaluate(
+        &self,
+        target: &Self::Target,
+        state: &Self::State,
+        exemption: &Exemption,
+    ) -> Assessment<Self::Plan>;
 
     /// Makes the plan's changes.
-    fn apply(&self, target: &Self::Target, plan: &Self::Plan) -> impl Future<Output = Result<(), GuardError>> + Send;
+    fn apply(
+        &self,
+        target: &Self::Target,
+        plan: &Self::Plan,
+    ) -> impl Future<Output = Result<(), GuardError>> + Send;
 }
 
 /// A resource's state and its tags (for exemptions).
@@ -78,7 +90,10 @@ pub struct Planned {
 
 impl Planned {
     pub fn fixable(finding: Finding) -> Self {
-        Self { finding, blocked: None }
+        Self {
+            finding,
+            blocked: None,
+        }
     }
 
     pub fn blocked(finding: Finding, why: impl Into<String>) -> Self {
@@ -148,7 +163,14 @@ impl<G: Guard> Pipeline<G> {
         }
         let target = match self.guard.target(event) {
             Ok(target) => target,
-            Err(err) => return Ok(self.outcome(event, Status::Failed, Some(format!("malformed event: {err}")), vec![])),
+            Err(err) => {
+                return Ok(self.outcome(
+                    event,
+                    Status::Failed,
+                    Some(format!("malformed event: {err}")),
+                    vec![],
+                ));
+            }
         };
         self.check(&target, event).await
     }
@@ -177,7 +199,11 @@ impl<G: Guard> Pipeline<G> {
         None
     }
 
-    async fn read_with_lag(&self, target: &G::Target, event: &CloudTrailEvent) -> Result<Option<Snapshot<G::State>>, GuardError> {
+    async fn read_with_lag(
+        &self,
+        target: &G::Target,
+        event: &CloudTrailEvent,
+    ) -> Result<Option<Snapshot<G::State>>, GuardError> {
         let mut snapshot = self.guard.read(target).await?;
         if self.guard.may_lag(event) {
             for delay in &self.lag_retries {
@@ -191,14 +217,26 @@ impl<G: Guard> Pipeline<G> {
         Ok(snapshot)
     }
 
-    async fn check(&self, target: &G::Target, event: &CloudTrailEvent) -> Result<Outcome, GuardError> {
+    async fn check(
+        &self,
+        target: &G::Target,
+        event: &CloudTrailEvent,
+    ) -> Result<Outcome, GuardError> {
         let arn = self.guard.resource_arn(target);
         let Some(snapshot) = self.read_with_lag(target, event).await? else {
-            return Ok(self.outcome(event, Status::Skipped, Some(format!("{arn} no longer exists")), vec![]));
+            return Ok(self.outcome(
+                event,
+                Status::Skipped,
+                Some(format!("{arn} no longer exists")),
+                vec![],
+            ));
         };
         let exemption = self.exemption(&arn, &snapshot.tags);
         if exemption == Exemption::All {
-            let reason = format!("{arn} is exempt from every rule (tag {})", self.config.exemption_tag);
+            let reason = format!(
+                "{arn} is exempt from every rule (tag {})",
+                self.config.exemption_tag
+            );
             return Ok(self.outcome(event, Status::Skipped, Some(reason), vec![]));
         }
 
@@ -226,10 +264,18 @@ impl<G: Guard> Pipeline<G> {
         exemption: &Exemption,
         assessment: Assessment<G::Plan>,
     ) -> Result<(Status, Option<String>, Vec<Finding>), GuardError> {
-        let blocked: Vec<String> = assessment.findings.iter().filter_map(|p| p.blocked.clone()).collect();
+        let blocked: Vec<String> = assessment
+            .findings
+            .iter()
+            .filter_map(|p| p.blocked.clone())
+            .collect();
         let mut findings = into_findings_with_fixable(assessment.findings);
         if findings.iter().all(|(_, fixable)| !fixable) {
-            return Ok((Status::Notified, Some(blocked.join("; ")), findings.into_iter().map(|(f, _)| f).collect()));
+            return Ok((
+                Status::Notified,
+                Some(blocked.join("; ")),
+                findings.into_iter().map(|(f, _)| f).collect(),
+            ));
         }
 
         self.guard.apply(target, &assessment.plan).await?;
@@ -237,12 +283,19 @@ impl<G: Guard> Pipeline<G> {
         let arn = self.guard.resource_arn(target);
         let Some(after) = self.guard.read(target).await? else {
             let findings = findings.into_iter().map(|(f, _)| f).collect();
-            return Ok((Status::Failed, Some(format!("{arn} disappeared while it was being fixed")), findings));
+            return Ok((
+                Status::Failed,
+                Some(format!("{arn} disappeared while it was being fixed")),
+                findings,
+            ));
         };
         let still = self.guard.evaluate(target, &after.state, exemption);
         let mut unconfirmed = Vec::new();
         for (finding, fixable) in &mut findings {
-            let holds = !still.findings.iter().any(|p| p.finding.rule == finding.rule);
+            let holds = !still
+                .findings
+                .iter()
+                .any(|p| p.finding.rule == finding.rule);
             finding.applied = *fixable && holds;
             if *fixable && !holds {
                 unconfirmed.push(finding.rule.clone());
@@ -250,7 +303,10 @@ impl<G: Guard> Pipeline<G> {
         }
         let findings: Vec<Finding> = findings.into_iter().map(|(f, _)| f).collect();
         Ok(if !unconfirmed.is_empty() {
-            let reason = format!("read-back after the change still breaks: {}", unconfirmed.join(", "));
+            let reason = format!(
+                "read-back after the change still breaks: {}",
+                unconfirmed.join(", ")
+            );
             (Status::Failed, Some(reason), findings)
         } else if !blocked.is_empty() {
             (Status::Notified, Some(blocked.join("; ")), findings)
@@ -260,7 +316,10 @@ impl<G: Guard> Pipeline<G> {
     }
 
     fn exemption(&self, arn: &str, tags: &[(String, String)]) -> Exemption {
-        let Some((_, value)) = tags.iter().find(|(key, _)| *key == self.config.exemption_tag) else {
+        let Some((_, value)) = tags
+            .iter()
+            .find(|(key, _)| *key == self.config.exemption_tag)
+        else {
             return Exemption::None;
         };
         match Exemption::from_tag(value, Date::today()) {
@@ -270,7 +329,12 @@ impl<G: Guard> Pipeline<G> {
                 Exemption::None
             }
             Err(Ignored::Unreadable(why)) => {
-                tracing::warn!(guard = G::NAME, resource = arn, why, "exemption tag not understood; enforcing every rule");
+                tracing::warn!(
+                    guard = G::NAME,
+                    resource = arn,
+                    why,
+                    "exemption tag not understood; enforcing every rule"
+                );
                 Exemption::None
             }
         }
@@ -279,7 +343,9 @@ impl<G: Guard> Pipeline<G> {
     /// Logs each finding, prints its metric, and (outside `observe` mode)
     /// publishes it to the topic.
     async fn record(&self, outcome: &Outcome, event: &CloudTrailEvent) -> Result<(), GuardError> {
-        let now_ms = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis());
+        let now_ms = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis());
         let records: Vec<FindingRecord<'_>> = outcome
             .findings
             .iter()
@@ -308,15 +374,25 @@ impl<G: Guard> Pipeline<G> {
                 finding = %serde_json::to_string(record).unwrap_or_default(),
                 "finding"
             );
-            println!("{}", metric_line(G::NAME, record.rule, record.outcome, now_ms));
+            println!(
+                "{}",
+                metric_line(G::NAME, record.rule, record.outcome, now_ms)
+            );
         }
         if let (Some(notifier), true) = (&self.notifier, self.config.mode != Mode::Observe) {
-            futures::future::try_join_all(records.iter().map(|record| notifier.publish(record))).await?;
+            futures::future::try_join_all(records.iter().map(|record| notifier.publish(record)))
+                .await?;
         }
         Ok(())
     }
 
-    fn outcome(&self, event: &CloudTrailEvent, status: Status, reason: Option<String>, findings: Vec<Finding>) -> Outcome {
+    fn outcome(
+        &self,
+        event: &CloudTrailEvent,
+        status: Status,
+        reason: Option<String>,
+        findings: Vec<Finding>,
+    ) -> Outcome {
         Outcome {
             guard: G::NAME.into(),
             event_id: Some(event.detail.event_id.clone()),
@@ -333,5 +409,8 @@ fn into_findings(planned: Vec<Planned>) -> Vec<Finding> {
 }
 
 fn into_findings_with_fixable(planned: Vec<Planned>) -> Vec<(Finding, bool)> {
-    planned.into_iter().map(|p| (p.finding, p.blocked.is_none())).collect()
+    planned
+        .into_iter()
+        .map(|p| (p.finding, p.blocked.is_none()))
+        .collect()
 }

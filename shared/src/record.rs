@@ -30,9 +30,25 @@ impl FindingRecord<'_> {
     /// A one-line subject for e-mail subscribers: SNS allows at most 100
     /// printable ASCII characters and no line breaks.
     pub fn subject(&self) -> String {
-        let name = self.resource.rsplit([':', '/']).next().unwrap_or(self.resource);
-        let text = format!("Warden {}: {} on {} ({})", self.guard, self.rule, name, self.outcome);
-        let mut subject: String = text.chars().map(|c| if c.is_ascii_graphic() || c == ' ' { c } else { '?' }).collect();
+        let name = self
+            .resource
+            .rsplit([':', '/'])
+            .next()
+            .unwrap_or(self.resource);
+        let text = format!(
+            "Warden {}: {} on {} ({})",
+            self.guard, self.rule, name, self.outcome
+        );
+        let mut subject: String = text
+            .chars()
+            .map(|c| {
+                if c.is_ascii_graphic() || c == ' ' {
+                    c
+                } else {
+                    '?'
+                }
+            })
+            .collect();
         if subject.len() > 100 {
             subject.truncate(97);
             subject.push_str("...");
@@ -43,7 +59,11 @@ impl FindingRecord<'_> {
     /// The finding's own outcome: a finding fixed inside an otherwise
     /// `notified` invocation still counts as remediated.
     pub fn finding_outcome(finding: &Finding, status: Status) -> Status {
-        if finding.applied { Status::Remediated } else { status }
+        if finding.applied {
+            Status::Remediated
+        } else {
+            status
+        }
     }
 }
 
@@ -152,7 +172,13 @@ mod tests {
 
     #[test]
     fn metric_line_is_emf() {
-        let line: serde_json::Value = serde_json::from_str(&metric_line("bucket-guard", "tls-version", Status::Observed, 1_700_000_000_000)).unwrap();
+        let line: serde_json::Value = serde_json::from_str(&metric_line(
+            "bucket-guard",
+            "tls-version",
+            Status::Observed,
+            1_700_000_000_000,
+        ))
+        .unwrap();
         assert_eq!(
             line,
             json!({

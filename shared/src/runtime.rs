@@ -5,7 +5,9 @@ use crate::pipeline::{Guard, Pipeline};
 use crate::record::Notifier;
 use aws_config::SdkConfig;
 use lambda_runtime::{LambdaEvent, service_fn};
-use serde_json::Value;
+use serde_json::{Value, json};
+use std::io::{Read, Write};
+use std::net::TcpStream;
 
 /// Reads the configuration, builds the AWS clients and the guard once, then
 /// serves events until the sandbox is shut down. A configuration error stops
@@ -20,12 +22,17 @@ where
         Ok(pipeline) => pipeline,
         Err(err) => {
             tracing::error!(guard = G::NAME, error = %err, "invalid configuration; fix the stack parameter and redeploy");
+            if let Err(io) = report_init_error(&err) {
+                tracing::error!(error = %io, "could not report the init error to the Lambda Runtime API");
+            }
             return Err(err.into());
         }
     };
     let pipeline = &pipeline;
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
-        pipeline.handle(event.payload).await
+    // Boxed: the pipeline's future nests every SDK call's future, deep
+    // enough to exceed the compiler's type-layout limit inline.
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
+        Box::pin(pipeline.handle(event.payload))
     }))
     .await
 }
@@ -43,4 +50,27 @@ where
         .clone()
         .map(|topic| Notifier::new(crate::aws::sns(&aws), topic));
     Ok(Pipeline::new(guard, config, notifier))
+}
+
+/// Tells Lambda why the function could not start (`POST /runtime/init/error`),
+/// so the invocation fails with the configuration message instead of a bare
+/// exit code. `lambda_runtime` does not expose this call; it is one small
+/// HTTP/1.0 request to the local Runtime API, made before exiting.
+fn report_init_error(err: &ConfigError) -> std::io::Result<()> {
+    let Ok(api) = std::env::var("AWS_LAMBDA_RUNTIME_API") else {
+        return Ok(());
+    };
+    let body = json!({"errorType": "Warden.InvalidConfiguration", "errorMessage": err.to_string()})
+        .to_string();
+    let mut stream = TcpStream::connect(&api)?;
+    write!(
+        stream,
+        "POST /2018-06-01/runtime/init/error HTTP/1.0\r\nHost: {api}\r\n\
+         Lambda-Runtime-Function-Error-Type: Warden.InvalidConfiguration\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )?;
+    // Read the answer so the report is delivered before the process exits.
+    stream.read_to_end(&mut Vec::new())?;
+    Ok(())
 }
