@@ -1,0 +1,21 @@
+//! Warden's test harness.
+//!
+//! Functions are tested the way they run in AWS: as real binaries driven
+//! through the Lambda Runtime API ([`run_function`]), talking to AWS services
+//! emulated by moto ([`moto()`]). Nothing here touches a real AWS account:
+//! credentials and endpoints are always the emulator's.
+
+pub mod aws;
+pub mod error;
+pub mod moto;
+pub mod paths;
+pub mod runtime_api;
+
+pub use aws::{lambda_env, s3, sdk_config};
+pub use error::HarnessError;
+pub use moto::{Moto, moto, start_private};
+pub use paths::{venv_bin, workspace_root};
+pub use runtime_api::{
+    FunctionRun, Invocation, InvocationResult, Timings, parse_log_lines, run_function,
+    run_function_with_timeout,
+};
