@@ -1,0 +1,459 @@
+//! bucket-guard end to end against the moto emulator, in process: the real
+//! pipeline, the real S3 adapter and SDK over HTTP, with every resulting
+//! bucket state read back independently through the SDK.
+
+mod common;
+
+use bucket_guard::{BucketGuard, BucketRules};
+use common::*;
+use serde_json::{Value, json};
+use warden_shared::record::Notifier;
+use warden_shared::{Config, Pipeline};
+
+fn pipeline(emu: &Emulator, env: &[(String, String)]) -> Pipeline<BucketGuard> {
+    let config = Config::from_env(env).expect("valid settings");
+    let rules = BucketRules::from_env(env).expect("valid bucket settings");
+    let notifier = config
+        .topic_arn
+        .clone()
+        .map(|topic| Notifier::new(aws_sdk_sns::Client::new(&emu.config), topic));
+    Pipeline::new(
+        BucketGuard::new(warden_shared::aws::s3(&emu.config), rules),
+        config,
+        notifier,
+    )
+}
+
+async fn run(pipeline: &Pipeline<BucketGuard>, event: Value) -> Value {
+    serde_json::to_value(
+        pipeline
+            .handle(event)
+            .await
+            .expect("no infrastructure error"),
+    )
+    .unwrap()
+}
+
+#[test]
+fn every_event_file_has_a_case() {
+    let mut covered: Vec<String> = cases().iter().map(|c| c.file.to_string()).collect();
+    covered.sort();
+    assert_eq!(covered, event_files());
+}
+
+#[tokio::test]
+async fn every_event_file_in_remediate_mode() {
+    let emu = emulator().await;
+    for case in cases() {
+        let bucket = unique("remediate");
+        let event = event(case.file, &bucket);
+        seed(&emu.s3, &bucket, case.seed, &event).await;
+        let before = if case.seed == Seed::Nothing {
+            None
+        } else {
+            Some(view(&emu.s3, &bucket).await)
+        };
+
+        let outcome = run(
+            &pipeline(&emu, &settings("remediate", &case.env)),
+            event.clone(),
+        )
+        .await;
+
+        assert_eq!(outcome, (case.expect)(&bucket, &event), "{}", case.file);
+        if let Some(before) = before {
+            assert_eq!(
+                view(&emu.s3, &bucket).await,
+                (case.after)(&bucket, &before),
+                "{}",
+                case.file
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn observe_mode_changes_nothing_and_still_returns_the_plan() {
+    let emu = emulator().await;
+    for case in cases() {
+        let bucket = unique("observe");
+        let event = event(case.file, &bucket);
+        seed(&emu.s3, &bucket, case.seed, &event).await;
+        let before = if case.seed == Seed::Nothing {
+            None
+        } else {
+            Some(view(&emu.s3, &bucket).await)
+        };
+
+        let outcome = run(
+            &pipeline(&emu, &settings("observe", &case.env)),
+            event.clone(),
+        )
+        .await;
+
+        let remediated = (case.expect)(&bucket, &event);
+        let expected = if remediated["status"] == "remediated" {
+            unapplied(remediated, "observed")
+        } else {
+            remediated
+        };
+        assert_eq!(outcome, expected, "{}", case.file);
+        if let Some(before) = before {
+            assert_eq!(
+                view(&emu.s3, &bucket).await,
+                before,
+                "{}: observe must not change the bucket",
+                case.file
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn replaying_an_event_finds_the_bucket_compliant_and_writes_nothing() {
+    let emu = emulator().await;
+    let bucket = unique("replay");
+    let event = event("create-bucket.json", &bucket);
+    create(&emu.s3, &bucket).await;
+    let pipeline = pipeline(&emu, &settings("remediate", &[]));
+
+    assert_eq!(run(&pipeline, event.clone()).await["status"], "remediated");
+    let fixed = view(&emu.s3, &bucket).await;
+    assert_eq!(
+        run(&pipeline, event.clone()).await,
+        outcome(&event, "compliant", None, vec![])
+    );
+    assert_eq!(view(&emu.s3, &bucket).await, fixed);
+}
+
+#[tokio::test]
+async fn notify_mode_publishes_every_finding_and_changes_nothing() {
+    let emu = emulator().await;
+    let sns = aws_sdk_sns::Client::new(&emu.config);
+    let sqs = aws_sdk_sqs::Client::new(&emu.config);
+    let name = unique("alerts");
+    let topic = sns
+        .create_topic()
+        .name(&name)
+        .send()
+        .await
+        .unwrap()
+        .topic_arn()
+        .unwrap()
+        .to_string();
+    let queue_url = sqs
+        .create_queue()
+        .queue_name(&name)
+        .send()
+        .await
+        .unwrap()
+        .queue_url()
+        .unwrap()
+        .to_string();
+    let queue_arn = format!("arn:aws:sqs:us-east-1:123456789012:{name}");
+    sns.subscribe()
+        .topic_arn(&topic)
+        .protocol("sqs")
+        .endpoint(&queue_arn)
+        .attributes("RawMessageDelivery", "true")
+        .send()
+        .await
+        .unwrap();
+
+    let bucket = unique("notify");
+    let event = event("delete-bucket-public-access-block.json", &bucket);
+    seed(&emu.s3, &bucket, Seed::NoPublicAccessBlock, &event).await;
+    let before = view(&emu.s3, &bucket).await;
+    let mut env = settings("notify", &[]);
+    env.push(("WARDEN_TOPIC_ARN".into(), topic.clone()));
+
+    let result = run(&pipeline(&emu, &env), event.clone()).await;
+
+    assert_eq!(
+        result,
+        outcome(
+            &event,
+            "notified",
+            None,
+            vec![public_access_finding(&bucket, false)]
+        )
+    );
+    assert_eq!(view(&emu.s3, &bucket).await, before);
+    let received = sqs
+        .receive_message()
+        .queue_url(&queue_url)
+        .max_number_of_messages(10)
+        .send()
+        .await
+        .unwrap();
+    let messages = received.messages();
+    assert_eq!(messages.len(), 1);
+    let alert: Value = serde_json::from_str(messages[0].body().unwrap()).unwrap();
+    assert_eq!(
+        alert,
+        json!({
+            "guard": "bucket-guard", "rule": "public-access-block", "resource": arn(&bucket),
+            "account": "123456789012", "region": "us-east-1", "event_id": event_id(&event),
+            "event_name": "DeleteBucketPublicAccessBlock", "principal": "arn:aws:iam::123456789012:user/alice",
+            "mode": "notify", "outcome": "notified", "evidence": "the bucket has no Block Public Access configuration",
+            "changes": [{"action": "put-public-access-block", "before": null, "after": ALL_ON()}], "applied": false
+        })
+    );
+}
+
+#[tokio::test]
+async fn a_bucket_deleted_before_the_function_runs_is_skipped() {
+    let emu = emulator().await;
+    let bucket = unique("gone");
+    let event = event("delete-bucket-policy.json", &bucket);
+    let outcome_json = run(&pipeline(&emu, &settings("remediate", &[])), event.clone()).await;
+    let reason = format!("{} no longer exists", arn(&bucket));
+    assert_eq!(
+        outcome_json,
+        outcome(&event, "skipped", Some(&reason), vec![])
+    );
+}
+
+#[tokio::test]
+async fn exemption_tags_switch_off_their_rules_until_they_expire() {
+    let emu = emulator().await;
+    let pipeline = pipeline(&emu, &settings("remediate", &[]));
+
+    let all = unique("exempt-all");
+    create(&emu.s3, &all).await;
+    set_tags(
+        &emu.s3,
+        &all,
+        &[("warden:exempt", "all until=2999-12-31"), ("team", "data")],
+    )
+    .await;
+    let event_all = event("create-bucket.json", &all);
+    let before = view(&emu.s3, &all).await;
+    let reason = format!(
+        "{} is exempt from every rule (tag warden:exempt)",
+        arn(&all)
+    );
+    assert_eq!(
+        run(&pipeline, event_all.clone()).await,
+        outcome(&event_all, "skipped", Some(&reason), vec![])
+    );
+    assert_eq!(view(&emu.s3, &all).await, before);
+
+    let some = unique("exempt-some");
+    create(&emu.s3, &some).await;
+    set_tags(
+        &emu.s3,
+        &some,
+        &[("warden:exempt", "tls-version public-access-block")],
+    )
+    .await;
+    let result = run(&pipeline, event("create-bucket.json", &some)).await;
+    let rules: Vec<&str> = result["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        (result["status"].as_str(), rules),
+        (
+            Some("remediated"),
+            vec!["default-encryption", "tls-required"]
+        )
+    );
+    let after = view(&emu.s3, &some).await;
+    assert_eq!(after.public_access_block, Value::Null);
+    assert_eq!(
+        after.policy,
+        Some(json!({"Version": "2012-10-17", "Statement": [tls_required_statement(&some)]}))
+    );
+
+    let expired = unique("exempt-expired");
+    create(&emu.s3, &expired).await;
+    set_tags(
+        &emu.s3,
+        &expired,
+        &[("warden:exempt", "all until=2020-01-31")],
+    )
+    .await;
+    let result = run(&pipeline, event("create-bucket.json", &expired)).await;
+    assert_eq!(
+        result["findings"].as_array().unwrap().len(),
+        4,
+        "an expired exemption enforces every rule"
+    );
+}
+
+#[tokio::test]
+async fn raising_keeps_the_buckets_own_customer_key() {
+    let emu = emulator().await;
+    let bucket = unique("cmk");
+    let event = event("put-bucket-encryption-kms-to-aes256.json", &bucket);
+    seed(&emu.s3, &bucket, Seed::Aes256, &event).await;
+    set_encryption(&emu.s3, &bucket, "aws:kms", Some(KEY)).await;
+    let env = settings(
+        "remediate",
+        &[
+            ("WARDEN_MIN_ENCRYPTION", "dsse-kms"),
+            (
+                "WARDEN_KMS_KEY_ARN",
+                "arn:aws:kms:us-east-1:123456789012:key/other",
+            ),
+        ],
+    );
+
+    let result = run(&pipeline(&emu, &env), event.clone()).await;
+
+    let before =
+        json!({"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": KEY, "BucketKeyEnabled": false});
+    let after =
+        json!({"SSEAlgorithm": "aws:kms:dsse", "KMSMasterKeyID": KEY, "BucketKeyEnabled": false});
+    let evidence = "default encryption is SSE-KMS with a customer key; required: at least DSSE-KMS";
+    assert_eq!(
+        result,
+        outcome(
+            &event,
+            "remediated",
+            None,
+            vec![encryption_finding(
+                &bucket,
+                evidence,
+                before,
+                after.clone(),
+                true
+            )]
+        )
+    );
+    assert_eq!(view(&emu.s3, &bucket).await.encryption, after);
+}
+
+#[tokio::test]
+async fn a_log_delivery_bucket_is_raised_to_sse_s3_only() {
+    let emu = emulator().await;
+    let bucket = unique("logs");
+    let event = event("delete-bucket-encryption.json", &bucket);
+    seed(&emu.s3, &bucket, Seed::NoEncryption, &event).await;
+    let mut policy = tls_policy(&bucket);
+    policy["Statement"].as_array_mut().unwrap().push(json!({"Sid": "S3ServerAccessLogsPolicy", "Effect": "Allow",
+        "Principal": {"Service": "logging.s3.amazonaws.com"}, "Action": "s3:PutObject", "Resource": format!("{}/*", arn(&bucket))}));
+    set_policy(&emu.s3, &bucket, &policy).await;
+
+    let result = run(
+        &pipeline(
+            &emu,
+            &settings("remediate", &[("WARDEN_MIN_ENCRYPTION", "sse-kms")]),
+        ),
+        event.clone(),
+    )
+    .await;
+
+    assert_eq!(result["status"], "remediated");
+    assert_eq!(result["findings"][0]["changes"][0]["after"], AES256());
+    assert_eq!(view(&emu.s3, &bucket).await.encryption, AES256());
+}
+
+#[tokio::test]
+async fn every_existing_statement_survives_the_merge() {
+    let emu = emulator().await;
+    let bucket = unique("merge");
+    let event = event("put-bucket-policy-without-tls.json", &bucket);
+    seed(&emu.s3, &bucket, Seed::NoPolicy, &event).await;
+    let objects = format!("{}/*", arn(&bucket));
+    let existing = json!({"Id": "Policy-Data-1", "Version": "2012-10-17", "Statement": [
+        {"Sid": "CrossAccountRead", "Effect": "Allow", "Principal": {"AWS": ["arn:aws:iam::111122223333:root"]},
+         "Action": ["s3:GetObject", "s3:GetObjectVersion"], "Resource": objects,
+         "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-abc123"}, "IpAddress": {"aws:SourceIp": ["203.0.113.0/24"]}}},
+        {"Sid": "DenyUnencryptedUploads", "Effect": "Deny", "Principal": "*", "Action": "s3:PutObject", "Resource": objects,
+         "Condition": {"Null": {"s3:x-amz-server-side-encryption": "true"}}},
+        {"Sid": "OnlyTlsOnObjects", "Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": objects,
+         "Condition": {"Bool": {"aws:SecureTransport": "false"}}}
+    ]});
+    set_policy(&emu.s3, &bucket, &existing).await;
+
+    let result = run(&pipeline(&emu, &settings("remediate", &[])), event).await;
+    assert_eq!(result["status"], "remediated");
+
+    let written = view(&emu.s3, &bucket).await.policy.unwrap();
+    let mut expected = existing.clone();
+    let statements = expected["Statement"].as_array_mut().unwrap();
+    statements.push(tls_required_statement(&bucket));
+    statements.push(tls_version_statement(&bucket));
+    assert_eq!(
+        written, expected,
+        "existing statements first, unchanged, then Warden's"
+    );
+}
+
+#[tokio::test]
+async fn a_policy_that_would_pass_20_kb_is_reported_not_written() {
+    let emu = emulator().await;
+    let bucket = unique("full");
+    let event = event("delete-bucket-policy.json", &bucket);
+    seed(&emu.s3, &bucket, Seed::NoPolicy, &event).await;
+    let mut policy = json!({"Version": "2012-10-17", "Statement": []});
+    for i in 0.. {
+        if policy.to_string().len() > 20 * 1024 - 300 {
+            break;
+        }
+        policy["Statement"].as_array_mut().unwrap().push(json!({"Sid": format!("Reader{i}"), "Effect": "Allow",
+            "Principal": {"AWS": format!("arn:aws:iam::123456789012:role/reader-{i:04}")}, "Action": "s3:GetObject",
+            "Resource": format!("{}/*", arn(&bucket))}));
+    }
+    set_policy(&emu.s3, &bucket, &policy).await;
+
+    let result = run(&pipeline(&emu, &settings("remediate", &[])), event.clone()).await;
+
+    assert_eq!(result["status"], "notified");
+    let reason = result["reason"].as_str().unwrap();
+    assert!(
+        reason.starts_with("the bucket policy would grow to ")
+            && reason.contains("over S3's 20480-byte limit"),
+        "{reason}"
+    );
+    assert_eq!(result["findings"], json!(tls_findings(&bucket, false)));
+    assert_eq!(view(&emu.s3, &bucket).await.policy, Some(policy));
+}
+
+#[tokio::test]
+async fn malformed_events_fail_with_the_field_named() {
+    let emu = emulator().await;
+    let pipeline = pipeline(&emu, &settings("remediate", &[]));
+
+    assert_eq!(
+        run(
+            &pipeline,
+            json!({"id": "abc", "detail-type": "Scheduled Event", "detail": {}})
+        )
+        .await,
+        json!({"guard": "bucket-guard", "event_id": "abc", "event_name": null, "status": "failed",
+               "reason": "malformed event: event field `detail.eventName` is missing", "findings": []})
+    );
+
+    let mut event = event("delete-bucket-policy.json", "ignored");
+    event["detail"]["requestParameters"]
+        .as_object_mut()
+        .unwrap()
+        .remove("bucketName");
+    assert_eq!(
+        run(&pipeline, event.clone()).await,
+        outcome(
+            &event,
+            "failed",
+            Some("malformed event: event field `detail.requestParameters.bucketName` is missing"),
+            vec![]
+        )
+    );
+
+    event["detail"]["requestParameters"]["bucketName"] = json!("../../etc");
+    assert_eq!(
+        run(&pipeline, event.clone()).await,
+        outcome(
+            &event,
+            "failed",
+            Some(
+                r#"malformed event: event field `detail.requestParameters.bucketName` is "../../etc", not an S3 bucket name"#
+            ),
+            vec![]
+        )
+    );
+}
