@@ -115,6 +115,13 @@ pub fn connect(endpoint: &str) -> Result<Moto, HarnessError> {
 /// value is dropped (and, like every server started here, when the process
 /// exits). Its output goes to `<tmp>/warden-moto-<port>.log`.
 pub fn start_private() -> Result<Moto, HarnessError> {
+    start_private_with_env(&[])
+}
+
+/// [`start_private`] with extra environment for the server, for settings
+/// that would disturb other tests on a shared one (such as
+/// `INITIAL_NO_AUTH_ACTION_COUNT`, which makes moto enforce IAM policies).
+pub fn start_private_with_env(env: &[(&str, &str)]) -> Result<Moto, HarnessError> {
     let program = venv_bin("moto_server");
     if !program.is_file() {
         return Err(HarnessError::MotoMissing { path: program });
@@ -132,6 +139,7 @@ pub fn start_private() -> Result<Moto, HarnessError> {
     command
         .args(["-H", "127.0.0.1", "-p", &port.to_string()])
         .env("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
+        .envs(env.iter().copied())
         .stdin(Stdio::null())
         .stdout(log)
         .stderr(log_err);

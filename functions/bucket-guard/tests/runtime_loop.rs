@@ -24,8 +24,14 @@ fn responses(run: &FunctionRun) -> Vec<Value> {
         .iter()
         .map(|invocation| match &invocation.result {
             InvocationResult::Response(value) => value.clone(),
-            InvocationResult::Error { error_type, error_message } => {
-                panic!("invocation failed: {error_type}: {error_message}\nstderr:\n{}", run.stderr)
+            InvocationResult::Error {
+                error_type,
+                error_message,
+            } => {
+                panic!(
+                    "invocation failed: {error_type}: {error_message}\nstderr:\n{}",
+                    run.stderr
+                )
             }
         })
         .collect()
@@ -48,7 +54,11 @@ async fn every_event_file_through_the_runtime_loop() {
             let bucket = unique("loop");
             let event = event(case.file, &bucket);
             seed(&emu.s3, &bucket, case.seed, &event).await;
-            let before = if case.seed == Seed::Nothing { None } else { Some(view(&emu.s3, &bucket).await) };
+            let before = if case.seed == Seed::Nothing {
+                None
+            } else {
+                Some(view(&emu.s3, &bucket).await)
+            };
             events.push((bucket, event));
             befores.push(before);
         }
@@ -56,11 +66,19 @@ async fn every_event_file_through_the_runtime_loop() {
         let mut payloads: Vec<Value> = events.iter().map(|(_, e)| e.clone()).collect();
         payloads.insert(1, json!({"id": "not-cloudtrail", "detail": "nonsense"}));
 
-        let run = run_function(Path::new(BINARY), &process_env(&emu, settings("remediate", &group[0].env)), &payloads)
-            .await
-            .expect("the function ran");
+        let run = run_function(
+            Path::new(BINARY),
+            &process_env(&emu, settings("remediate", &group[0].env)),
+            &payloads,
+        )
+        .await
+        .expect("the function ran");
 
-        assert_eq!(run.exit_status, None, "the process must not exit; stderr:\n{}", run.stderr);
+        assert_eq!(
+            run.exit_status, None,
+            "the process must not exit; stderr:\n{}",
+            run.stderr
+        );
         let mut outcomes = responses(&run);
         assert_eq!(
             outcomes.remove(1),
@@ -68,26 +86,45 @@ async fn every_event_file_through_the_runtime_loop() {
                    "reason": "malformed event: event field `detail` is a string, expected a JSON object", "findings": []})
         );
         assert_eq!(outcomes.len(), group.len());
-        for (((case, (bucket, event)), before), outcome) in group.iter().zip(&events).zip(&befores).zip(&outcomes) {
+        for (((case, (bucket, event)), before), outcome) in
+            group.iter().zip(&events).zip(&befores).zip(&outcomes)
+        {
             assert_eq!(outcome, &(case.expect)(bucket, event), "{}", case.file);
             if let Some(before) = before {
-                assert_eq!(view(&emu.s3, bucket).await, (case.after)(bucket, before), "{}", case.file);
+                assert_eq!(
+                    view(&emu.s3, bucket).await,
+                    (case.after)(bucket, before),
+                    "{}",
+                    case.file
+                );
             }
         }
 
         // One EMF metric line per finding, on stdout where Lambda reads it.
         let logs = run.log_lines();
-        let metrics: Vec<&Value> = logs.iter().filter(|line| line.get("_aws").is_some()).collect();
-        let findings: usize = outcomes.iter().map(|o| o["findings"].as_array().map_or(0, Vec::len)).sum();
+        let metrics: Vec<&Value> = logs
+            .iter()
+            .filter(|line| line.get("_aws").is_some())
+            .collect();
+        let findings: usize = outcomes
+            .iter()
+            .map(|o| o["findings"].as_array().map_or(0, Vec::len))
+            .sum();
         assert_eq!(metrics.len(), findings);
         for metric in metrics {
-            assert_eq!(metric["_aws"]["CloudWatchMetrics"][0]["Namespace"], "Warden");
+            assert_eq!(
+                metric["_aws"]["CloudWatchMetrics"][0]["Namespace"],
+                "Warden"
+            );
             assert_eq!(metric["guard"], "bucket-guard");
             assert_eq!(metric["outcome"], "remediated");
             assert_eq!(metric["Findings"], 1);
         }
         // JSON logs through lambda_runtime's subscriber: one per handled event.
-        let handled = logs.iter().filter(|line| line["fields"]["message"] == "handled event").count();
+        let handled = logs
+            .iter()
+            .filter(|line| line["fields"]["message"] == "handled event")
+            .count();
         assert_eq!(handled, group.len(), "logs:\n{}", run.stdout);
     }
 }
@@ -100,9 +137,13 @@ async fn observe_mode_through_the_runtime_loop_changes_nothing() {
     create(&emu.s3, &bucket).await;
     let before = view(&emu.s3, &bucket).await;
 
-    let run = run_function(Path::new(BINARY), &process_env(&emu, settings("observe", &[])), &[event.clone()])
-        .await
-        .expect("the function ran");
+    let run = run_function(
+        Path::new(BINARY),
+        &process_env(&emu, settings("observe", &[])),
+        &[event.clone()],
+    )
+    .await
+    .expect("the function ran");
 
     let expected = unapplied((cases()[0].expect)(&bucket, &event), "observed");
     assert_eq!(responses(&run), vec![expected]);
@@ -115,9 +156,13 @@ async fn a_bad_setting_stops_the_start_and_names_the_variable() {
     let mut env = process_env(&emu, settings("remediate", &[]));
     env.push(("WARDEN_MIN_ENCRYPTION".into(), "aes".into()));
 
-    let run = run_function(Path::new(BINARY), &env, &[event("create-bucket.json", "never-created")])
-        .await
-        .expect("the harness ran");
+    let run = run_function(
+        Path::new(BINARY),
+        &env,
+        &[event("create-bucket.json", "never-created")],
+    )
+    .await
+    .expect("the harness ran");
 
     assert!(run.invocations.is_empty(), "no event may be handled");
     assert_eq!(
@@ -137,16 +182,106 @@ async fn an_unreachable_aws_endpoint_is_an_invocation_error_naming_the_call() {
     env.push(("AWS_ENDPOINT_URL".into(), "http://127.0.0.1:9".into()));
     env.push(("AWS_MAX_ATTEMPTS".into(), "1".into()));
 
-    let run = run_function(Path::new(BINARY), &env, &[event("delete-bucket-policy.json", "unreachable")])
-        .await
-        .expect("the harness ran");
+    let run = run_function(
+        Path::new(BINARY),
+        &env,
+        &[event("delete-bucket-policy.json", "unreachable")],
+    )
+    .await
+    .expect("the harness ran");
 
     match &run.invocations[0].result {
-        InvocationResult::Error { error_type, error_message } => {
+        InvocationResult::Error {
+            error_type,
+            error_message,
+        } => {
             assert_eq!(error_type, "Warden.AwsError");
-            assert!(error_message.contains("on arn:aws:s3:::unreachable failed"), "{error_message}");
-            let operation = ["GetBucketEncryption", "GetBucketPolicy", "GetPublicAccessBlock", "GetBucketTagging"];
-            assert!(operation.iter().any(|op| error_message.starts_with(op)), "{error_message}");
+            assert!(
+                error_message.contains("on arn:aws:s3:::unreachable failed"),
+                "{error_message}"
+            );
+            let operation = [
+                "GetBucketEncryption",
+                "GetBucketPolicy",
+                "GetPublicAccessBlock",
+                "GetBucketTagging",
+            ];
+            assert!(
+                operation.iter().any(|op| error_message.starts_with(op)),
+                "{error_message}"
+            );
+        }
+        other => panic!("expected an invocation error, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn access_denied_is_an_invocation_error_naming_the_missing_permission() {
+    // A private moto that enforces IAM after the four set-up calls below.
+    let moto = warden_tests::start_private_with_env(&[("INITIAL_NO_AUTH_ACTION_COUNT", "4")])
+        .expect("moto started");
+    let config = warden_tests::aws::sdk_config(moto.endpoint()).await;
+    let iam = aws_sdk_iam::Client::new(&config);
+    iam.create_user()
+        .user_name("bucket-guard")
+        .send()
+        .await
+        .expect("CreateUser");
+    // Every call bucket-guard makes but PutBucketPolicy. moto authorises the
+    // `?encryption` and `?publicAccessBlock` sub-resources under its default
+    // bucket actions (GET as s3:ListBucket, PUT as s3:CreateBucket), so those
+    // stand in for IAM's s3:GetEncryptionConfiguration and friends here.
+    let everything_but_put_policy = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Resource": "*", "Action": [
+        "s3:GetEncryptionConfiguration", "s3:GetBucketPolicy", "s3:GetBucketPublicAccessBlock", "s3:GetBucketTagging",
+        "s3:PutEncryptionConfiguration", "s3:PutBucketPublicAccessBlock", "s3:ListBucket", "s3:CreateBucket"]}]});
+    iam.put_user_policy()
+        .user_name("bucket-guard")
+        .policy_name("bucket-guard")
+        .policy_document(everything_but_put_policy.to_string())
+        .send()
+        .await
+        .expect("PutUserPolicy");
+    let key = iam
+        .create_access_key()
+        .user_name("bucket-guard")
+        .send()
+        .await
+        .expect("CreateAccessKey");
+    let key = key.access_key().expect("an access key");
+    let bucket = unique("denied");
+    create(&warden_tests::aws::s3(&config), &bucket).await;
+
+    let mut env = warden_tests::aws::lambda_env(moto.endpoint());
+    env.retain(|(k, _)| {
+        !k.starts_with("AWS_ACCESS_KEY_ID") && !k.starts_with("AWS_SECRET_ACCESS_KEY")
+    });
+    env.push(("AWS_ACCESS_KEY_ID".into(), key.access_key_id().into()));
+    env.push((
+        "AWS_SECRET_ACCESS_KEY".into(),
+        key.secret_access_key().into(),
+    ));
+    env.extend(settings("remediate", &[]));
+
+    let run = run_function(
+        Path::new(BINARY),
+        &env,
+        &[event("delete-bucket-policy.json", &bucket)],
+    )
+    .await
+    .expect("the harness ran");
+
+    match &run.invocations[0].result {
+        InvocationResult::Error {
+            error_type,
+            error_message,
+        } => {
+            assert_eq!(error_type, "Warden.AccessDenied");
+            assert_eq!(
+                error_message,
+                &format!(
+                    "PutBucketPolicy on arn:aws:s3:::{bucket} was denied: grant the function's role `s3:PutBucketPolicy` on it (Access Denied)"
+                )
+            );
         }
         other => panic!("expected an invocation error, got {other:?}"),
     }
