@@ -154,15 +154,16 @@ impl Config {
                 why: "WARDEN_MODE=notify sends every finding to this SNS topic",
             });
         }
-        let self_arns = SelfArns::parse(&env.value(Self::SELF_ARN).unwrap_or_default()).map_err(
-            |entry| ConfigError::Invalid {
+        let self_arns =
+            SelfArns::parse(&env.value(Self::SELF_ARN).unwrap_or_default()).map_err(|entry| {
+                ConfigError::Invalid {
                 var: Self::SELF_ARN,
                 value: entry,
                 allowed:
                     "comma-separated IAM role ARNs, each optionally ending in * to match a prefix"
                         .into(),
-            },
-        )?;
+            }
+            })?;
         Ok(Self {
             mode,
             topic_arn,

@@ -160,7 +160,7 @@ impl CloudTrailEvent {
     /// Best-effort id and name of an event that failed to parse, so the
     /// outcome can still say which event it was.
     pub fn identify(event: &Value) -> (Option<String>, Option<String>) {
-        let text = |v: Option<&Value>| v.and_then(|v| scalar_string(v)).and_then(Result::ok);
+        let text = |v: Option<&Value>| v.and_then(scalar_string).and_then(Result::ok);
         let detail = event.get("detail");
         let id = text(detail.and_then(|d| d.get("eventID"))).or_else(|| text(event.get("id")));
         let name = text(detail.and_then(|d| d.get("eventName")));

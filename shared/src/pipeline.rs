@@ -414,3 +414,309 @@ fn into_findings_with_fixable(planned: Vec<Planned>) -> Vec<(Finding, bool)> {
         .map(|p| (p.finding, p.blocked.is_none()))
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::identity::SelfArns;
+    use serde_json::json;
+    use std::sync::Mutex;
+
+    /// A guard over an in-memory resource: the state is the list of rules it
+    /// currently breaks. `blocked` rules cannot be fixed automatically;
+    /// `broken_apply` makes apply report success without changing anything.
+    struct Fake {
+        state: Mutex<Option<Vec<&'static str>>>,
+        tags: Vec<(String, String)>,
+        blocked: Vec<&'static str>,
+        broken_apply: bool,
+        applies: Mutex<u32>,
+        /// Reads that find nothing before the resource shows up.
+        invisible_reads: Mutex<u32>,
+    }
+
+    impl Fake {
+        fn breaking(rules: &[&'static str]) -> Self {
+            Self {
+                state: Mutex::new(Some(rules.to_vec())),
+                tags: vec![],
+                blocked: vec![],
+                broken_apply: false,
+                applies: Mutex::new(0),
+                invisible_reads: Mutex::new(0),
+            }
+        }
+    }
+
+    impl Guard for Fake {
+        const NAME: &'static str = "fake-guard";
+        type Target = String;
+        type State = Vec<&'static str>;
+        type Plan = Vec<&'static str>;
+
+        fn handles(&self, event: &CloudTrailEvent) -> bool {
+            event.detail.event_name == "Change" || event.detail.event_name == "Create"
+        }
+        fn target(&self, event: &CloudTrailEvent) -> Result<String, EventError> {
+            event.request_string(&["name"])
+        }
+        fn resource_arn(&self, target: &String) -> String {
+            format!("arn:aws:fake:::{target}")
+        }
+        fn may_lag(&self, event: &CloudTrailEvent) -> bool {
+            event.detail.event_name == "Create"
+        }
+        async fn read(&self, _: &String) -> Result<Option<Snapshot<Self::State>>, GuardError> {
+            let mut invisible = self.invisible_reads.lock().unwrap();
+            if *invisible > 0 {
+                *invisible -= 1;
+                return Ok(None);
+            }
+            let state = self.state.lock().unwrap().clone();
+            Ok(state.map(|state| Snapshot {
+                state,
+                tags: self.tags.clone(),
+            }))
+        }
+        fn evaluate(
+            &self,
+            target: &String,
+            state: &Self::State,
+            exemption: &Exemption,
+        ) -> Assessment<Self::Plan> {
+            let mut findings = vec![];
+            let mut plan = vec![];
+            for rule in state.iter().filter(|r| !exemption.covers(r)) {
+                let finding = Finding::new(
+                    rule,
+                    &self.resource_arn(target),
+                    format!("{rule} is broken"),
+                    vec![],
+                );
+                if self.blocked.contains(rule) {
+                    findings.push(Planned::blocked(finding, format!("{rule} needs a human")));
+                } else {
+                    findings.push(Planned::fixable(finding));
+                    plan.push(*rule);
+                }
+            }
+            Assessment { findings, plan }
+        }
+        async fn apply(&self, _: &String, plan: &Self::Plan) -> Result<(), GuardError> {
+            *self.applies.lock().unwrap() += 1;
+            if !self.broken_apply
+                && let Some(state) = self.state.lock().unwrap().as_mut()
+            {
+                state.retain(|rule| !plan.contains(rule));
+            }
+            Ok(())
+        }
+    }
+
+    fn config(mode: Mode) -> Config {
+        Config {
+            mode,
+            topic_arn: None,
+            self_arns: SelfArns::parse("arn:aws:iam::123456789012:role/warden-*").unwrap(),
+            exemption_tag: "warden:exempt".into(),
+        }
+    }
+
+    fn event(name: &str) -> Value {
+        json!({"id": "env", "account": "123456789012", "region": "us-east-1", "detail": {
+            "eventID": "e-1", "eventName": name, "eventSource": "fake.amazonaws.com",
+            "userIdentity": {"type": "IAMUser", "arn": "arn:aws:iam::123456789012:user/alice"},
+            "requestParameters": {"name": "thing"}}})
+    }
+
+    async fn handle(guard: Fake, mode: Mode, event: Value) -> (Outcome, Fake) {
+        let pipeline = Pipeline::new(guard, config(mode), None);
+        let outcome = pipeline.handle(event).await.unwrap();
+        (outcome, pipeline.guard)
+    }
+
+    fn summary(outcome: &Outcome) -> (Status, Option<&str>, Vec<(&str, bool)>) {
+        let findings = outcome
+            .findings
+            .iter()
+            .map(|f| (f.rule.as_str(), f.applied))
+            .collect();
+        (outcome.status, outcome.reason.as_deref(), findings)
+    }
+
+    #[tokio::test]
+    async fn observe_and_notify_report_the_plan_and_change_nothing() {
+        for (mode, status) in [
+            (Mode::Observe, Status::Observed),
+            (Mode::Notify, Status::Notified),
+        ] {
+            let (outcome, guard) = handle(Fake::breaking(&["a", "b"]), mode, event("Change")).await;
+            assert_eq!(
+                summary(&outcome),
+                (status, None, vec![("a", false), ("b", false)])
+            );
+            assert_eq!(*guard.applies.lock().unwrap(), 0);
+            assert_eq!(*guard.state.lock().unwrap(), Some(vec!["a", "b"]));
+        }
+    }
+
+    #[tokio::test]
+    async fn remediate_confirms_each_fix_by_reading_back() {
+        let (outcome, guard) = handle(
+            Fake::breaking(&["a", "b"]),
+            Mode::Remediate,
+            event("Change"),
+        )
+        .await;
+        assert_eq!(
+            summary(&outcome),
+            (Status::Remediated, None, vec![("a", true), ("b", true)])
+        );
+        assert_eq!(*guard.state.lock().unwrap(), Some(vec![]));
+        let (outcome, guard) = handle(guard, Mode::Remediate, event("Change")).await;
+        assert_eq!(summary(&outcome), (Status::Compliant, None, vec![]));
+        assert_eq!(
+            *guard.applies.lock().unwrap(),
+            1,
+            "a compliant resource is not written"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_fix_that_does_not_hold_is_a_failure() {
+        let mut guard = Fake::breaking(&["a"]);
+        guard.broken_apply = true;
+        let (outcome, _) = handle(guard, Mode::Remediate, event("Change")).await;
+        assert_eq!(
+            summary(&outcome),
+            (
+                Status::Failed,
+                Some("read-back after the change still breaks: a"),
+                vec![("a", false)]
+            )
+        );
+    }
+
+    #[tokio::test]
+    async fn unsafe_fixes_are_notified_and_the_rest_applied() {
+        let mut guard = Fake::breaking(&["a", "b"]);
+        guard.blocked = vec!["b"];
+        let (outcome, guard) = handle(guard, Mode::Remediate, event("Change")).await;
+        assert_eq!(
+            summary(&outcome),
+            (
+                Status::Notified,
+                Some("b needs a human"),
+                vec![("a", true), ("b", false)]
+            )
+        );
+        assert_eq!(*guard.state.lock().unwrap(), Some(vec!["b"]));
+
+        let mut only_blocked = Fake::breaking(&["b"]);
+        only_blocked.blocked = vec!["b"];
+        let (outcome, guard) = handle(only_blocked, Mode::Remediate, event("Change")).await;
+        assert_eq!(
+            summary(&outcome),
+            (
+                Status::Notified,
+                Some("b needs a human"),
+                vec![("b", false)]
+            )
+        );
+        assert_eq!(*guard.applies.lock().unwrap(), 0);
+    }
+
+    #[tokio::test]
+    async fn skips_come_before_any_read() {
+        let mut failed = event("Change");
+        failed["detail"]["errorCode"] = json!("AccessDenied");
+        let mut read_only = event("Change");
+        read_only["detail"]["readOnly"] = json!(true);
+        let mut own = event("Change");
+        own["detail"]["userIdentity"] = json!({"type": "AssumedRole",
+            "arn": "arn:aws:sts::123456789012:assumed-role/warden-Fn-1/s",
+            "sessionContext": {"sessionIssuer": {"arn": "arn:aws:iam::123456789012:role/warden-Fn-1"}}});
+        for (event, reason) in [
+            (failed, "the call failed (AccessDenied), so nothing changed"),
+            (read_only, "read-only call"),
+            (
+                super::tests::event("Describe"),
+                "Describe from fake.amazonaws.com is not an event fake-guard handles",
+            ),
+            (
+                own,
+                "caused by Warden itself (arn:aws:sts::123456789012:assumed-role/warden-Fn-1/s)",
+            ),
+        ] {
+            let mut guard = Fake::breaking(&["a"]);
+            *guard.invisible_reads.get_mut().unwrap() = u32::MAX;
+            let (outcome, guard) = handle(guard, Mode::Remediate, event).await;
+            assert_eq!(summary(&outcome), (Status::Skipped, Some(reason), vec![]));
+            assert_eq!(
+                *guard.invisible_reads.lock().unwrap(),
+                u32::MAX,
+                "no read was made"
+            );
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_resource_just_created_gets_a_short_retry() {
+        let guard = Fake::breaking(&["a"]);
+        *guard.invisible_reads.lock().unwrap() = 2;
+        let (outcome, _) = handle(guard, Mode::Observe, event("Create")).await;
+        assert_eq!(outcome.status, Status::Observed);
+
+        let guard = Fake::breaking(&["a"]);
+        *guard.invisible_reads.lock().unwrap() = 4;
+        let (outcome, _) = handle(guard, Mode::Observe, event("Create")).await;
+        assert_eq!(
+            summary(&outcome),
+            (
+                Status::Skipped,
+                Some("arn:aws:fake:::thing no longer exists"),
+                vec![]
+            )
+        );
+
+        let guard = Fake::breaking(&["a"]);
+        *guard.invisible_reads.lock().unwrap() = 1;
+        let (outcome, _) = handle(guard, Mode::Observe, event("Change")).await;
+        assert_eq!(
+            outcome.status,
+            Status::Skipped,
+            "no retry for a change to an existing resource"
+        );
+    }
+
+    #[tokio::test]
+    async fn exemptions() {
+        let mut guard = Fake::breaking(&["a", "b"]);
+        guard.tags = vec![("warden:exempt".into(), "all".into())];
+        let (outcome, _) = handle(guard, Mode::Remediate, event("Change")).await;
+        assert_eq!(
+            summary(&outcome),
+            (
+                Status::Skipped,
+                Some("arn:aws:fake:::thing is exempt from every rule (tag warden:exempt)"),
+                vec![]
+            )
+        );
+
+        let mut guard = Fake::breaking(&["a", "b"]);
+        guard.tags = vec![("warden:exempt".into(), "b".into())];
+        let (outcome, _) = handle(guard, Mode::Remediate, event("Change")).await;
+        assert_eq!(
+            summary(&outcome),
+            (Status::Remediated, None, vec![("a", true)])
+        );
+
+        let mut guard = Fake::breaking(&["a"]);
+        guard.tags = vec![("warden:exempt".into(), "all until=2001-01-01".into())];
+        let (outcome, _) = handle(guard, Mode::Observe, event("Change")).await;
+        assert_eq!(
+            summary(&outcome),
+            (Status::Observed, None, vec![("a", false)])
+        );
+    }
+}

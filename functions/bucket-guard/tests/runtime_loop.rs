@@ -140,7 +140,7 @@ async fn observe_mode_through_the_runtime_loop_changes_nothing() {
     let run = run_function(
         Path::new(BINARY),
         &process_env(&emu, settings("observe", &[])),
-        &[event.clone()],
+        std::slice::from_ref(&event),
     )
     .await
     .expect("the function ran");
