@@ -26,5 +26,5 @@ pub use config::{Config, ConfigError, Env, Mode};
 pub use error::{AwsCall, GuardError};
 pub use event::{CloudTrailEvent, EventError};
 pub use exempt::Exemption;
-pub use outcome::{Change, Finding, Outcome, Status};
+pub use outcome::{Change, Finding, Outcome, Severity, Status};
 pub use pipeline::{Assessment, Guard, Pipeline, Planned, Snapshot};

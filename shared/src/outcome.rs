@@ -59,6 +59,19 @@ pub struct Finding {
     pub changes: Vec<Change>,
     /// True once the changes were made and confirmed by a read-back.
     pub applied: bool,
+    /// How urgent the finding is, where a guard grades its findings (a root
+    /// sign-in without MFA is `critical`); absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub severity: Option<Severity>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Low,
+    Medium,
+    High,
+    Critical,
 }
 
 /// One planned change, with the state before and after, so a dry run and an
@@ -83,6 +96,12 @@ impl Finding {
             evidence: evidence.into(),
             changes,
             applied: false,
+            severity: None,
         }
+    }
+
+    pub fn with_severity(mut self, severity: Severity) -> Self {
+        self.severity = Some(severity);
+        self
     }
 }

@@ -363,6 +363,7 @@ impl<G: Guard> Pipeline<G> {
                 evidence: &finding.evidence,
                 changes: &finding.changes,
                 applied: finding.applied,
+                severity: finding.severity,
             })
             .collect();
         for record in &records {

@@ -24,6 +24,8 @@ pub struct FindingRecord<'a> {
     pub evidence: &'a str,
     pub changes: &'a [Change],
     pub applied: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub severity: Option<crate::outcome::Severity>,
 }
 
 impl FindingRecord<'_> {
@@ -154,6 +156,7 @@ mod tests {
             evidence: "no deny",
             changes: &[],
             applied: true,
+            severity: None,
         }
     }
 
