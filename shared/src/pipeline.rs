@@ -86,6 +86,10 @@ pub struct Assessment<P> {
 pub struct Planned {
     pub finding: Finding,
     pub blocked: Option<String>,
+    /// What inside the resource the finding is about (a tag key), for
+    /// guards that can find one rule broken several times in one resource.
+    /// Read-back confirmation matches findings by rule, resource and subject.
+    pub subject: Option<String>,
 }
 
 impl Planned {
@@ -93,6 +97,7 @@ impl Planned {
         Self {
             finding,
             blocked: None,
+            subject: None,
         }
     }
 
@@ -100,7 +105,19 @@ impl Planned {
         Self {
             finding,
             blocked: Some(why.into()),
+            subject: None,
         }
+    }
+
+    pub fn about(mut self, subject: impl Into<String>) -> Self {
+        self.subject = Some(subject.into());
+        self
+    }
+
+    fn same_as(&self, other: &Planned) -> bool {
+        self.finding.rule == other.finding.rule
+            && self.finding.resource == other.finding.resource
+            && self.subject == other.subject
     }
 }
 
@@ -269,12 +286,12 @@ impl<G: Guard> Pipeline<G> {
             .iter()
             .filter_map(|p| p.blocked.clone())
             .collect();
-        let mut findings = into_findings_with_fixable(assessment.findings);
-        if findings.iter().all(|(_, fixable)| !fixable) {
+        let mut planned = assessment.findings;
+        if planned.iter().all(|p| p.blocked.is_some()) {
             return Ok((
                 Status::Notified,
                 Some(blocked.join("; ")),
-                findings.into_iter().map(|(f, _)| f).collect(),
+                into_findings(planned),
             ));
         }
 
@@ -282,26 +299,20 @@ impl<G: Guard> Pipeline<G> {
 
         let arn = self.guard.resource_arn(target);
         let Some(after) = self.guard.read(target).await? else {
-            let findings = findings.into_iter().map(|(f, _)| f).collect();
-            return Ok((
-                Status::Failed,
-                Some(format!("{arn} disappeared while it was being fixed")),
-                findings,
-            ));
+            let reason = format!("{arn} disappeared while it was being fixed");
+            return Ok((Status::Failed, Some(reason), into_findings(planned)));
         };
         let still = self.guard.evaluate(target, &after.state, exemption);
         let mut unconfirmed = Vec::new();
-        for (finding, fixable) in &mut findings {
-            let holds = !still
-                .findings
-                .iter()
-                .any(|p| p.finding.rule == finding.rule);
-            finding.applied = *fixable && holds;
-            if *fixable && !holds {
-                unconfirmed.push(finding.rule.clone());
+        for p in &mut planned {
+            let fixable = p.blocked.is_none();
+            let holds = !still.findings.iter().any(|s| s.same_as(p));
+            p.finding.applied = fixable && holds;
+            if fixable && !holds && !unconfirmed.contains(&p.finding.rule) {
+                unconfirmed.push(p.finding.rule.clone());
             }
         }
-        let findings: Vec<Finding> = findings.into_iter().map(|(f, _)| f).collect();
+        let findings = into_findings(planned);
         Ok(if !unconfirmed.is_empty() {
             let reason = format!(
                 "read-back after the change still breaks: {}",
@@ -407,13 +418,6 @@ impl<G: Guard> Pipeline<G> {
 
 fn into_findings(planned: Vec<Planned>) -> Vec<Finding> {
     planned.into_iter().map(|p| p.finding).collect()
-}
-
-fn into_findings_with_fixable(planned: Vec<Planned>) -> Vec<(Finding, bool)> {
-    planned
-        .into_iter()
-        .map(|p| (p.finding, p.blocked.is_none()))
-        .collect()
 }
 
 #[cfg(test)]
