@@ -13,10 +13,12 @@
 pub mod arn;
 pub mod aws;
 pub mod config;
+pub mod detect;
 pub mod error;
 pub mod event;
 pub mod exempt;
 pub mod identity;
+pub mod mask;
 pub mod outcome;
 pub mod pipeline;
 pub mod record;

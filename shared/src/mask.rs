@@ -1,0 +1,280 @@
+//! Masking: the only form in which a detected value ever leaves a detector.
+//!
+//! Each rule keeps at most a short, non-secret prefix or suffix and replaces
+//! everything else with `*`; a mask is never equal to its input and never
+//! contains a run of 4 or more characters of the matched text outside that
+//! prefix or suffix.
+//!
+//! | detector | rule | example |
+//! | --- | --- | --- |
+//! | `email` | first character of the local part and of the domain, and the top-level domain | `jane.doe@example.com` → `j***@e***.com` |
+//! | `aws-account-id` | last 4 digits | `123456789012` → `********9012` |
+//! | `aws-access-key-id` | the `AKIA`/`ASIA` prefix and the last 4 characters | `AKIAIOSFODNN7EXAMPLE` → `AKIA************MPLE` |
+//! | `aws-secret-access-key` | nothing: one `*` per character | `wJalr…EXAMPLEKEY` → `****************************************` |
+//! | `url-credentials` | scheme and host (with port); user and password fully hidden; path and query dropped | `https://bob:s3cr3t@db.example.com:5432/x` → `https://***:***@db.example.com:5432` |
+//! | `private-key` | the `BEGIN` line | `-----BEGIN RSA PRIVATE KEY-----\nMIIE…` → `-----BEGIN RSA PRIVATE KEY----- [redacted]` |
+//! | `payment-card` | first 4 and last 4 digits, separators dropped | `4111 1111 1111 1234` → `4111********1234` |
+//! | `phone-number` | a leading `+` and the last 2 digits | `+44 20 7946 0958` → `+**********58` |
+
+use crate::detect::{Detection, DetectorId, private_key_header_end};
+
+/// The masked sample of a value matched by `detector`.
+///
+/// Safe on any input, including text the detector would not have matched:
+/// what cannot be parsed for the rule is hidden entirely.
+pub fn mask(detector: DetectorId, matched: &str) -> String {
+    let out = match detector {
+        DetectorId::Email => email(matched),
+        DetectorId::AwsAccountId => digits_keep(matched, 0, 4, 8),
+        DetectorId::AwsAccessKeyId => access_key_id(matched),
+        DetectorId::AwsSecretAccessKey => stars(matched.chars().count()),
+        DetectorId::UrlCredentials => url_credentials(matched),
+        DetectorId::PrivateKey => private_key(matched),
+        DetectorId::PaymentCard => digits_keep(matched, 4, 4, 12),
+        DetectorId::PhoneNumber => phone(matched),
+    };
+    if out == matched {
+        // Only reachable when the input is itself a mask.
+        if matched == "[redacted]" {
+            "[masked]"
+        } else {
+            "[redacted]"
+        }
+        .to_string()
+    } else {
+        out
+    }
+}
+
+/// The value with every detection's span replaced by its masked sample, for
+/// showing a free-form field as evidence (`Contact j***@e***.com`). Spans
+/// must come from scanning this same value (as [`Detectors::scan`] returns
+/// them: ordered, non-overlapping); a span that does not fit is masked whole.
+///
+/// Note that the text around the detections is kept as it is.
+///
+/// [`Detectors::scan`]: crate::detect::Detectors::scan
+pub fn mask_spans(value: &str, detections: &[Detection]) -> String {
+    let mut out = String::with_capacity(value.len());
+    let mut at = 0;
+    for d in detections {
+        let fits =
+            d.span.start >= at && d.span.start <= d.span.end && value.get(d.span.clone()).is_some();
+        if !fits {
+            return stars(value.chars().count().clamp(3, 16));
+        }
+        out.push_str(&value[at..d.span.start]);
+        out.push_str(&d.masked);
+        at = d.span.end;
+    }
+    out.push_str(&value[at..]);
+    out
+}
+
+fn stars(n: usize) -> String {
+    "*".repeat(n.max(1))
+}
+
+/// `j***@e***.com`: one character of the local part and of the domain, and
+/// the top-level domain when it is letters only.
+fn email(m: &str) -> String {
+    let Some((local, domain)) = m.rsplit_once('@') else {
+        return stars(m.chars().count());
+    };
+    let mut out = String::with_capacity(16);
+    out.extend(local.chars().next());
+    out.push_str("***@");
+    out.extend(domain.chars().next());
+    out.push_str("***");
+    if let Some((head, tld)) = domain.rsplit_once('.')
+        && !head.is_empty()
+        && tld.len() >= 2
+        && tld.bytes().all(|b| b.is_ascii_alphabetic())
+    {
+        out.push('.');
+        out.push_str(tld);
+    }
+    out
+}
+
+/// The first `head` and last `tail` digits, one `*` per digit between; all
+/// stars when there are fewer than `min` digits. Separators are dropped.
+fn digits_keep(m: &str, head: usize, tail: usize, min: usize) -> String {
+    let digits: Vec<char> = m.chars().filter(char::is_ascii_digit).collect();
+    let n = digits.len();
+    if n < min {
+        return stars(m.chars().count());
+    }
+    let mut out = String::with_capacity(n);
+    out.extend(&digits[..head]);
+    out.push_str(&"*".repeat(n - head - tail));
+    out.extend(&digits[n - tail..]);
+    out
+}
+
+/// `AKIA************MPLE`.
+fn access_key_id(m: &str) -> String {
+    let n = m.len();
+    if n < 12 || !m.is_ascii() {
+        return stars(m.chars().count());
+    }
+    format!("{}{}{}", &m[..4], "*".repeat(n - 8), &m[n - 4..])
+}
+
+/// `https://***:***@host:port`: the scheme and host are kept, the user and
+/// password hidden, and the path and query (which may hold tokens) dropped.
+fn url_credentials(m: &str) -> String {
+    let Some((scheme, rest)) = m.split_once("://") else {
+        return stars(m.chars().count());
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let host = authority.rsplit_once('@').map_or("", |(_, h)| h);
+    let scheme_ok = !scheme.is_empty()
+        && scheme.len() <= 16
+        && scheme
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'.' | b'-'));
+    let host_ok = !host.is_empty()
+        && host.bytes().all(|b| {
+            b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_' | b':' | b'[' | b']' | b'%')
+        });
+    format!(
+        "{}://***:***@{}",
+        if scheme_ok { scheme } else { "***" },
+        if host_ok { host } else { "***" }
+    )
+}
+
+/// `-----BEGIN RSA PRIVATE KEY----- [redacted]`.
+fn private_key(m: &str) -> String {
+    let header = m
+        .find("-----BEGIN ")
+        .and_then(|s| private_key_header_end(m.as_bytes(), s).map(|e| &m[s..e]))
+        .unwrap_or("-----BEGIN PRIVATE KEY-----");
+    format!("{header} [redacted]")
+}
+
+/// `+**********58`: a leading `+` and the last 2 digits.
+fn phone(m: &str) -> String {
+    let plus = m.trim_start().starts_with('+');
+    let digits: Vec<char> = m.chars().filter(char::is_ascii_digit).collect();
+    let n = digits.len();
+    if n < 4 {
+        return stars(m.chars().count());
+    }
+    let mut out = String::with_capacity(n + 1);
+    if plus {
+        out.push('+');
+    }
+    out.push_str(&"*".repeat(n - 2));
+    out.extend(&digits[n - 2..]);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detect::Confidence;
+
+    #[test]
+    fn documented_examples() {
+        use DetectorId::*;
+        let cases = [
+            (Email, "jane.doe@example.com", "j***@e***.com"),
+            (Email, "a@b.co", "a***@b***.co"),
+            (Email, "x@localhost", "x***@l***"),
+            (AwsAccountId, "123456789012", "********9012"),
+            (AwsAccountId, "1234-5678-9012", "********9012"),
+            (
+                AwsAccessKeyId,
+                "AKIAIOSFODNN7EXAMPLE",
+                "AKIA************MPLE",
+            ),
+            (
+                AwsSecretAccessKey,
+                "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+                "****************************************",
+            ),
+            (
+                UrlCredentials,
+                "https://bob:s3cr3t@db.example.com:5432/x?token=abc",
+                "https://***:***@db.example.com:5432",
+            ),
+            (
+                UrlCredentials,
+                "redis://:hunter2@cache:6379",
+                "redis://***:***@cache:6379",
+            ),
+            (
+                PrivateKey,
+                "-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEA\n-----END RSA PRIVATE KEY-----",
+                "-----BEGIN RSA PRIVATE KEY----- [redacted]",
+            ),
+            (PaymentCard, "1234567890129012", "1234********9012"),
+            (PaymentCard, "4111 1111 1111 1234", "4111********1234"),
+            (PhoneNumber, "+44 20 7946 0958", "+**********58"),
+            (PhoneNumber, "(555) 123-4567", "********67"),
+        ];
+        for (d, input, want) in cases {
+            assert_eq!(mask(d, input), want, "{d} {input}");
+        }
+    }
+
+    #[test]
+    fn unparseable_input_is_hidden_whole() {
+        use DetectorId::*;
+        assert_eq!(mask(Email, "no-at-sign"), "**********");
+        assert_eq!(mask(AwsAccountId, "12345"), "*****");
+        assert_eq!(mask(AwsAccessKeyId, "AKIA"), "****");
+        assert_eq!(mask(PaymentCard, "12345"), "*****");
+        assert_eq!(mask(PhoneNumber, "12"), "**");
+        assert_eq!(mask(UrlCredentials, "not a url"), "*********");
+        assert_eq!(mask(UrlCredentials, "a://b c@d e"), "a://***:***@***");
+        assert_eq!(
+            mask(PrivateKey, "garbage"),
+            "-----BEGIN PRIVATE KEY----- [redacted]"
+        );
+        assert_eq!(mask(AwsSecretAccessKey, ""), "*");
+    }
+
+    #[test]
+    fn a_mask_is_never_its_input() {
+        for d in DetectorId::ALL {
+            for input in [
+                "",
+                "*",
+                "****",
+                "j***@e***.com",
+                "[redacted]",
+                "********9012",
+            ] {
+                assert_ne!(mask(d, input), input, "{d} {input:?}");
+            }
+            let m = mask(d, "j***@e***.com");
+            assert_ne!(mask(d, &m), m);
+        }
+    }
+
+    #[test]
+    fn spans_are_replaced_by_masked_samples() {
+        let detections = [Detection {
+            detector: DetectorId::Email,
+            confidence: Confidence::High,
+            masked: "j***@e***.com".into(),
+            span: 8..24,
+        }];
+        assert_eq!(
+            mask_spans("Contact jane@example.com today", &detections),
+            "Contact j***@e***.com today"
+        );
+        let bad = [Detection {
+            span: 20..40,
+            ..detections[0].clone()
+        }];
+        assert_eq!(
+            mask_spans("Contact jane@example.com", &bad),
+            "****************"
+        );
+        assert_eq!(mask_spans("plain", &[]), "plain");
+    }
+}
