@@ -26,6 +26,15 @@ pub enum HarnessError {
         source: std::io::Error,
     },
 
+    /// `tests/seed_moto.py` could not make an event's resources real in moto.
+    #[error("seeding {file} into moto at {endpoint}: {detail}; its stderr:\n{stderr}")]
+    Seed {
+        file: String,
+        endpoint: String,
+        detail: String,
+        stderr: String,
+    },
+
     /// A function run did not finish in time.
     #[error(
         "function {} did not answer all events within {after:?}; its stderr:\n{stderr}",

@@ -10,6 +10,7 @@ pub mod error;
 pub mod moto;
 pub mod paths;
 pub mod runtime_api;
+pub mod seed;
 
 pub use aws::{lambda_env, s3, sdk_config};
 pub use error::HarnessError;
