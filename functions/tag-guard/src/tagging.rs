@@ -1,0 +1,386 @@
+//! Reading and writing tags. The Resource Groups Tagging API covers most
+//! services in one call; where it reports a resource as unsupported, the
+//! service's own tagging calls take over: IAM for users and roles, CloudTrail
+//! for trails, Elastic Load Balancing for load balancers and target groups.
+
+use crate::ResourceTags;
+use crate::TagChange;
+use crate::shapes::{ResourceKind, ResourceRef};
+use aws_sdk_iam::error::ProvideErrorMetadata;
+use std::collections::HashMap;
+use warden_shared::{AwsCall, GuardError};
+
+const GET_RESOURCES: AwsCall = AwsCall::new("GetResources", "tag:GetResources");
+const TAG_RESOURCES: AwsCall = AwsCall::new("TagResources", "tag:TagResources");
+const UNTAG_RESOURCES: AwsCall = AwsCall::new("UntagResources", "tag:UntagResources");
+const LIST_USER_TAGS: AwsCall = AwsCall::new("ListUserTags", "iam:ListUserTags");
+const LIST_ROLE_TAGS: AwsCall = AwsCall::new("ListRoleTags", "iam:ListRoleTags");
+const TAG_USER: AwsCall = AwsCall::new("TagUser", "iam:TagUser");
+const UNTAG_USER: AwsCall = AwsCall::new("UntagUser", "iam:UntagUser");
+const TAG_ROLE: AwsCall = AwsCall::new("TagRole", "iam:TagRole");
+const UNTAG_ROLE: AwsCall = AwsCall::new("UntagRole", "iam:UntagRole");
+const LIST_TRAIL_TAGS: AwsCall = AwsCall::new("ListTags", "cloudtrail:ListTags");
+const ADD_TRAIL_TAGS: AwsCall = AwsCall::new("AddTags", "cloudtrail:AddTags");
+const REMOVE_TRAIL_TAGS: AwsCall = AwsCall::new("RemoveTags", "cloudtrail:RemoveTags");
+const ADD_ELB_TAGS: AwsCall = AwsCall::new("AddTags", "elasticloadbalancing:AddTags");
+const REMOVE_ELB_TAGS: AwsCall = AwsCall::new("RemoveTags", "elasticloadbalancing:RemoveTags");
+
+/// The Tagging API takes at most 100 ARNs a call.
+const ARNS_PER_CALL: usize = 100;
+
+/// The clients, built once per cold start.
+pub struct Tagging {
+    pub api: aws_sdk_resourcegroupstagging::Client,
+    pub iam: aws_sdk_iam::Client,
+    pub cloudtrail: aws_sdk_cloudtrail::Client,
+    pub elb: aws_sdk_elasticloadbalancingv2::Client,
+}
+
+type Tags = Vec<(String, String)>;
+
+impl Tagging {
+    pub fn new(config: &aws_config::SdkConfig) -> Self {
+        Self {
+            api: aws_sdk_resourcegroupstagging::Client::new(config),
+            iam: aws_sdk_iam::Client::new(config),
+            cloudtrail: aws_sdk_cloudtrail::Client::new(config),
+            elb: aws_sdk_elasticloadbalancingv2::Client::new(config),
+        }
+    }
+
+    /// Current tags of every resource, read concurrently.
+    pub async fn read(&self, resources: &[ResourceRef]) -> Result<Vec<ResourceTags>, GuardError> {
+        let tagged: Vec<&str> = resources
+            .iter()
+            .filter(|r| matches!(r.kind, ResourceKind::Tagged | ResourceKind::LoadBalancer))
+            .map(|r| r.arn.as_str())
+            .collect();
+        let (api_tags, own_tags) = tokio::join!(
+            self.api_tags(&tagged),
+            futures::future::join_all(resources.iter().map(|r| self.own_tags(r)))
+        );
+        let api_tags = api_tags?;
+        resources
+            .iter()
+            .zip(own_tags)
+            .map(|(resource, own)| {
+                let tags = match &resource.kind {
+                    // The Tagging API leaves out untagged resources.
+                    ResourceKind::Tagged | ResourceKind::LoadBalancer => {
+                        Some(api_tags.get(&resource.arn).cloned().unwrap_or_default())
+                    }
+                    _ => own?,
+                };
+                Ok(ResourceTags {
+                    resource: resource.clone(),
+                    tags,
+                })
+            })
+            .collect()
+    }
+
+    async fn api_tags(&self, arns: &[&str]) -> Result<HashMap<String, Tags>, GuardError> {
+        let mut found = HashMap::new();
+        for chunk in arns.chunks(ARNS_PER_CALL) {
+            let out = self
+                .api
+                .get_resources()
+                .set_resource_arn_list(Some(chunk.iter().map(|a| a.to_string()).collect()))
+                .send()
+                .await
+                .map_err(|e| GuardError::from_sdk(GET_RESOURCES, &chunk.join(","), e))?;
+            for mapping in out.resource_tag_mapping_list() {
+                let tags = mapping
+                    .tags()
+                    .iter()
+                    .map(|t| (t.key().to_string(), t.value().to_string()))
+                    .collect();
+                found.insert(mapping.resource_arn().unwrap_or_default().to_string(), tags);
+            }
+        }
+        Ok(found)
+    }
+
+    /// Tags read with the service's own call, for what GetResources does not
+    /// cover; `Ok(None)` when the resource no longer exists.
+    async fn own_tags(&self, resource: &ResourceRef) -> Result<Option<Tags>, GuardError> {
+        let iam = |tags: &[aws_sdk_iam::types::Tag]| -> Tags {
+            tags.iter()
+                .map(|t| (t.key().to_string(), t.value().to_string()))
+                .collect()
+        };
+        match &resource.kind {
+            ResourceKind::Tagged | ResourceKind::LoadBalancer => Ok(None),
+            ResourceKind::IamUser(name) => match self
+                .iam
+                .list_user_tags()
+                .user_name(name)
+                .max_items(1000)
+                .send()
+                .await
+            {
+                Ok(out) => Ok(Some(iam(out.tags()))),
+                Err(e) if e.code() == Some("NoSuchEntity") => Ok(None),
+                Err(e) => Err(GuardError::from_sdk(LIST_USER_TAGS, &resource.arn, e)),
+            },
+            ResourceKind::IamRole(name) => match self
+                .iam
+                .list_role_tags()
+                .role_name(name)
+                .max_items(1000)
+                .send()
+                .await
+            {
+                Ok(out) => Ok(Some(iam(out.tags()))),
+                Err(e) if e.code() == Some("NoSuchEntity") => Ok(None),
+                Err(e) => Err(GuardError::from_sdk(LIST_ROLE_TAGS, &resource.arn, e)),
+            },
+            ResourceKind::Trail => match self
+                .cloudtrail
+                .list_tags()
+                .resource_id_list(&resource.arn)
+                .send()
+                .await
+            {
+                Ok(out) => Ok(Some(
+                    out.resource_tag_list()
+                        .iter()
+                        .flat_map(|r| r.tags_list())
+                        .map(|t| {
+                            (
+                                t.key().to_string(),
+                                t.value().unwrap_or_default().to_string(),
+                            )
+                        })
+                        .collect(),
+                )),
+                Err(e)
+                    if matches!(
+                        e.code(),
+                        Some("TrailNotFoundException" | "ResourceNotFoundException")
+                    ) =>
+                {
+                    Ok(None)
+                }
+                Err(e) => Err(GuardError::from_sdk(LIST_TRAIL_TAGS, &resource.arn, e)),
+            },
+        }
+    }
+
+    /// Makes the changes, resource by resource: redactions through
+    /// `TagResources`, removals through `UntagResources`, and IAM's own calls
+    /// for what the Tagging API reports it cannot do.
+    pub async fn write(&self, changes: &[TagChange]) -> Result<(), GuardError> {
+        let mut by_resource: Vec<(&ResourceRef, Vec<&TagChange>)> = Vec::new();
+        for change in changes {
+            match by_resource.iter_mut().find(|(r, _)| **r == change.resource) {
+                Some((_, list)) => list.push(change),
+                None => by_resource.push((&change.resource, vec![change])),
+            }
+        }
+        let writes = by_resource
+            .iter()
+            .map(|(resource, changes)| self.write_resource(resource, changes));
+        futures::future::try_join_all(writes).await?;
+        Ok(())
+    }
+
+    async fn write_resource(
+        &self,
+        resource: &ResourceRef,
+        changes: &[&TagChange],
+    ) -> Result<(), GuardError> {
+        let redact: HashMap<String, String> = changes
+            .iter()
+            .filter_map(|c| Some((c.key.clone(), c.replacement.clone()?)))
+            .collect();
+        let remove: Vec<String> = changes
+            .iter()
+            .filter(|c| c.replacement.is_none())
+            .map(|c| c.key.clone())
+            .collect();
+        if !redact.is_empty() {
+            let out = self
+                .api
+                .tag_resources()
+                .resource_arn_list(&resource.arn)
+                .set_tags(Some(redact.clone()))
+                .send()
+                .await
+                .map_err(|e| GuardError::from_sdk(TAG_RESOURCES, &resource.arn, e))?;
+            if let Some(failure) = out
+                .failed_resources_map()
+                .and_then(|m| m.get(&resource.arn))
+            {
+                self.own_tag(resource, &redact, TAG_RESOURCES, failure.error_message())
+                    .await?;
+            }
+        }
+        if !remove.is_empty() {
+            let out = self
+                .api
+                .untag_resources()
+                .resource_arn_list(&resource.arn)
+                .set_tag_keys(Some(remove.clone()))
+                .send()
+                .await
+                .map_err(|e| GuardError::from_sdk(UNTAG_RESOURCES, &resource.arn, e))?;
+            if let Some(failure) = out
+                .failed_resources_map()
+                .and_then(|m| m.get(&resource.arn))
+            {
+                self.own_untag(resource, &remove, UNTAG_RESOURCES, failure.error_message())
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The service's own call, for what the Tagging API refused; anything
+    /// without one is an error naming the refused call and its reason.
+    async fn own_tag(
+        &self,
+        resource: &ResourceRef,
+        tags: &HashMap<String, String>,
+        refused: AwsCall,
+        why: Option<&str>,
+    ) -> Result<(), GuardError> {
+        let arn = &resource.arn;
+        match &resource.kind {
+            ResourceKind::IamUser(name) => {
+                let tags = iam_tags(tags).map_err(|e| not_applied(TAG_USER, resource, &e))?;
+                self.iam
+                    .tag_user()
+                    .user_name(name)
+                    .set_tags(Some(tags))
+                    .send()
+                    .await
+                    .map_err(|e| GuardError::from_sdk(TAG_USER, arn, e))?;
+            }
+            ResourceKind::IamRole(name) => {
+                let tags = iam_tags(tags).map_err(|e| not_applied(TAG_ROLE, resource, &e))?;
+                self.iam
+                    .tag_role()
+                    .role_name(name)
+                    .set_tags(Some(tags))
+                    .send()
+                    .await
+                    .map_err(|e| GuardError::from_sdk(TAG_ROLE, arn, e))?;
+            }
+            ResourceKind::Trail => {
+                let list = tags
+                    .iter()
+                    .map(|(k, v)| {
+                        aws_sdk_cloudtrail::types::Tag::builder()
+                            .key(k)
+                            .value(v)
+                            .build()
+                    })
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(|e| not_applied(ADD_TRAIL_TAGS, resource, &e.to_string()))?;
+                // AddTags replaces the value of a key the trail already has.
+                self.cloudtrail
+                    .add_tags()
+                    .resource_id(arn)
+                    .set_tags_list(Some(list))
+                    .send()
+                    .await
+                    .map_err(|e| GuardError::from_sdk(ADD_TRAIL_TAGS, arn, e))?;
+            }
+            ResourceKind::LoadBalancer => {
+                let list = tags
+                    .iter()
+                    .map(|(k, v)| {
+                        aws_sdk_elasticloadbalancingv2::types::Tag::builder()
+                            .key(k)
+                            .value(v)
+                            .build()
+                    })
+                    .collect::<Vec<_>>();
+                self.elb
+                    .add_tags()
+                    .resource_arns(arn)
+                    .set_tags(Some(list))
+                    .send()
+                    .await
+                    .map_err(|e| GuardError::from_sdk(ADD_ELB_TAGS, arn, e))?;
+            }
+            ResourceKind::Tagged => {
+                return Err(not_applied(refused, resource, why.unwrap_or("refused")));
+            }
+        }
+        Ok(())
+    }
+
+    async fn own_untag(
+        &self,
+        resource: &ResourceRef,
+        keys: &[String],
+        refused: AwsCall,
+        why: Option<&str>,
+    ) -> Result<(), GuardError> {
+        let arn = &resource.arn;
+        match &resource.kind {
+            ResourceKind::IamUser(name) => {
+                self.iam
+                    .untag_user()
+                    .user_name(name)
+                    .set_tag_keys(Some(keys.to_vec()))
+                    .send()
+                    .await
+                    .map_err(|e| GuardError::from_sdk(UNTAG_USER, arn, e))?;
+            }
+            ResourceKind::IamRole(name) => {
+                self.iam
+                    .untag_role()
+                    .role_name(name)
+                    .set_tag_keys(Some(keys.to_vec()))
+                    .send()
+                    .await
+                    .map_err(|e| GuardError::from_sdk(UNTAG_ROLE, arn, e))?;
+            }
+            ResourceKind::Trail => {
+                let list = keys
+                    .iter()
+                    .map(|k| aws_sdk_cloudtrail::types::Tag::builder().key(k).build())
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(|e| not_applied(REMOVE_TRAIL_TAGS, resource, &e.to_string()))?;
+                self.cloudtrail
+                    .remove_tags()
+                    .resource_id(arn)
+                    .set_tags_list(Some(list))
+                    .send()
+                    .await
+                    .map_err(|e| GuardError::from_sdk(REMOVE_TRAIL_TAGS, arn, e))?;
+            }
+            ResourceKind::LoadBalancer => {
+                self.elb
+                    .remove_tags()
+                    .resource_arns(arn)
+                    .set_tag_keys(Some(keys.to_vec()))
+                    .send()
+                    .await
+                    .map_err(|e| GuardError::from_sdk(REMOVE_ELB_TAGS, arn, e))?;
+            }
+            ResourceKind::Tagged => {
+                return Err(not_applied(refused, resource, why.unwrap_or("refused")));
+            }
+        }
+        Ok(())
+    }
+}
+
+fn iam_tags(tags: &HashMap<String, String>) -> Result<Vec<aws_sdk_iam::types::Tag>, String> {
+    tags.iter()
+        .map(|(k, v)| aws_sdk_iam::types::Tag::builder().key(k).value(v).build())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| e.to_string())
+}
+
+fn not_applied(call: AwsCall, resource: &ResourceRef, why: &str) -> GuardError {
+    GuardError::Aws {
+        operation: call.operation,
+        resource: resource.arn.clone(),
+        message: format!("the Tagging API did not apply the change: {why}"),
+    }
+}
