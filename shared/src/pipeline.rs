@@ -45,6 +45,13 @@ pub trait Guard: Send + Sync {
         false
     }
 
+    /// Why an event the guard handles needs no check at all (a failed
+    /// console sign-in, one that used MFA), or `None` to go on. Asked after
+    /// the pipeline's own skips, before any AWS call.
+    fn skip(&self, _event: &CloudTrailEvent) -> Option<String> {
+        None
+    }
+
     /// Reads the current state; `None` when the resource no longer exists.
     fn read(
         &self,
@@ -193,7 +200,8 @@ impl<G: Guard> Pipeline<G> {
     }
 
     /// Skips, in order: failed calls, read-only calls, events the guard does
-    /// not handle, and Warden's own calls. None of them costs an AWS call.
+    /// not handle, Warden's own calls, and the guard's own reasons
+    /// ([`Guard::skip`]). None of them costs an AWS call.
     fn skip_reason(&self, event: &CloudTrailEvent) -> Option<String> {
         let detail = &event.detail;
         if let Some(code) = &detail.error_code {
@@ -213,7 +221,7 @@ impl<G: Guard> Pipeline<G> {
         if let Some(arn) = self.config.self_arns.matching(&detail.user_identity) {
             return Some(format!("caused by Warden itself ({arn})"));
         }
-        None
+        self.guard.skip(event)
     }
 
     async fn read_with_lag(
@@ -460,7 +468,10 @@ mod tests {
         type Plan = Vec<&'static str>;
 
         fn handles(&self, event: &CloudTrailEvent) -> bool {
-            event.detail.event_name == "Change" || event.detail.event_name == "Create"
+            ["Change", "Create", "Ignore"].contains(&event.detail.event_name.as_str())
+        }
+        fn skip(&self, event: &CloudTrailEvent) -> Option<String> {
+            (event.detail.event_name == "Ignore").then(|| "the guard ignores it".into())
         }
         fn target(&self, event: &CloudTrailEvent) -> Result<String, EventError> {
             event.request_string(&["name"])
@@ -652,6 +663,7 @@ mod tests {
                 own,
                 "caused by Warden itself (arn:aws:sts::123456789012:assumed-role/warden-Fn-1/s)",
             ),
+            (super::tests::event("Ignore"), "the guard ignores it"),
         ] {
             let mut guard = Fake::breaking(&["a"]);
             *guard.invisible_reads.get_mut().unwrap() = u32::MAX;
