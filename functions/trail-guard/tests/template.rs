@@ -1,0 +1,103 @@
+//! The SAM template and the code must agree: the EventBridge rule subscribes
+//! to exactly the events the guard handles, the function is given every
+//! setting the code reads, and its role allows exactly the calls it makes.
+//! (sam validate --lint and cfn-lint check the rest.)
+
+use serde_json::{Value, json};
+use trail_guard::{HANDLED_EVENTS, TrailRules};
+use warden_shared::Config;
+use warden_tests::template::{allowed_actions, event_names, resource, variables};
+
+fn read_settings() -> Vec<&'static str> {
+    let mut read = vec![
+        Config::MODE,
+        Config::TOPIC_ARN,
+        Config::SELF_ARN,
+        Config::EXEMPTION_TAG,
+        TrailRules::REQUIRE_KMS_KEY,
+        "AWS_ENDPOINT_URL",
+    ];
+    read.sort();
+    read
+}
+
+#[test]
+fn the_rule_subscribes_to_exactly_the_handled_events() {
+    assert_eq!(
+        event_names("TrailGuardFunction", "TrailChange"),
+        json!(HANDLED_EVENTS).as_array().unwrap().clone()
+    );
+    let pattern = &resource("TrailGuardFunction")["Properties"]["Events"]["TrailChange"]["Properties"]
+        ["Pattern"];
+    assert_eq!(pattern["source"], json!(["aws.cloudtrail"]));
+    assert_eq!(
+        pattern["detail"]["eventSource"],
+        json!(["cloudtrail.amazonaws.com"])
+    );
+}
+
+#[test]
+fn the_function_gets_every_setting_the_code_reads() {
+    assert_eq!(variables("TrailGuardFunction"), read_settings());
+}
+
+#[test]
+fn the_role_allows_exactly_the_calls_the_function_makes() {
+    // Never CreateTrail, DeleteTrail, StopLogging or PutEventSelectors, and no IAM.
+    assert_eq!(
+        allowed_actions("TrailGuardFunctionRole"),
+        [
+            "cloudtrail:GetEventSelectors",
+            "cloudtrail:GetTrail",
+            "cloudtrail:GetTrailStatus",
+            "cloudtrail:ListTags",
+            "cloudtrail:StartLogging",
+            "cloudtrail:UpdateTrail",
+            "logs:CreateLogStream",
+            "logs:PutLogEvents",
+            "sns:Publish",
+            "sqs:SendMessage",
+        ]
+    );
+}
+
+#[test]
+fn failed_deliveries_reach_the_dead_letter_queue() {
+    let policy =
+        &resource("WardenDeadLetterQueuePolicy")["Properties"]["PolicyDocument"]["Statement"][0];
+    let sources = policy["Condition"]["ArnEquals"]["aws:SourceArn"]
+        .as_array()
+        .expect("a list of rule ARNs");
+    assert!(
+        sources.contains(&json!({"Fn::GetAtt": ["TrailGuardFunctionTrailChange", "Arn"]})),
+        "{sources:?}"
+    );
+    let function = &resource("TrailGuardFunction")["Properties"];
+    assert_eq!(function["DeadLetterQueue"]["Type"], "SQS");
+    assert_eq!(
+        function["Events"]["TrailChange"]["Properties"]["DeadLetterConfig"]["Arn"],
+        json!({"Fn::GetAtt": ["WardenDeadLetterQueue", "Arn"]})
+    );
+}
+
+#[test]
+fn sam_local_invoke_gets_every_setting() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../events/sam-local-env.json"
+    );
+    let env: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let mut names: Vec<&str> = env["TrailGuardFunction"]
+        .as_object()
+        .expect("TrailGuardFunction in events/sam-local-env.json")
+        .keys()
+        .map(String::as_str)
+        .collect();
+    names.sort();
+    assert_eq!(names, read_settings());
+    assert_eq!(
+        env["TrailGuardFunction"]["WARDEN_SELF_ARN"],
+        "arn:aws:iam::123456789012:role/warden-TrailGuardFunctionRole-1A2B3C4D5E6F",
+        "the role in events/trail-guard/warden-own-role.json"
+    );
+}
