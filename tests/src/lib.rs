@@ -11,6 +11,7 @@ pub mod moto;
 pub mod paths;
 pub mod runtime_api;
 pub mod seed;
+pub mod template;
 
 pub use aws::{lambda_env, s3, sdk_config};
 pub use error::HarnessError;

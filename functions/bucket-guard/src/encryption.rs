@@ -18,7 +18,7 @@ pub enum EncryptionLevel {
 impl fmt::Display for EncryptionLevel {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
-            EncryptionLevel::None => "no default encryption",
+            EncryptionLevel::None => "none",
             EncryptionLevel::SseS3 => "SSE-S3 (AES256)",
             EncryptionLevel::SseKmsAwsManagedKey => "SSE-KMS with the AWS-managed key",
             EncryptionLevel::SseKmsCustomerKey => "SSE-KMS with a customer key",

@@ -381,7 +381,7 @@ mod tests {
         );
         assert_eq!(
             a.findings[0].finding.evidence,
-            "default encryption is no default encryption; required: at least SSE-S3 (AES256)"
+            "default encryption is none; required: at least SSE-S3 (AES256)"
         );
         assert_eq!(
             serde_json::to_value(&a.findings[0].finding.changes).unwrap(),

@@ -1,70 +1,23 @@
 //! The SAM template and the code must agree: the EventBridge rule subscribes
-//! to exactly the events the guard handles, and the function is given every
-//! setting the code reads. (sam validate --lint and cfn-lint check the rest.)
+//! to exactly the events the guard handles, the function is given every
+//! setting the code reads, and its role allows only the S3 calls it makes.
+//! (sam validate --lint and cfn-lint check the rest.)
 
 use bucket_guard::{BucketRules, HANDLED_EVENTS};
+use serde_json::json;
 use warden_shared::Config;
-
-fn template() -> String {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../template.yaml");
-    std::fs::read_to_string(path).expect("template.yaml at the workspace root")
-}
-
-/// The `- item` lines of the YAML list under `key:` at its first occurrence
-/// after `anchor`.
-fn list_after(text: &str, anchor: &str, key: &str) -> Vec<String> {
-    let start = text
-        .find(anchor)
-        .unwrap_or_else(|| panic!("{anchor} in template.yaml"));
-    let mut lines = text[start..]
-        .lines()
-        .skip_while(|line| line.trim() != format!("{key}:"));
-    let header = lines
-        .next()
-        .unwrap_or_else(|| panic!("{key}: after {anchor}"));
-    let indent = header.len() - header.trim_start().len();
-    lines
-        .take_while(|line| {
-            line.len() - line.trim_start().len() > indent || line.trim_start().starts_with("- ")
-        })
-        .filter_map(|line| line.trim().strip_prefix("- ").map(str::to_string))
-        .collect()
-}
-
-/// The variable names in the `Variables:` map after `anchor`.
-fn variables_after(text: &str, anchor: &str) -> Vec<String> {
-    let start = text
-        .find(anchor)
-        .unwrap_or_else(|| panic!("{anchor} in template.yaml"));
-    let mut lines = text[start..]
-        .lines()
-        .skip_while(|line| line.trim() != "Variables:");
-    let header = lines.next().expect("Variables:");
-    let indent = header.len() - header.trim_start().len();
-    lines
-        .take_while(|line| line.len() - line.trim_start().len() > indent)
-        .filter(|line| line.len() - line.trim_start().len() == indent + 2)
-        .filter_map(|line| {
-            line.trim()
-                .split_once(':')
-                .map(|(name, _)| name.to_string())
-        })
-        .collect()
-}
+use warden_tests::template::{allowed_actions, event_names, variables};
 
 #[test]
 fn the_rule_subscribes_to_exactly_the_handled_events() {
-    let subscribed = list_after(&template(), "BucketChange:", "eventName");
-    assert_eq!(subscribed, HANDLED_EVENTS.to_vec());
+    assert_eq!(
+        event_names("BucketGuardFunction", "BucketChange"),
+        json!(HANDLED_EVENTS).as_array().unwrap().clone()
+    );
 }
 
 #[test]
 fn the_function_gets_every_setting_the_code_reads() {
-    let mut declared = variables_after(
-        &template(),
-        "BucketGuardFunction:\n    Type: AWS::Serverless::Function",
-    );
-    declared.sort();
     let mut read = vec![
         Config::MODE,
         Config::TOPIC_ARN,
@@ -76,5 +29,25 @@ fn the_function_gets_every_setting_the_code_reads() {
         "AWS_ENDPOINT_URL",
     ];
     read.sort();
-    assert_eq!(declared, read);
+    assert_eq!(variables("BucketGuardFunction"), read);
+}
+
+#[test]
+fn the_role_allows_only_the_calls_the_guard_makes() {
+    assert_eq!(
+        allowed_actions("BucketGuardFunctionRole"),
+        vec![
+            "logs:CreateLogStream",
+            "logs:PutLogEvents",
+            "s3:GetBucketPolicy",
+            "s3:GetBucketPublicAccessBlock",
+            "s3:GetBucketTagging",
+            "s3:GetEncryptionConfiguration",
+            "s3:PutBucketPolicy",
+            "s3:PutBucketPublicAccessBlock",
+            "s3:PutEncryptionConfiguration",
+            "sns:Publish",
+            "sqs:SendMessage",
+        ]
+    );
 }

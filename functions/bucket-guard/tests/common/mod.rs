@@ -368,7 +368,7 @@ pub fn cases() -> Vec<Case> {
             expect: |b, e| {
                 let mut findings = vec![encryption_finding(
                     b,
-                    "default encryption is no default encryption; required: at least SSE-S3 (AES256)",
+                    "default encryption is none; required: at least SSE-S3 (AES256)",
                     Value::Null,
                     AES256(),
                     true,
@@ -390,7 +390,7 @@ pub fn cases() -> Vec<Case> {
             seed: Seed::NoEncryption,
             env: vec![],
             expect: |b, e| {
-                let evidence = "default encryption is no default encryption; required: at least SSE-S3 (AES256)";
+                let evidence = "default encryption is none; required: at least SSE-S3 (AES256)";
                 outcome(
                     e,
                     "remediated",
