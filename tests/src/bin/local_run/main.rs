@@ -1,0 +1,149 @@
+//! `warden-local`: run Warden locally, end to end, and check it.
+//!
+//! Starts a private moto emulator on loopback, then for each guard seeds
+//! resources that break its rules and runs the real function binary through a
+//! local Lambda Runtime API over the matching files in `events/`, first in
+//! `observe` mode (nothing may change) and then in `remediate` mode (every
+//! violation must be fixed), printing before/after tables. Whether a rule holds
+//! is judged from state read back with the SDK, not from the function's answer.
+//!
+//! ```sh
+//! cargo build --release -p bucket-guard -p tag-guard -p mfa-guard -p trail-guard
+//! cargo run -p warden-tests --bin warden-local -- --bin-dir target/release
+//! ```
+//!
+//! Exit code 0 when every guard's part held; 1 otherwise (what failed is
+//! printed); 2 for a usage error. Everything it started is stopped on exit.
+
+mod bucket;
+mod mfa;
+mod tag;
+mod trail;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+const USAGE: &str = "\
+usage: warden-local [--bin-dir DIR] [--only GUARD]
+
+Runs every Warden function locally against a private moto emulator: seeds
+resources that break its rules, runs the function over the matching CloudTrail
+events in observe mode, then in remediate mode, and prints each resource's state
+before and after. Exits 0 only if observe changed nothing and remediate fixed
+every violation.
+
+  --bin-dir DIR   where the built functions are (default: target/release)
+  --only GUARD    run one guard: bucket-guard, tag-guard, mfa-guard, trail-guard
+  -h, --help      this help
+
+moto_server comes from <workspace>/.venv (tests/run-local creates it) or $WARDEN_VENV.";
+
+const GUARDS: [&str; 4] = ["bucket-guard", "tag-guard", "mfa-guard", "trail-guard"];
+
+struct Args {
+    bin_dir: PathBuf,
+    only: Option<String>,
+}
+
+fn parse_args(args: impl Iterator<Item = String>) -> Result<Option<Args>, String> {
+    let mut parsed = Args {
+        bin_dir: warden_tests::workspace_root().join("target/release"),
+        only: None,
+    };
+    let mut args = args.peekable();
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "-h" | "--help" => return Ok(None),
+            "--bin-dir" => {
+                parsed.bin_dir = PathBuf::from(args.next().ok_or("--bin-dir needs a directory")?)
+            }
+            "--only" => {
+                let guard = args.next().ok_or("--only needs a guard name")?;
+                if !GUARDS.contains(&guard.as_str()) {
+                    return Err(format!(
+                        "unknown guard `{guard}`: use one of {}",
+                        GUARDS.join(", ")
+                    ));
+                }
+                parsed.only = Some(guard);
+            }
+            other => return Err(format!("unexpected argument `{other}`")),
+        }
+    }
+    for guard in GUARDS
+        .iter()
+        .filter(|g| parsed.only.as_deref().is_none_or(|only| only == **g))
+    {
+        let binary = parsed.bin_dir.join(guard);
+        if !binary.is_file() {
+            return Err(format!(
+                "{} is not a file (build it with `cargo build -p {guard}`)",
+                binary.display()
+            ));
+        }
+    }
+    Ok(Some(parsed))
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let args = match parse_args(std::env::args().skip(1)) {
+        Ok(Some(args)) => args,
+        Ok(None) => {
+            println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Err(message) => {
+            eprintln!("warden-local: {message}\n\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    // The emulator lives until `run` returns, whichever way it returns.
+    match run(&args).await {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
+        Err(message) => {
+            eprintln!("\nwarden-local: FAILED: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(args: &Args) -> Result<bool, String> {
+    println!("warden-local: Warden end to end against a local emulator");
+    let moto = warden_tests::start_private().map_err(|e| format!("starting moto: {e}"))?;
+    println!("moto: {} (private; stopped on exit)", moto.endpoint());
+    let endpoint = moto.endpoint().to_string();
+    let mut results = Vec::new();
+    for guard in GUARDS
+        .iter()
+        .filter(|g| args.only.as_deref().is_none_or(|only| only == **g))
+    {
+        println!("\n======== {guard} ========");
+        let binary = args.bin_dir.join(guard);
+        let held = match *guard {
+            "bucket-guard" => bucket::run(&binary, &endpoint).await,
+            "tag-guard" => tag::run(&binary, &endpoint).await,
+            "mfa-guard" => mfa::run(&binary, &endpoint).await,
+            _ => trail::run(&binary, &endpoint).await,
+        };
+        results.push((*guard, held));
+    }
+    println!("\n======== summary ========");
+    let mut all = true;
+    for (guard, held) in &results {
+        match held {
+            Ok(true) => println!("  {guard:<13} PASS"),
+            Ok(false) => {
+                all = false;
+                println!("  {guard:<13} FAIL (see above)");
+            }
+            Err(message) => {
+                all = false;
+                println!("  {guard:<13} FAIL: {message}");
+            }
+        }
+    }
+    println!("warden-local: {}", if all { "PASS" } else { "FAIL" });
+    Ok(all)
+}

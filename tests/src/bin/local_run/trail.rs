@@ -1,0 +1,353 @@
+//! trail-guard's part of `warden-local`: a trail that an intruder stopped.
+//!
+//! Seeds a healthy trail (and its log bucket) in the emulator at `endpoint`,
+//! logging, then stops it the way `events/trail-guard/stop-logging-by-name.json`
+//! records. Runs the real trail-guard binary through a local Lambda Runtime
+//! API on that event twice: in `observe` mode (the trail must stay stopped)
+//! and in `remediate` mode (it must be logging again). The trail is read back
+//! with the SDK (`GetTrail`, `GetTrailStatus`) after each pass and shown as a
+//! before/after table; whether it holds is judged from that read-back, not
+//! from what the function says about itself.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use aws_sdk_cloudtrail::error::ProvideErrorMetadata;
+use serde_json::Value;
+use warden_tests::{FunctionRun, InvocationResult, lambda_env, run_function, workspace_root};
+
+/// Warden's own role (the loop guard); the demo event comes from `alice`.
+const SELF_ARN: &str = "arn:aws:iam::123456789012:role/warden-TrailGuardFunctionRole-1A2B3C4D5E6F";
+/// The trail name used in the sample events.
+const EVENT_TRAIL: &str = "warden-demo-trail";
+const EVENT_FILE: &str = "stop-logging-by-name.json";
+const REGION: &str = "us-east-1";
+const KMS_KEY: &str = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+
+/// A trail as read back through the SDK.
+#[derive(Debug, Clone, PartialEq)]
+struct TrailView {
+    is_logging: bool,
+    log_file_validation: bool,
+    multi_region: bool,
+    kms_key: Option<String>,
+    bucket: Option<String>,
+}
+
+/// What the function answered for the event.
+#[derive(Debug, Clone)]
+enum Answer {
+    Outcome(Value),
+    Error(String),
+}
+
+impl Answer {
+    fn status(&self) -> &str {
+        match self {
+            Answer::Outcome(outcome) => outcome["status"].as_str().unwrap_or("<no status>"),
+            Answer::Error(_) => "<error>",
+        }
+    }
+
+    /// The outcome's findings as (rule, applied).
+    fn findings(&self) -> Vec<(String, bool)> {
+        let Answer::Outcome(outcome) = self else {
+            return vec![];
+        };
+        outcome["findings"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|f| {
+                (
+                    f["rule"].as_str().unwrap_or("?").to_string(),
+                    f["applied"].as_bool().unwrap_or(false),
+                )
+            })
+            .collect()
+    }
+
+    fn describe(&self) -> String {
+        match self {
+            Answer::Error(message) => format!("error: {message}"),
+            Answer::Outcome(outcome) => {
+                let mut text = self.status().to_string();
+                let findings: Vec<String> = self
+                    .findings()
+                    .into_iter()
+                    .map(|(rule, applied)| {
+                        if applied {
+                            format!("{rule} (applied)")
+                        } else {
+                            rule
+                        }
+                    })
+                    .collect();
+                if findings.is_empty() {
+                    text.push_str(", no findings");
+                } else {
+                    let _ = write!(text, ", findings: {}", findings.join(", "));
+                }
+                if let Some(reason) = outcome["reason"].as_str() {
+                    let _ = write!(text, "; reason: {reason}");
+                }
+                text
+            }
+        }
+    }
+}
+
+fn sdk_error<E: ProvideErrorMetadata + std::fmt::Debug>(call: &str, what: &str, err: E) -> String {
+    match (err.code(), err.message()) {
+        (Some(code), Some(message)) => format!("{call} on {what}: {code}: {message}"),
+        (Some(code), None) => format!("{call} on {what}: {code}"),
+        _ => format!("{call} on {what}: {err:?}"),
+    }
+}
+
+/// Runs the trail part of the demo against the emulator at `endpoint` with
+/// the trail-guard binary `function`. `Ok(true)` only if observe changed
+/// nothing and answered `observed`, and remediate answered `remediated` and
+/// the trail reads back as logging with every other setting as it was.
+pub async fn run(function: &Path, endpoint: &str) -> Result<bool, String> {
+    println!("\n== trail-guard: a CloudTrail trail that was stopped ==");
+    println!("function: {}", function.display());
+    let config = warden_tests::sdk_config(endpoint).await;
+    let s3 = warden_tests::s3(&config);
+    let cloudtrail = aws_sdk_cloudtrail::Client::new(&config);
+
+    let trail = format!("warden-local-trail-{}", std::process::id());
+    let bucket = format!("{trail}-logs");
+    let event = load_event(&trail)?;
+
+    s3.create_bucket()
+        .bucket(&bucket)
+        .send()
+        .await
+        .map_err(|e| sdk_error("CreateBucket", &bucket, e))?;
+    cloudtrail
+        .create_trail()
+        .name(&trail)
+        .s3_bucket_name(&bucket)
+        .is_multi_region_trail(true)
+        .include_global_service_events(true)
+        .enable_log_file_validation(true)
+        .kms_key_id(KMS_KEY)
+        .send()
+        .await
+        .map_err(|e| sdk_error("CreateTrail", &trail, e))?;
+    cloudtrail
+        .start_logging()
+        .name(&trail)
+        .send()
+        .await
+        .map_err(|e| sdk_error("StartLogging", &trail, e))?;
+    let healthy = read_trail(&cloudtrail, &trail).await?;
+    // The intruder's call, as the event records it.
+    cloudtrail
+        .stop_logging()
+        .name(&trail)
+        .send()
+        .await
+        .map_err(|e| sdk_error("StopLogging", &trail, e))?;
+    let before = read_trail(&cloudtrail, &trail).await?;
+    println!(
+        "seeded trail {trail} ({REGION}, logs to s3://{bucket}), logging, then stopped it \
+         (event {EVENT_FILE}: StopLogging by alice)"
+    );
+
+    let mut env = lambda_env(endpoint);
+    env.push(("WARDEN_SELF_ARN".into(), SELF_ARN.into()));
+    let mut answers = Vec::new();
+    let mut states = Vec::new();
+    for mode in ["observe", "remediate"] {
+        let mut env = env.clone();
+        env.push(("WARDEN_MODE".into(), mode.into()));
+        let function_run = run_function(function, &env, std::slice::from_ref(&event))
+            .await
+            .map_err(|e| format!("running trail-guard ({mode}): {e}"))?;
+        answers.push(answer(&function_run, mode)?);
+        states.push(read_trail(&cloudtrail, &trail).await?);
+    }
+    let (observe, remediate) = (&answers[0], &answers[1]);
+    let (after_observe, after_remediate) = (&states[0], &states[1]);
+
+    print_table(&before, after_observe, after_remediate);
+    println!("    observe    {}", observe.describe());
+    println!("    remediate  {}", remediate.describe());
+
+    let mut failures = Vec::new();
+    if !healthy.is_logging {
+        failures
+            .push("the seeded trail was not logging before it was stopped (bad seeding)".into());
+    }
+    if before.is_logging {
+        failures.push("the seeded trail is still logging after StopLogging (bad seeding)".into());
+    }
+    let logging_finding = vec![("trail-logging".to_string(), false)];
+    if observe.status() != "observed" || observe.findings() != logging_finding {
+        failures.push(format!(
+            "observe answered `{}`, expected `observed` with the trail-logging finding",
+            observe.describe()
+        ));
+    }
+    if *after_observe != before {
+        failures.push(format!(
+            "observe mode changed the trail: {before:?} became {after_observe:?}"
+        ));
+    }
+    if remediate.status() != "remediated"
+        || remediate.findings() != vec![("trail-logging".to_string(), true)]
+    {
+        failures.push(format!(
+            "remediate answered `{}`, expected `remediated` with trail-logging applied",
+            remediate.describe()
+        ));
+    }
+    if !after_remediate.is_logging {
+        failures.push("GetTrailStatus reads IsLogging: false after remediate".into());
+    }
+    if *after_remediate != healthy {
+        failures.push(format!(
+            "after remediate the trail is {after_remediate:?}, not as it was before it was stopped ({healthy:?})"
+        ));
+    }
+
+    if failures.is_empty() {
+        println!(
+            "trail-guard: PASS: observe left the trail stopped; remediate restarted it \
+             (IsLogging read back: true), nothing else changed"
+        );
+        Ok(true)
+    } else {
+        println!("trail-guard: FAIL ({} problems):", failures.len());
+        for failure in &failures {
+            println!("  - {failure}");
+        }
+        Ok(false)
+    }
+}
+
+/// The function's answer to the one event; an error if it did not start or
+/// stopped early (with its output).
+fn answer(run: &FunctionRun, mode: &str) -> Result<Answer, String> {
+    if let Some(init_error) = &run.init_error {
+        return Err(format!(
+            "trail-guard failed to start ({mode} mode): {init_error}\n--- its stderr ---\n{}",
+            run.stderr.trim_end()
+        ));
+    }
+    let Some(invocation) = run.invocations.first() else {
+        return Err(format!(
+            "trail-guard gave no answer ({mode} mode)\n--- its stderr ---\n{}\n--- its stdout ---\n{}",
+            run.stderr.trim_end(),
+            run.stdout.trim_end()
+        ));
+    };
+    Ok(match &invocation.result {
+        InvocationResult::Response(value) => Answer::Outcome(value.clone()),
+        InvocationResult::Error {
+            error_type,
+            error_message,
+        } => Answer::Error(format!("{error_type}: {error_message}")),
+    })
+}
+
+/// The sample event with its trail name replaced.
+fn load_event(trail: &str) -> Result<Value, String> {
+    let path = workspace_root()
+        .join("events")
+        .join("trail-guard")
+        .join(EVENT_FILE);
+    let text =
+        std::fs::read_to_string(&path).map_err(|e| format!("reading {}: {e}", path.display()))?;
+    serde_json::from_str(&text.replace(EVENT_TRAIL, trail))
+        .map_err(|e| format!("parsing {}: {e}", path.display()))
+}
+
+async fn read_trail(
+    cloudtrail: &aws_sdk_cloudtrail::Client,
+    trail: &str,
+) -> Result<TrailView, String> {
+    let (got, status) = tokio::join!(
+        cloudtrail.get_trail().name(trail).send(),
+        cloudtrail.get_trail_status().name(trail).send(),
+    );
+    let got = got.map_err(|e| sdk_error("GetTrail", trail, e))?;
+    let status = status.map_err(|e| sdk_error("GetTrailStatus", trail, e))?;
+    let settings = got
+        .trail()
+        .ok_or_else(|| format!("GetTrail on {trail}: no trail in the answer"))?;
+    Ok(TrailView {
+        is_logging: status.is_logging().unwrap_or(false),
+        log_file_validation: settings.log_file_validation_enabled().unwrap_or(false),
+        multi_region: settings.is_multi_region_trail().unwrap_or(false),
+        kms_key: settings
+            .kms_key_id()
+            .filter(|k| !k.is_empty())
+            .map(str::to_string),
+        bucket: settings.s3_bucket_name().map(str::to_string),
+    })
+}
+
+fn print_table(before: &TrailView, after_observe: &TrailView, after_remediate: &TrailView) {
+    let yes_no = |ok: bool, yes: &str, no: &str| {
+        if ok {
+            format!("✓ {yes}")
+        } else {
+            format!("✗ {no}")
+        }
+    };
+    let row = |title: &str, show: &dyn Fn(&TrailView) -> String| {
+        [
+            title.to_string(),
+            show(before),
+            show(after_observe),
+            show(after_remediate),
+        ]
+    };
+    let rows = [
+        [
+            "setting".to_string(),
+            "before".to_string(),
+            "after observe".to_string(),
+            "after remediate".to_string(),
+        ],
+        row("logging (GetTrailStatus)", &|t| {
+            yes_no(t.is_logging, "logging", "stopped")
+        }),
+        row("log file validation", &|t| {
+            yes_no(t.log_file_validation, "on", "off")
+        }),
+        row("multi-region", &|t| {
+            yes_no(t.multi_region, "yes", "single region")
+        }),
+        row("KMS key for the logs", &|t| {
+            yes_no(t.kms_key.is_some(), "set", "none")
+        }),
+        row("log bucket", &|t| t.bucket.clone().unwrap_or_default()),
+    ];
+    let widths: Vec<usize> = (0..4)
+        .map(|col| {
+            rows.iter()
+                .map(|r| r[col].chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    for (i, row) in rows.iter().enumerate() {
+        let mut line = String::from("   ");
+        for (col, cell) in row.iter().enumerate() {
+            let pad = widths[col] - cell.chars().count();
+            let _ = write!(line, " {cell}{} ", " ".repeat(pad));
+            if col < 3 {
+                line.push('|');
+            }
+        }
+        println!("{}", line.trim_end());
+        if i == 0 {
+            let rule: Vec<String> = widths.iter().map(|w| "-".repeat(w + 2)).collect();
+            println!("   {}", rule.join("+"));
+        }
+    }
+}
