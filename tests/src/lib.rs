@@ -5,6 +5,7 @@
 //! emulated by moto ([`moto()`]). Nothing here touches a real AWS account:
 //! credentials and endpoints are always the emulator's.
 
+pub mod alerts;
 pub mod aws;
 pub mod error;
 pub mod moto;
@@ -13,6 +14,7 @@ pub mod runtime_api;
 pub mod seed;
 pub mod template;
 
+pub use alerts::Alerts;
 pub use aws::{lambda_env, s3, sdk_config};
 pub use error::HarnessError;
 pub use moto::{Moto, moto, start_private, start_private_with_env};

@@ -129,36 +129,9 @@ async fn replaying_an_event_finds_the_bucket_compliant_and_writes_nothing() {
 #[tokio::test]
 async fn notify_mode_publishes_every_finding_and_changes_nothing() {
     let emu = emulator().await;
-    let sns = aws_sdk_sns::Client::new(&emu.config);
-    let sqs = aws_sdk_sqs::Client::new(&emu.config);
     let name = unique("alerts");
-    let topic = sns
-        .create_topic()
-        .name(&name)
-        .send()
-        .await
-        .unwrap()
-        .topic_arn()
-        .unwrap()
-        .to_string();
-    let queue_url = sqs
-        .create_queue()
-        .queue_name(&name)
-        .send()
-        .await
-        .unwrap()
-        .queue_url()
-        .unwrap()
-        .to_string();
-    let queue_arn = format!("arn:aws:sqs:us-east-1:123456789012:{name}");
-    sns.subscribe()
-        .topic_arn(&topic)
-        .protocol("sqs")
-        .endpoint(&queue_arn)
-        .attributes("RawMessageDelivery", "true")
-        .send()
-        .await
-        .unwrap();
+    let alerts = warden_tests::Alerts::subscribe(&emu.config, &name).await;
+    let topic = alerts.topic_arn.clone();
 
     let bucket = unique("notify");
     let event = event("delete-bucket-public-access-block.json", &bucket);
@@ -179,16 +152,9 @@ async fn notify_mode_publishes_every_finding_and_changes_nothing() {
         )
     );
     assert_eq!(view(&emu.s3, &bucket).await, before);
-    let received = sqs
-        .receive_message()
-        .queue_url(&queue_url)
-        .max_number_of_messages(10)
-        .send()
-        .await
-        .unwrap();
-    let messages = received.messages();
+    let messages = alerts.received().await;
     assert_eq!(messages.len(), 1);
-    let alert: Value = serde_json::from_str(messages[0].body().unwrap()).unwrap();
+    let alert: Value = serde_json::from_str(&messages[0]).unwrap();
     assert_eq!(
         alert,
         json!({

@@ -304,35 +304,9 @@ async fn exemption_tags_switch_off_their_rules() {
 #[tokio::test]
 async fn notify_mode_publishes_the_root_sign_in_as_critical() {
     let emu = emulator().await;
-    let sns = aws_sdk_sns::Client::new(&emu.config);
-    let sqs = aws_sdk_sqs::Client::new(&emu.config);
     let name = unique("alerts");
-    let topic = sns
-        .create_topic()
-        .name(&name)
-        .send()
-        .await
-        .unwrap()
-        .topic_arn()
-        .unwrap()
-        .to_string();
-    let queue_url = sqs
-        .create_queue()
-        .queue_name(&name)
-        .send()
-        .await
-        .unwrap()
-        .queue_url()
-        .unwrap()
-        .to_string();
-    sns.subscribe()
-        .topic_arn(&topic)
-        .protocol("sqs")
-        .endpoint(format!("arn:aws:sqs:us-east-1:{ACCOUNT}:{name}"))
-        .attributes("RawMessageDelivery", "true")
-        .send()
-        .await
-        .unwrap();
+    let alerts = warden_tests::Alerts::subscribe(&emu.config, &name).await;
+    let topic = alerts.topic_arn.clone();
     let mut env = settings("notify", &emu.quarantine, &[]);
     env.push(("WARDEN_TOPIC_ARN".into(), topic));
     let event = event("console-login-root-without-mfa.json", "unused");
@@ -343,16 +317,9 @@ async fn notify_mode_publishes_the_root_sign_in_as_critical() {
         result,
         outcome(&event, "notified", None, vec![root_finding()])
     );
-    let received = sqs
-        .receive_message()
-        .queue_url(&queue_url)
-        .max_number_of_messages(10)
-        .send()
-        .await
-        .unwrap();
-    let messages = received.messages();
+    let messages = alerts.received().await;
     assert_eq!(messages.len(), 1);
-    let alert: Value = serde_json::from_str(messages[0].body().unwrap()).unwrap();
+    let alert: Value = serde_json::from_str(&messages[0]).unwrap();
     assert_eq!(
         alert,
         json!({

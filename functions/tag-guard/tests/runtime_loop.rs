@@ -87,35 +87,10 @@ async fn a_detected_secret_never_leaks() {
     let event =
         warden_tests::seed::seed_event(&emu.endpoint, &relative, &unique()).expect("seeded");
 
-    let sns = aws_sdk_sns::Client::new(&emu.config);
-    let sqs = aws_sdk_sqs::Client::new(&emu.config);
     // Named apart from the secret: resource names may well be logged.
     let name = format!("leak-alerts-{}", unique());
-    let topic = sns
-        .create_topic()
-        .name(&name)
-        .send()
-        .await
-        .unwrap()
-        .topic_arn()
-        .unwrap()
-        .to_string();
-    let queue_url = sqs
-        .create_queue()
-        .queue_name(&name)
-        .send()
-        .await
-        .unwrap()
-        .queue_url()
-        .unwrap()
-        .to_string();
-    sns.subscribe()
-        .topic_arn(&topic)
-        .protocol("sqs")
-        .endpoint(format!("arn:aws:sqs:us-east-1:123456789012:{name}"))
-        .send()
-        .await
-        .unwrap();
+    let alerts = warden_tests::Alerts::subscribe(&emu.config, &name).await;
+    let topic = alerts.topic_arn.clone();
     let mut env = process_env(&emu, settings("remediate"));
     env.push(("WARDEN_TOPIC_ARN".into(), topic));
     env.push(("AWS_LAMBDA_LOG_LEVEL".into(), "debug".into()));
@@ -136,18 +111,7 @@ async fn a_detected_secret_never_leaks() {
         4,
         "the email and the key on both resources"
     );
-    let received = sqs
-        .receive_message()
-        .queue_url(&queue_url)
-        .max_number_of_messages(10)
-        .send()
-        .await
-        .unwrap();
-    let alerts: Vec<String> = received
-        .messages()
-        .iter()
-        .filter_map(|m| m.body().map(str::to_string))
-        .collect();
+    let alerts = alerts.received().await;
     assert_eq!(alerts.len(), 4, "one alert per finding");
     assert!(
         run.stdout.lines().count() > 10,

@@ -1,0 +1,75 @@
+//! Capturing what a function publishes: an SNS topic with an SQS queue
+//! subscribed (raw delivery), read back after the function has run.
+
+use aws_config::SdkConfig;
+
+pub struct Alerts {
+    /// Pass this as `WARDEN_TOPIC_ARN`.
+    pub topic_arn: String,
+    queue_url: String,
+    sqs: aws_sdk_sqs::Client,
+}
+
+impl Alerts {
+    /// A topic and a queue named `name`, the queue subscribed to the topic.
+    pub async fn subscribe(config: &SdkConfig, name: &str) -> Alerts {
+        let sns = aws_sdk_sns::Client::new(config);
+        let sqs = aws_sdk_sqs::Client::new(config);
+        let topic = sns
+            .create_topic()
+            .name(name)
+            .send()
+            .await
+            .expect("CreateTopic");
+        let topic_arn = topic.topic_arn().expect("a topic ARN").to_string();
+        let queue = sqs
+            .create_queue()
+            .queue_name(name)
+            .send()
+            .await
+            .expect("CreateQueue");
+        let queue_url = queue.queue_url().expect("a queue URL").to_string();
+        let queue_arn = sqs
+            .get_queue_attributes()
+            .queue_url(&queue_url)
+            .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+            .send()
+            .await
+            .expect("GetQueueAttributes")
+            .attributes()
+            .and_then(|a| {
+                a.get(&aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+                    .cloned()
+            })
+            .expect("the queue's ARN");
+        sns.subscribe()
+            .topic_arn(&topic_arn)
+            .protocol("sqs")
+            .endpoint(queue_arn)
+            .attributes("RawMessageDelivery", "true")
+            .send()
+            .await
+            .expect("Subscribe");
+        Alerts {
+            topic_arn,
+            queue_url,
+            sqs,
+        }
+    }
+
+    /// The bodies of the alerts delivered so far (at most 10).
+    pub async fn received(&self) -> Vec<String> {
+        let out = self
+            .sqs
+            .receive_message()
+            .queue_url(&self.queue_url)
+            .max_number_of_messages(10)
+            .send()
+            .await
+            .expect("ReceiveMessage");
+        out.messages()
+            .iter()
+            .filter_map(|m| m.body().map(str::to_string))
+            .collect()
+    }
+}
