@@ -420,16 +420,16 @@ impl Detectors {
         if on(DetectorId::Email) && stats.at {
             scan_email(v, &mut found);
         }
-        if on(DetectorId::AwsAccessKeyId) && v.len() >= 20 {
+        if on(DetectorId::AwsAccessKeyId) && stats.run20 {
             scan_access_key_id(v, &mut found);
         }
         if on(DetectorId::AwsSecretAccessKey) && stats.run40 {
             scan_secret_key(&cx, &mut found);
         }
-        if on(DetectorId::PaymentCard) && stats.digits >= 13 {
+        if on(DetectorId::PaymentCard) && stats.digits >= 13 && stats.runs.may_hold_card() {
             scan_card(&cx, &mut found);
         }
-        if on(DetectorId::AwsAccountId) && stats.digits >= 12 {
+        if on(DetectorId::AwsAccountId) && stats.runs.may_hold_account() {
             scan_account_id(&cx, &mut found);
         }
         if on(DetectorId::PhoneNumber) && stats.digits >= 7 {
@@ -441,14 +441,20 @@ impl Detectors {
 
         // Resolve overlaps: the more specific detector, then the earlier match.
         found.sort_unstable_by_key(|c| (c.detector.rank(), c.start, c.end));
-        let mut kept: Vec<Candidate> = Vec::with_capacity(found.len());
-        for c in found {
-            if !kept.iter().any(|k| k.start < c.end && c.start < k.end) {
-                kept.push(c);
+        let mut kept = 0;
+        for i in 0..found.len() {
+            let c = found[i];
+            if !found[..kept]
+                .iter()
+                .any(|k| k.start < c.end && c.start < k.end)
+            {
+                found[kept] = c;
+                kept += 1;
             }
         }
-        kept.sort_unstable_by_key(|c| c.start);
-        found_to_detections(value, kept, &self.allow)
+        found.truncate(kept);
+        found.sort_unstable_by_key(|c| c.start);
+        found_to_detections(value, found, &self.allow)
     }
 }
 
@@ -496,39 +502,114 @@ struct Stats {
     at: bool,
     colon: bool,
     dash: bool,
-    /// A run of exactly 40 base64 characters exists.
+    /// A run of exactly 40 base64 characters exists (a secret key's shape).
     run40: bool,
+    /// A run of exactly 20 letters and digits exists (an access key id's).
+    run20: bool,
+    runs: DigitRuns,
 }
 
-impl Stats {
-    fn of(v: &[u8]) -> Self {
-        let mut s = Stats {
-            digits: 0,
-            at: false,
-            colon: false,
-            dash: false,
-            run40: false,
-        };
-        let mut run = 0usize;
-        for &b in v {
-            if is_b64(b) {
-                run += 1;
-                if b.is_ascii_digit() {
-                    s.digits += 1;
-                }
-            } else {
-                s.run40 |= run == 40;
-                run = 0;
-                match b {
-                    b'@' => s.at = true,
-                    b':' => s.colon = true,
-                    b'-' => s.dash = true,
-                    _ => {}
-                }
+/// The shapes of the value's runs of digits, enough to tell whether a card
+/// number or an account id can be in it at all.
+#[derive(Default)]
+struct DigitRuns {
+    /// A run of exactly 12 (a bare account id).
+    twelve: bool,
+    /// A run of 13 or more (an ungrouped card number).
+    long: bool,
+    /// Runs of 3 to 6 (groups of a card number).
+    groups: u32,
+    /// Runs of exactly 4 (groups of `1234-5678-9012`).
+    fours: u32,
+}
+
+impl DigitRuns {
+    fn end(&mut self, len: usize) {
+        match len {
+            12 => self.twelve = true,
+            13.. => self.long = true,
+            3..=6 => {
+                self.groups += 1;
+                self.fours += u32::from(len == 4);
             }
+            _ => {}
         }
-        s.run40 |= run == 40;
-        s
+    }
+
+    fn may_hold_card(&self) -> bool {
+        self.long || self.groups >= 3
+    }
+
+    fn may_hold_account(&self) -> bool {
+        self.twelve || self.fours >= 3
+    }
+}
+
+const C_B64: u8 = 1;
+const C_ALNUM: u8 = 2;
+const C_DIGIT: u8 = 4;
+const C_AT: u8 = 8;
+const C_COLON: u8 = 16;
+const C_DASH: u8 = 32;
+
+/// Character classes for the [`Stats`] pass.
+static CLASS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        t[b] = if c.is_ascii_digit() {
+            C_B64 | C_ALNUM | C_DIGIT
+        } else if c.is_ascii_alphabetic() {
+            C_B64 | C_ALNUM
+        } else {
+            match c {
+                b'+' | b'/' => C_B64,
+                b'@' => C_AT,
+                b':' => C_COLON,
+                b'-' => C_DASH,
+                _ => 0,
+            }
+        };
+        b += 1;
+    }
+    t
+};
+
+impl Stats {
+    /// One branch-light pass over the value.
+    fn of(v: &[u8]) -> Self {
+        let (mut flags, mut digits) = (0u8, 0usize);
+        let (mut alnum, mut b64, mut run) = (0usize, 0usize, 0usize);
+        let (mut run20, mut run40) = (false, false);
+        let mut runs = DigitRuns::default();
+        for &b in v {
+            let c = CLASS[usize::from(b)];
+            flags |= c;
+            if c & C_DIGIT != 0 {
+                digits += 1;
+                run += 1;
+            } else if run > 0 {
+                runs.end(run);
+                run = 0;
+            }
+            run20 |= c & C_ALNUM == 0 && alnum == 20;
+            alnum = if c & C_ALNUM != 0 { alnum + 1 } else { 0 };
+            run40 |= c & C_B64 == 0 && b64 == 40;
+            b64 = if c & C_B64 != 0 { b64 + 1 } else { 0 };
+        }
+        if run > 0 {
+            runs.end(run);
+        }
+        Stats {
+            digits,
+            at: flags & C_AT != 0,
+            colon: flags & C_COLON != 0,
+            dash: flags & C_DASH != 0,
+            run40: run40 || b64 == 40,
+            run20: run20 || alnum == 20,
+            runs,
+        }
     }
 }
 
@@ -567,51 +648,82 @@ struct Hints {
 }
 
 impl Hints {
+    /// One pass over the lower-cased name: keywords are matched anywhere
+    /// (`awsaccountid`, `SecretKey`), short ones only as whole words (`tel`,
+    /// `cc`, `key`) so that `hotel` or `monkey` suggest nothing.
     fn of(name: &[u8]) -> Self {
-        let name = &name[..name.len().min(128)];
-        if name.is_empty() {
+        let n = name.len().min(128);
+        if n == 0 {
             return Self::default();
         }
-        let has = |needle: &[u8]| contains_ci(name, needle);
-        let word =
-            |words: &[&[u8]]| any_word(name, |w| words.iter().any(|x| w.eq_ignore_ascii_case(x)));
-        let account = has(b"account") || has(b"acct");
-        let secret = if has(b"public") {
+        let mut buf = [0u8; 128];
+        for (d, s) in buf.iter_mut().zip(&name[..n]) {
+            *d = s.to_ascii_lowercase();
+        }
+        let low = &buf[..n];
+        let (mut account, mut strong, mut access, mut key, mut weak, mut public) =
+            (false, false, false, false, false, false);
+        let (mut phone, mut card) = (false, false);
+        for i in 0..n {
+            let r = &low[i..];
+            let at = |w: &[u8]| r.starts_with(w);
+            match r[0] {
+                b'a' => {
+                    account |= at(b"account") || at(b"acct");
+                    access |= at(b"access");
+                    weak |= at(b"apikey");
+                    card |= at(b"amex");
+                }
+                b'c' => {
+                    weak |= at(b"credential");
+                    phone |= at(b"contact");
+                    card |= at(b"card") || at(b"credit");
+                }
+                b'd' => card |= at(b"debit"),
+                b'k' => key |= at(b"key"),
+                b'm' => {
+                    phone |= at(b"mobile") || at(b"msisdn");
+                    card |= at(b"mastercard");
+                }
+                b'p' => {
+                    weak |= at(b"passwd") || at(b"password") || at(b"passphrase");
+                    public |= at(b"public");
+                    phone |= at(b"phone");
+                    card |= at(b"payment");
+                }
+                b's' => strong |= at(b"secret"),
+                b't' => weak |= at(b"token"),
+                b'v' => card |= at(b"visa"),
+                b'w' => phone |= at(b"whatsapp"),
+                _ => {}
+            }
+        }
+        any_word(name, |w| {
+            let is = |x: &[u8]| w.eq_ignore_ascii_case(x);
+            match w.len() {
+                2 => card |= is(b"cc"),
+                3 => {
+                    weak |= is(b"key") || is(b"pwd");
+                    phone |= is(b"tel") || is(b"fax") || is(b"sms") || is(b"mob");
+                    card |= is(b"ccn") || is(b"pan");
+                }
+                4 => {
+                    weak |= is(b"pass") || is(b"auth");
+                    phone |= is(b"cell") || is(b"call");
+                }
+                _ => {}
+            }
+            false
+        });
+        let secret = if public {
             None
-        } else if has(b"secret") || (has(b"access") && has(b"key")) {
+        } else if strong || (access && key) {
             Some(Confidence::High)
-        } else if [
-            &b"password"[..],
-            b"passwd",
-            b"passphrase",
-            b"credential",
-            b"token",
-            b"apikey",
-        ]
-        .iter()
-        .any(|n| has(n))
-            || word(&[b"key", b"pwd", b"pass", b"auth"])
-        {
+        } else if weak {
             Some(Confidence::Medium)
         } else {
             None
         };
-        let phone = [&b"phone"[..], b"mobile", b"whatsapp", b"msisdn", b"contact"]
-            .iter()
-            .any(|n| has(n))
-            || word(&[b"tel", b"cell", b"fax", b"sms", b"mob", b"call"]);
-        let card = [
-            &b"card"[..],
-            b"credit",
-            b"debit",
-            b"payment",
-            b"visa",
-            b"mastercard",
-            b"amex",
-        ]
-        .iter()
-        .any(|n| has(n))
-            || word(&[b"cc", b"ccn", b"pan"]);
         Self {
             account,
             secret,
@@ -656,16 +768,6 @@ fn label_hints(v: &[u8], start: usize) -> Hints {
     Hints::of(&v[i..end])
 }
 
-/// ASCII case-insensitive substring search; `needle` is lower case.
-fn contains_ci(hay: &[u8], needle: &[u8]) -> bool {
-    if needle.len() > hay.len() {
-        return false;
-    }
-    let first = needle[0];
-    hay.windows(needle.len())
-        .any(|w| w[0].to_ascii_lowercase() == first && w.eq_ignore_ascii_case(needle))
-}
-
 /// Calls `f` on each word of a name: split at anything not alphanumeric, at
 /// camelCase humps (`AWSAccountId` → `AWS`, `Account`, `Id`) and between
 /// letters and digits. Returns whether `f` returned true for any word.
@@ -701,14 +803,18 @@ fn any_word(s: &[u8], mut f: impl FnMut(&[u8]) -> bool) -> bool {
     false
 }
 
+/// The first `needle` in `hay` at or after `from`.
 fn find(hay: &[u8], needle: &[u8], from: usize) -> Option<usize> {
-    if from >= hay.len() || needle.len() > hay.len() - from {
-        return None;
+    let last = hay.len().checked_sub(needle.len())?;
+    let mut i = from;
+    while i <= last {
+        i += hay[i..=last].iter().position(|&b| b == needle[0])?;
+        if hay[i..].starts_with(needle) {
+            return Some(i);
+        }
+        i += 1;
     }
-    hay[from..]
-        .windows(needle.len())
-        .position(|w| w == needle)
-        .map(|p| p + from)
+    None
 }
 
 fn is_b64(b: u8) -> bool {

@@ -100,16 +100,21 @@ fn email(m: &str) -> String {
 /// The first `head` and last `tail` digits, one `*` per digit between; all
 /// stars when there are fewer than `min` digits. Separators are dropped.
 fn digits_keep(m: &str, head: usize, tail: usize, min: usize) -> String {
-    let digits: Vec<char> = m.chars().filter(char::is_ascii_digit).collect();
-    let n = digits.len();
+    let digits = m.bytes().filter(u8::is_ascii_digit);
+    let n = digits.clone().count();
     if n < min {
         return stars(m.chars().count());
     }
-    let mut out = String::with_capacity(n);
-    out.extend(&digits[..head]);
-    out.push_str(&"*".repeat(n - head - tail));
-    out.extend(&digits[n - tail..]);
-    out
+    digits
+        .enumerate()
+        .map(|(i, d)| {
+            if i < head || i >= n - tail {
+                char::from(d)
+            } else {
+                '*'
+            }
+        })
+        .collect()
 }
 
 /// `AKIA************MPLE`.
@@ -118,7 +123,11 @@ fn access_key_id(m: &str) -> String {
     if n < 12 || !m.is_ascii() {
         return stars(m.chars().count());
     }
-    format!("{}{}{}", &m[..4], "*".repeat(n - 8), &m[n - 4..])
+    let mut out = String::with_capacity(n);
+    out.push_str(&m[..4]);
+    out.extend(std::iter::repeat_n('*', n - 8));
+    out.push_str(&m[n - 4..]);
+    out
 }
 
 /// `https://***:***@host:port`: the scheme and host are kept, the user and
@@ -157,8 +166,7 @@ fn private_key(m: &str) -> String {
 /// `+**********58`: a leading `+` and the last 2 digits.
 fn phone(m: &str) -> String {
     let plus = m.trim_start().starts_with('+');
-    let digits: Vec<char> = m.chars().filter(char::is_ascii_digit).collect();
-    let n = digits.len();
+    let n = m.bytes().filter(u8::is_ascii_digit).count();
     if n < 4 {
         return stars(m.chars().count());
     }
@@ -166,8 +174,13 @@ fn phone(m: &str) -> String {
     if plus {
         out.push('+');
     }
-    out.push_str(&"*".repeat(n - 2));
-    out.extend(&digits[n - 2..]);
+    out.extend(std::iter::repeat_n('*', n - 2));
+    out.extend(
+        m.bytes()
+            .filter(u8::is_ascii_digit)
+            .skip(n - 2)
+            .map(char::from),
+    );
     out
 }
 
