@@ -314,7 +314,12 @@ async fn drive(
         }
         let mut handed_out = None;
         loop {
+            // Reports first: the server queues each report before it answers
+            // the request, so a function that posts `init/error` and then
+            // exits has its report queued by the time `wait` is ready. An
+            // unbiased select could pick the exit and drop that report.
             tokio::select! {
+                biased;
                 report = reports.recv() => match report {
                     Some(Report::Polled(at)) => {
                         progress.timings.first_next.get_or_insert(at - started);
