@@ -15,6 +15,7 @@ use crate::event::{CloudTrailEvent, EventError};
 use crate::exempt::{Date, Exemption, Ignored};
 use crate::outcome::{Finding, Outcome, Status};
 use crate::record::{FindingRecord, Notifier, metric_line};
+use aws_config::SdkConfig;
 use serde_json::Value;
 use std::future::Future;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -144,6 +145,16 @@ impl<G: Guard> Pipeline<G> {
             notifier,
             lag_retries: [200, 400, 800].map(Duration::from_millis).to_vec(),
         }
+    }
+
+    /// The pipeline as a function runs it: with the SNS notifier the
+    /// configuration asks for (`WARDEN_TOPIC_ARN`), its client built from `aws`.
+    pub fn build(guard: G, config: Config, aws: &SdkConfig) -> Self {
+        let notifier = config
+            .topic_arn
+            .clone()
+            .map(|topic| Notifier::new(crate::aws::sns(aws), topic));
+        Self::new(guard, config, notifier)
     }
 
     pub fn guard(&self) -> &G {

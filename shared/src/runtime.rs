@@ -2,7 +2,6 @@
 
 use crate::config::{Config, ConfigError, ProcessEnv};
 use crate::pipeline::{Guard, Pipeline};
-use crate::record::Notifier;
 use aws_config::SdkConfig;
 use lambda_runtime::{LambdaEvent, service_fn};
 use serde_json::{Value, json};
@@ -45,11 +44,7 @@ where
     let config = Config::from_env(&ProcessEnv)?;
     let aws = crate::aws::load().await;
     let guard = build(&aws)?;
-    let notifier = config
-        .topic_arn
-        .clone()
-        .map(|topic| Notifier::new(crate::aws::sns(&aws), topic));
-    Ok(Pipeline::new(guard, config, notifier))
+    Ok(Pipeline::build(guard, config, &aws))
 }
 
 /// Tells Lambda why the function could not start (`POST /runtime/init/error`),

@@ -51,6 +51,52 @@ pub fn lambda_env(endpoint: &str) -> Vec<(String, String)> {
     .collect()
 }
 
+/// The IAM calls [`lambda_env_as_user`] makes; a test that lets moto enforce
+/// IAM after its set-up counts them in `INITIAL_NO_AUTH_ACTION_COUNT`.
+pub const USER_SETUP_CALLS: u32 = 3;
+
+/// Creates the IAM user `name`, allowed exactly `actions` on every resource,
+/// and returns the environment that makes a function process act as that
+/// user against the emulator at `endpoint`. With moto enforcing IAM, a call
+/// outside `actions` is denied as it would be for a role missing a grant.
+pub async fn lambda_env_as_user(
+    endpoint: &str,
+    iam: &aws_sdk_iam::Client,
+    name: &str,
+    actions: &[&str],
+) -> Vec<(String, String)> {
+    let policy = serde_json::json!({"Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Resource": "*", "Action": actions}]});
+    iam.create_user()
+        .user_name(name)
+        .send()
+        .await
+        .expect("CreateUser");
+    iam.put_user_policy()
+        .user_name(name)
+        .policy_name(name)
+        .policy_document(policy.to_string())
+        .send()
+        .await
+        .expect("PutUserPolicy");
+    let created = iam
+        .create_access_key()
+        .user_name(name)
+        .send()
+        .await
+        .expect("CreateAccessKey");
+    let key = created.access_key().expect("an access key");
+
+    let mut env = lambda_env(endpoint);
+    env.retain(|(k, _)| k != "AWS_ACCESS_KEY_ID" && k != "AWS_SECRET_ACCESS_KEY");
+    env.push(("AWS_ACCESS_KEY_ID".into(), key.access_key_id().into()));
+    env.push((
+        "AWS_SECRET_ACCESS_KEY".into(),
+        key.secret_access_key().into(),
+    ));
+    env
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,6 +8,7 @@
 pub mod alerts;
 pub mod aws;
 pub mod error;
+pub mod fixtures;
 pub mod moto;
 pub mod paths;
 pub mod runtime_api;

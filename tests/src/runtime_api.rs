@@ -90,6 +90,12 @@ impl Invocation {
     pub fn expect_response(&self) -> &Value {
         self.result.expect_response()
     }
+
+    /// See [`InvocationResult::expect_error`].
+    #[track_caller]
+    pub fn expect_error(&self) -> (&str, &str) {
+        self.result.expect_error()
+    }
 }
 
 /// What the function posted for an event.
@@ -125,6 +131,23 @@ impl InvocationResult {
                 error_type,
                 error_message,
             } => panic!("the function answered with an error: {error_type}: {error_message}"),
+        }
+    }
+
+    /// The `errorType` and `errorMessage` of an invocation error.
+    ///
+    /// # Panics
+    /// If the function answered with a response; the message shows it.
+    #[track_caller]
+    pub fn expect_error(&self) -> (&str, &str) {
+        match self {
+            InvocationResult::Error {
+                error_type,
+                error_message,
+            } => (error_type, error_message),
+            InvocationResult::Response(value) => {
+                panic!("expected an invocation error, the function answered {value}")
+            }
         }
     }
 }

@@ -7,38 +7,24 @@ mod common;
 use bucket_guard::{BucketGuard, BucketRules};
 use common::*;
 use serde_json::{Value, json};
-use warden_shared::record::Notifier;
 use warden_shared::{Config, Pipeline};
+use warden_tests::fixtures::{event_id, handle, unapplied, unique};
 
 fn pipeline(emu: &Emulator, env: &[(String, String)]) -> Pipeline<BucketGuard> {
     let config = Config::from_env(env).expect("valid settings");
     let rules = BucketRules::from_env(env).expect("valid bucket settings");
-    let notifier = config
-        .topic_arn
-        .clone()
-        .map(|topic| Notifier::new(aws_sdk_sns::Client::new(&emu.config), topic));
-    Pipeline::new(
+    Pipeline::build(
         BucketGuard::new(warden_shared::aws::s3(&emu.config), rules),
         config,
-        notifier,
+        &emu.config,
     )
-}
-
-async fn run(pipeline: &Pipeline<BucketGuard>, event: Value) -> Value {
-    serde_json::to_value(
-        pipeline
-            .handle(event)
-            .await
-            .expect("no infrastructure error"),
-    )
-    .unwrap()
 }
 
 #[test]
 fn every_event_file_has_a_case() {
     let mut covered: Vec<String> = cases().iter().map(|c| c.file.to_string()).collect();
     covered.sort();
-    assert_eq!(covered, event_files());
+    assert_eq!(covered, EVENTS.files());
 }
 
 #[tokio::test]
@@ -54,7 +40,7 @@ async fn every_event_file_in_remediate_mode() {
             Some(view(&emu.s3, &bucket).await)
         };
 
-        let outcome = run(
+        let outcome = handle(
             &pipeline(&emu, &settings("remediate", &case.env)),
             event.clone(),
         )
@@ -85,7 +71,7 @@ async fn observe_mode_changes_nothing_and_still_returns_the_plan() {
             Some(view(&emu.s3, &bucket).await)
         };
 
-        let outcome = run(
+        let outcome = handle(
             &pipeline(&emu, &settings("observe", &case.env)),
             event.clone(),
         )
@@ -117,10 +103,13 @@ async fn replaying_an_event_finds_the_bucket_compliant_and_writes_nothing() {
     create(&emu.s3, &bucket).await;
     let pipeline = pipeline(&emu, &settings("remediate", &[]));
 
-    assert_eq!(run(&pipeline, event.clone()).await["status"], "remediated");
+    assert_eq!(
+        handle(&pipeline, event.clone()).await["status"],
+        "remediated"
+    );
     let fixed = view(&emu.s3, &bucket).await;
     assert_eq!(
-        run(&pipeline, event.clone()).await,
+        handle(&pipeline, event.clone()).await,
         outcome(&event, "compliant", None, vec![])
     );
     assert_eq!(view(&emu.s3, &bucket).await, fixed);
@@ -140,7 +129,7 @@ async fn notify_mode_publishes_every_finding_and_changes_nothing() {
     let mut env = settings("notify", &[]);
     env.push(("WARDEN_TOPIC_ARN".into(), topic.clone()));
 
-    let result = run(&pipeline(&emu, &env), event.clone()).await;
+    let result = handle(&pipeline(&emu, &env), event.clone()).await;
 
     assert_eq!(
         result,
@@ -172,7 +161,7 @@ async fn a_bucket_deleted_before_the_function_runs_is_skipped() {
     let emu = emulator().await;
     let bucket = unique("gone");
     let event = event("delete-bucket-policy.json", &bucket);
-    let outcome_json = run(&pipeline(&emu, &settings("remediate", &[])), event.clone()).await;
+    let outcome_json = handle(&pipeline(&emu, &settings("remediate", &[])), event.clone()).await;
     let reason = format!("{} no longer exists", arn(&bucket));
     assert_eq!(
         outcome_json,
@@ -200,7 +189,7 @@ async fn exemption_tags_switch_off_their_rules_until_they_expire() {
         arn(&all)
     );
     assert_eq!(
-        run(&pipeline, event_all.clone()).await,
+        handle(&pipeline, event_all.clone()).await,
         outcome(&event_all, "skipped", Some(&reason), vec![])
     );
     assert_eq!(view(&emu.s3, &all).await, before);
@@ -213,7 +202,7 @@ async fn exemption_tags_switch_off_their_rules_until_they_expire() {
         &[("warden:exempt", "tls-version public-access-block")],
     )
     .await;
-    let result = run(&pipeline, event("create-bucket.json", &some)).await;
+    let result = handle(&pipeline, event("create-bucket.json", &some)).await;
     let rules: Vec<&str> = result["findings"]
         .as_array()
         .unwrap()
@@ -242,7 +231,7 @@ async fn exemption_tags_switch_off_their_rules_until_they_expire() {
         &[("warden:exempt", "all until=2020-01-31")],
     )
     .await;
-    let result = run(&pipeline, event("create-bucket.json", &expired)).await;
+    let result = handle(&pipeline, event("create-bucket.json", &expired)).await;
     assert_eq!(
         result["findings"].as_array().unwrap().len(),
         4,
@@ -268,7 +257,7 @@ async fn raising_keeps_the_buckets_own_customer_key() {
         ],
     );
 
-    let result = run(&pipeline(&emu, &env), event.clone()).await;
+    let result = handle(&pipeline(&emu, &env), event.clone()).await;
 
     let before =
         json!({"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": KEY, "BucketKeyEnabled": false});
@@ -304,7 +293,7 @@ async fn a_log_delivery_bucket_is_raised_to_sse_s3_only() {
         "Principal": {"Service": "logging.s3.amazonaws.com"}, "Action": "s3:PutObject", "Resource": format!("{}/*", arn(&bucket))}));
     set_policy(&emu.s3, &bucket, &policy).await;
 
-    let result = run(
+    let result = handle(
         &pipeline(
             &emu,
             &settings("remediate", &[("WARDEN_MIN_ENCRYPTION", "sse-kms")]),
@@ -336,7 +325,7 @@ async fn every_existing_statement_survives_the_merge() {
     ]});
     set_policy(&emu.s3, &bucket, &existing).await;
 
-    let result = run(&pipeline(&emu, &settings("remediate", &[])), event).await;
+    let result = handle(&pipeline(&emu, &settings("remediate", &[])), event).await;
     assert_eq!(result["status"], "remediated");
 
     let written = view(&emu.s3, &bucket).await.policy.unwrap();
@@ -367,7 +356,7 @@ async fn a_policy_that_would_pass_20_kb_is_reported_not_written() {
     }
     set_policy(&emu.s3, &bucket, &policy).await;
 
-    let result = run(&pipeline(&emu, &settings("remediate", &[])), event.clone()).await;
+    let result = handle(&pipeline(&emu, &settings("remediate", &[])), event.clone()).await;
 
     assert_eq!(result["status"], "notified");
     let reason = result["reason"].as_str().unwrap();
@@ -386,7 +375,7 @@ async fn malformed_events_fail_with_the_field_named() {
     let pipeline = pipeline(&emu, &settings("remediate", &[]));
 
     assert_eq!(
-        run(
+        handle(
             &pipeline,
             json!({"id": "abc", "detail-type": "Scheduled Event", "detail": {}})
         )
@@ -401,7 +390,7 @@ async fn malformed_events_fail_with_the_field_named() {
         .unwrap()
         .remove("bucketName");
     assert_eq!(
-        run(&pipeline, event.clone()).await,
+        handle(&pipeline, event.clone()).await,
         outcome(
             &event,
             "failed",
@@ -412,7 +401,7 @@ async fn malformed_events_fail_with_the_field_named() {
 
     event["detail"]["requestParameters"]["bucketName"] = json!("../../etc");
     assert_eq!(
-        run(&pipeline, event.clone()).await,
+        handle(&pipeline, event.clone()).await,
         outcome(
             &event,
             "failed",

@@ -8,38 +8,24 @@ mod common;
 use common::*;
 use mfa_guard::{MfaGuard, MfaRules};
 use serde_json::{Value, json};
-use warden_shared::record::Notifier;
 use warden_shared::{Config, Pipeline};
+use warden_tests::fixtures::{event_id, handle, observed, unique};
 
 fn pipeline(emu: &Emulator, env: &[(String, String)]) -> Pipeline<MfaGuard> {
     let config = Config::from_env(env).expect("valid settings");
     let rules = MfaRules::from_env(env).expect("valid mfa settings");
-    let notifier = config
-        .topic_arn
-        .clone()
-        .map(|topic| Notifier::new(aws_sdk_sns::Client::new(&emu.config), topic));
-    Pipeline::new(
+    Pipeline::build(
         MfaGuard::new(aws_sdk_iam::Client::new(&emu.config), rules),
         config,
-        notifier,
+        &emu.config,
     )
-}
-
-async fn run(pipeline: &Pipeline<MfaGuard>, event: Value) -> Value {
-    serde_json::to_value(
-        pipeline
-            .handle(event)
-            .await
-            .expect("no infrastructure error"),
-    )
-    .unwrap()
 }
 
 #[test]
 fn every_event_file_has_a_case() {
     let mut covered: Vec<String> = cases().iter().map(|c| c.file.to_string()).collect();
     covered.sort();
-    assert_eq!(covered, event_files());
+    assert_eq!(covered, EVENTS.files());
 }
 
 #[tokio::test]
@@ -57,7 +43,7 @@ async fn every_event_file_in_remediate_mode() {
             None => None,
         };
 
-        let outcome = run(&pipeline, event.clone()).await;
+        let outcome = handle(&pipeline, event.clone()).await;
 
         let ctx = Ctx {
             user: &user,
@@ -93,7 +79,7 @@ async fn observe_mode_changes_nothing_and_still_returns_the_findings() {
             None => None,
         };
 
-        let outcome = run(&pipeline, event.clone()).await;
+        let outcome = handle(&pipeline, event.clone()).await;
 
         let ctx = Ctx {
             user: &user,
@@ -131,7 +117,7 @@ async fn a_user_is_quarantined_then_released_when_they_enable_mfa() {
 
     let created = event("create-login-profile.json", &user);
     assert_eq!(
-        run(&pipeline, created.clone()).await,
+        handle(&pipeline, created.clone()).await,
         outcome(
             &created,
             "remediated",
@@ -157,7 +143,7 @@ async fn a_user_is_quarantined_then_released_when_they_enable_mfa() {
     enable_mfa(&emu.iam, &user).await;
     let enabled = event("enable-mfa-device.json", &user);
     assert_eq!(
-        run(&pipeline, enabled.clone()).await,
+        handle(&pipeline, enabled.clone()).await,
         outcome(
             &enabled,
             "remediated",
@@ -187,10 +173,13 @@ async fn replaying_an_event_is_a_no_op() {
         let user = unique("replay");
         seed(&emu, &user, seeded).await;
         let event = event(file, &user);
-        assert_eq!(run(&pipeline, event.clone()).await["status"], "remediated");
+        assert_eq!(
+            handle(&pipeline, event.clone()).await["status"],
+            "remediated"
+        );
         let fixed = view(&emu.iam, &user).await;
         assert_eq!(
-            run(&pipeline, event.clone()).await,
+            handle(&pipeline, event.clone()).await,
             outcome(&event, "compliant", None, vec![]),
             "{file}"
         );
@@ -212,7 +201,7 @@ async fn users_with_mfa_or_without_a_password_are_compliant() {
         let before = view(&emu.iam, &user).await;
         let event = event(file, &user);
         assert_eq!(
-            run(&pipeline, event.clone()).await,
+            handle(&pipeline, event.clone()).await,
             outcome(&event, "compliant", None, vec![]),
             "{file}"
         );
@@ -233,7 +222,7 @@ async fn disable_console_deletes_the_password_and_attaches_nothing() {
     let before = view(&emu.iam, &user).await;
     let event = event("create-login-profile.json", &user);
 
-    let result = run(&pipeline(&emu, &env), event.clone()).await;
+    let result = handle(&pipeline(&emu, &env), event.clone()).await;
 
     assert_eq!(
         result,
@@ -273,7 +262,7 @@ async fn exemption_tags_switch_off_their_rules() {
     let before = view(&emu.iam, &rule).await;
     let event_rule = event("create-login-profile.json", &rule);
     assert_eq!(
-        run(&pipeline, event_rule.clone()).await,
+        handle(&pipeline, event_rule.clone()).await,
         outcome(&event_rule, "compliant", None, vec![])
     );
     assert_eq!(view(&emu.iam, &rule).await, before);
@@ -287,14 +276,14 @@ async fn exemption_tags_switch_off_their_rules() {
         user_arn(&all)
     );
     assert_eq!(
-        run(&pipeline, event_all.clone()).await,
+        handle(&pipeline, event_all.clone()).await,
         outcome(&event_all, "skipped", Some(&reason), vec![])
     );
 
     let expired = unique("exempt-expired");
     seed(&emu, &expired, NO_MFA).await;
     tag(&emu.iam, &expired, "warden:exempt", "all until=2020-01-31").await;
-    let result = run(&pipeline, event("create-login-profile.json", &expired)).await;
+    let result = handle(&pipeline, event("create-login-profile.json", &expired)).await;
     assert_eq!(
         result["status"], "remediated",
         "an expired exemption enforces the rule"
@@ -311,7 +300,7 @@ async fn notify_mode_publishes_the_root_sign_in_as_critical() {
     env.push(("WARDEN_TOPIC_ARN".into(), topic));
     let event = event("console-login-root-without-mfa.json", "unused");
 
-    let result = run(&pipeline(&emu, &env), event.clone()).await;
+    let result = handle(&pipeline(&emu, &env), event.clone()).await;
 
     assert_eq!(
         result,
@@ -338,7 +327,7 @@ async fn a_user_deleted_before_the_function_runs_is_skipped() {
     let emu = emulator().await;
     let user = unique("gone");
     let event = event("create-login-profile.json", &user);
-    let result = run(
+    let result = handle(
         &pipeline(&emu, &settings("remediate", &emu.quarantine, &[])),
         event.clone(),
     )
@@ -360,7 +349,7 @@ async fn malformed_events_fail_with_the_field_named() {
         .unwrap()
         .remove("userName");
     assert_eq!(
-        run(&pipeline, event.clone()).await,
+        handle(&pipeline, event.clone()).await,
         outcome(
             &event,
             "failed",
@@ -371,7 +360,7 @@ async fn malformed_events_fail_with_the_field_named() {
 
     event["detail"]["requestParameters"]["userName"] = json!("../admin");
     assert_eq!(
-        run(&pipeline, event.clone()).await,
+        handle(&pipeline, event.clone()).await,
         outcome(
             &event,
             "failed",
@@ -398,7 +387,7 @@ async fn without_a_user_name_iam_acts_on_the_calling_user() {
         .unwrap()
         .remove("userName");
     assert_eq!(
-        run(&pipeline, event.clone()).await,
+        handle(&pipeline, event.clone()).await,
         outcome(
             &event,
             "remediated",

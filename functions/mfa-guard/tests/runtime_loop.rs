@@ -6,33 +6,12 @@
 mod common;
 
 use common::*;
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::path::Path;
-use warden_tests::{FunctionRun, InvocationResult, run_function};
+use warden_tests::fixtures::{function_env, malformed_event, malformed_outcome, unique};
+use warden_tests::run_function;
 
 const BINARY: &str = env!("CARGO_BIN_EXE_mfa-guard");
-
-fn process_env(emu: &Emulator, settings: Vec<(String, String)>) -> Vec<(String, String)> {
-    let mut env = warden_tests::aws::lambda_env(&emu.endpoint);
-    env.extend(settings);
-    env
-}
-
-fn responses(run: &FunctionRun) -> Vec<Value> {
-    run.invocations
-        .iter()
-        .map(|invocation| match &invocation.result {
-            InvocationResult::Response(value) => value.clone(),
-            InvocationResult::Error {
-                error_type,
-                error_message,
-            } => panic!(
-                "invocation failed: {error_type}: {error_message}\nstderr:\n{}",
-                run.stderr
-            ),
-        })
-        .collect()
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_event_file_through_the_runtime_loop() {
@@ -55,12 +34,12 @@ async fn every_event_file_through_the_runtime_loop() {
     }
     // A malformed event mid-stream: answered, and the process carries on.
     let mut payloads: Vec<Value> = events.iter().map(|(_, e)| e.clone()).collect();
-    payloads.insert(1, json!({"id": "not-cloudtrail", "detail": "nonsense"}));
+    payloads.insert(1, malformed_event());
 
     // One warm process for every file, as consecutive events would be in Lambda.
     let run = run_function(
         Path::new(BINARY),
-        &process_env(&emu, settings("remediate", &emu.quarantine, &[])),
+        &function_env(&emu.endpoint, settings("remediate", &emu.quarantine, &[])),
         &payloads,
     )
     .await
@@ -71,12 +50,8 @@ async fn every_event_file_through_the_runtime_loop() {
         "the process must not exit; stderr:\n{}",
         run.stderr
     );
-    let mut outcomes = responses(&run);
-    assert_eq!(
-        outcomes.remove(1),
-        json!({"guard": "mfa-guard", "event_id": "not-cloudtrail", "event_name": null, "status": "failed",
-               "reason": "malformed event: event field `detail` is a string, expected a JSON object", "findings": []})
-    );
+    let mut outcomes = run.responses();
+    assert_eq!(outcomes.remove(1), malformed_outcome("mfa-guard"));
     assert_eq!(outcomes.len(), all.len());
     for (((case, (user, event)), before), outcome) in
         all.iter().zip(&events).zip(&befores).zip(&outcomes)
@@ -97,50 +72,9 @@ async fn every_event_file_through_the_runtime_loop() {
         }
     }
 
-    // One EMF metric line per finding, on stdout where Lambda reads it.
-    let logs = run.log_lines();
-    let mut metrics: Vec<(String, String)> = logs
-        .iter()
-        .filter(|line| line.get("_aws").is_some())
-        .map(|m| {
-            assert_eq!(m["_aws"]["CloudWatchMetrics"][0]["Namespace"], "Warden");
-            assert_eq!(m["guard"], "mfa-guard");
-            (
-                m["rule"].as_str().unwrap_or_default().to_string(),
-                m["outcome"].as_str().unwrap_or_default().to_string(),
-            )
-        })
-        .collect();
-    metrics.sort();
-    let mut expected: Vec<(String, String)> = outcomes
-        .iter()
-        .flat_map(|o| {
-            o["findings"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .map(|f| {
-                    let outcome = if f["applied"] == true {
-                        "remediated".to_string()
-                    } else {
-                        o["status"].as_str().unwrap_or_default().to_string()
-                    };
-                    (f["rule"].as_str().unwrap_or_default().to_string(), outcome)
-                })
-                .collect::<Vec<_>>()
-        })
-        .collect();
-    expected.sort();
-    assert_eq!(metrics, expected);
-    assert!(
-        metrics.contains(&("root-console-mfa".into(), "notified".into())),
-        "{metrics:?}"
-    );
-    let handled = logs
-        .iter()
-        .filter(|line| line["fields"]["message"] == "handled event")
-        .count();
-    assert_eq!(handled, all.len(), "logs:\n{}", run.stdout);
+    // One EMF metric line per finding and a JSON log line per event,
+    // on stdout where Lambda reads them.
+    run.assert_metrics_and_logs("mfa-guard", &outcomes);
 }
 
 #[tokio::test]
@@ -153,14 +87,14 @@ async fn observe_mode_through_the_runtime_loop_changes_nothing() {
 
     let run = run_function(
         Path::new(BINARY),
-        &process_env(&emu, settings("observe", &emu.quarantine, &[])),
+        &function_env(&emu.endpoint, settings("observe", &emu.quarantine, &[])),
         std::slice::from_ref(&event),
     )
     .await
     .expect("the function ran");
 
     assert_eq!(
-        responses(&run),
+        run.responses(),
         vec![outcome(
             &event,
             "observed",
@@ -176,13 +110,13 @@ async fn quarantine_then_release_through_the_runtime_loop() {
     let emu = emulator().await;
     let user = unique("loop-story");
     seed(&emu, &user, NO_MFA).await;
-    let env = process_env(&emu, settings("remediate", &emu.quarantine, &[]));
+    let env = function_env(&emu.endpoint, settings("remediate", &emu.quarantine, &[]));
     let created = event("create-login-profile.json", &user);
 
     let run = run_function(Path::new(BINARY), &env, std::slice::from_ref(&created))
         .await
         .expect("the function ran");
-    assert_eq!(responses(&run)[0]["status"], "remediated");
+    assert_eq!(run.responses()[0]["status"], "remediated");
     assert_eq!(view(&emu.iam, &user).await.attached, {
         let mut a = vec![READ_ONLY.to_string(), emu.quarantine.clone()];
         a.sort();
@@ -195,7 +129,7 @@ async fn quarantine_then_release_through_the_runtime_loop() {
         .await
         .expect("the function ran");
     assert_eq!(
-        responses(&run),
+        run.responses(),
         vec![outcome(
             &enabled,
             "remediated",
@@ -222,7 +156,7 @@ async fn bad_settings_stop_the_start_and_name_the_variable() {
             "WARDEN_QUARANTINE_POLICY_ARN is required: mfa-guard attaches this customer-managed policy (the template's MfaQuarantinePolicy) to users without MFA, and detaches it once they have MFA",
         ),
     ] {
-        let mut env = process_env(&emu, settings("remediate", &emu.quarantine, &[]));
+        let mut env = function_env(&emu.endpoint, settings("remediate", &emu.quarantine, &[]));
         env.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
 
         let run = run_function(
@@ -233,62 +167,48 @@ async fn bad_settings_stop_the_start_and_name_the_variable() {
         .await
         .expect("the harness ran");
 
-        assert!(run.invocations.is_empty(), "no event may be handled");
-        assert_eq!(
-            run.init_error,
-            Some(json!({"errorType": "Warden.InvalidConfiguration", "errorMessage": message}))
-        );
-        assert!(run.exit_status.is_some_and(|status| !status.success()));
+        run.assert_refused_start(message);
     }
 }
 
 #[tokio::test]
 async fn access_denied_is_an_invocation_error_naming_the_missing_permission() {
     // A private moto that enforces IAM after the set-up calls below.
-    let moto = warden_tests::start_private_with_env(&[("INITIAL_NO_AUTH_ACTION_COUNT", "6")])
-        .expect("moto started");
+    let set_up = warden_tests::aws::USER_SETUP_CALLS + 3;
+    let moto = warden_tests::start_private_with_env(&[(
+        "INITIAL_NO_AUTH_ACTION_COUNT",
+        &set_up.to_string(),
+    )])
+    .expect("moto started");
     let config = warden_tests::aws::sdk_config(moto.endpoint()).await;
     let iam = aws_sdk_iam::Client::new(&config);
     let quarantine = create_quarantine_policy(&iam, "warden-quarantine").await; // 1
-    for user in ["mfa-guard", "no-mfa"] {
-        iam.create_user()
-            .user_name(user)
-            .send()
-            .await
-            .expect("CreateUser"); // 2, 3
-    }
+    iam.create_user()
+        .user_name("no-mfa")
+        .send()
+        .await
+        .expect("CreateUser"); // 2
     iam.create_login_profile()
         .user_name("no-mfa")
         .password("Correct-Horse-Battery-9")
         .send()
         .await
-        .expect("CreateLoginProfile"); // 4
+        .expect("CreateLoginProfile"); // 3
     // Every call mfa-guard makes but AttachUserPolicy.
-    let everything_but_attach = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Resource": "*", "Action": [
-        "iam:GetLoginProfile", "iam:ListMFADevices", "iam:ListAttachedUserPolicies", "iam:ListUserTags",
-        "iam:DetachUserPolicy"]}]});
-    iam.put_user_policy()
-        .user_name("mfa-guard")
-        .policy_name("mfa-guard")
-        .policy_document(everything_but_attach.to_string())
-        .send()
-        .await
-        .expect("PutUserPolicy"); // 5
-    let key = iam
-        .create_access_key()
-        .user_name("mfa-guard")
-        .send()
-        .await
-        .expect("CreateAccessKey"); // 6
-    let key = key.access_key().expect("an access key");
-
-    let mut env = warden_tests::aws::lambda_env(moto.endpoint());
-    env.retain(|(k, _)| k != "AWS_ACCESS_KEY_ID" && k != "AWS_SECRET_ACCESS_KEY");
-    env.push(("AWS_ACCESS_KEY_ID".into(), key.access_key_id().into()));
-    env.push((
-        "AWS_SECRET_ACCESS_KEY".into(),
-        key.secret_access_key().into(),
-    ));
+    let everything_but_attach = [
+        "iam:GetLoginProfile",
+        "iam:ListMFADevices",
+        "iam:ListAttachedUserPolicies",
+        "iam:ListUserTags",
+        "iam:DetachUserPolicy",
+    ];
+    let mut env = warden_tests::aws::lambda_env_as_user(
+        moto.endpoint(),
+        &iam,
+        "mfa-guard",
+        &everything_but_attach,
+    )
+    .await;
     env.extend(settings("remediate", &quarantine, &[]));
 
     let run = run_function(
@@ -299,23 +219,13 @@ async fn access_denied_is_an_invocation_error_naming_the_missing_permission() {
     .await
     .expect("the harness ran");
 
-    match &run.invocations[0].result {
-        InvocationResult::Error {
-            error_type,
-            error_message,
-        } => {
-            assert_eq!(error_type, "Warden.AccessDenied", "{error_message}");
-            assert_eq!(
-                error_message,
-                &format!(
-                    "AttachUserPolicy on {} was denied: grant the function's role `iam:AttachUserPolicy` on it (User: arn:aws:iam::123456789012:user/mfa-guard is not authorized to perform: iam:AttachUserPolicy)",
-                    user_arn("no-mfa")
-                )
-            );
-        }
-        other => panic!(
-            "expected an invocation error, got {other:?}; stderr:\n{}",
-            run.stderr
-        ),
-    }
+    let (error_type, error_message) = run.invocations[0].expect_error();
+    assert_eq!(error_type, "Warden.AccessDenied", "{error_message}");
+    assert_eq!(
+        error_message,
+        format!(
+            "AttachUserPolicy on {} was denied: grant the function's role `iam:AttachUserPolicy` on it (User: arn:aws:iam::123456789012:user/mfa-guard is not authorized to perform: iam:AttachUserPolicy)",
+            user_arn("no-mfa")
+        )
+    );
 }

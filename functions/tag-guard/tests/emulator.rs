@@ -8,25 +8,16 @@ use common::*;
 use serde_json::Value;
 use tag_guard::{TagGuard, TagRules, tagging::Tagging};
 use warden_shared::{Config, Pipeline};
+use warden_tests::fixtures::{handle, unapplied};
 
 fn pipeline(emu: &Emulator, env: &[(String, String)]) -> Pipeline<TagGuard> {
     let config = Config::from_env(env).expect("valid settings");
     let rules = TagRules::from_env(env).expect("valid tag settings");
-    Pipeline::new(
+    Pipeline::build(
         TagGuard::new(Tagging::new(&emu.config), rules),
         config,
-        None,
+        &emu.config,
     )
-}
-
-async fn run(pipeline: &Pipeline<TagGuard>, event: Value) -> Value {
-    serde_json::to_value(
-        pipeline
-            .handle(event)
-            .await
-            .expect("no infrastructure error"),
-    )
-    .unwrap()
 }
 
 async fn value_of(emu: &Emulator, arn: &str, key: &str) -> Option<String> {
@@ -41,7 +32,7 @@ async fn value_of(emu: &Emulator, arn: &str, key: &str) -> Option<String> {
 fn every_event_file_has_a_case() {
     let mut covered: Vec<String> = cases().iter().map(|c| c.file.to_string()).collect();
     covered.sort();
-    assert_eq!(covered, event_files());
+    assert_eq!(covered, EVENTS.files());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -96,7 +87,7 @@ async fn observe_mode_changes_no_tag_and_still_returns_the_plan() {
             before.push(tags_of(&emu.config, arn).await);
         }
 
-        let outcome = run(&pipeline, event.clone()).await;
+        let outcome = handle(&pipeline, event.clone()).await;
 
         let remediated = (case.expect)(&event, &arns);
         let expected = match remediated["status"].as_str() {
@@ -127,9 +118,12 @@ async fn replaying_an_event_finds_nothing_left_to_fix() {
     let emu = emulator().await;
     let pipeline = pipeline(&emu, &settings("remediate"));
     let event = seeded(&emu.endpoint, "iam-tag-user.json");
-    assert_eq!(run(&pipeline, event.clone()).await["status"], "remediated");
     assert_eq!(
-        run(&pipeline, event.clone()).await,
+        handle(&pipeline, event.clone()).await["status"],
+        "remediated"
+    );
+    assert_eq!(
+        handle(&pipeline, event.clone()).await,
         outcome(&event, "compliant", None, vec![])
     );
 }
@@ -145,7 +139,7 @@ async fn remove_mode_deletes_only_the_offending_tag() {
         params(&event)["userName"].as_str().unwrap()
     );
 
-    let outcome = run(&pipeline(&emu, &env), event).await;
+    let outcome = handle(&pipeline(&emu, &env), event).await;
 
     assert_eq!(outcome["status"], "remediated");
     assert_eq!(outcome["findings"][0]["changes"][0]["action"], "remove-tag");
@@ -175,7 +169,7 @@ async fn a_stale_event_is_judged_on_the_tags_as_they_are_now() {
         .await
         .unwrap();
 
-    let outcome = run(&pipeline(&emu, &settings("remediate")), event.clone()).await;
+    let outcome = handle(&pipeline(&emu, &settings("remediate")), event.clone()).await;
 
     assert_eq!(outcome, common::outcome(&event, "compliant", None, vec![]));
     let arn = format!("arn:aws:iam::123456789012:user/{user}");
@@ -194,7 +188,7 @@ async fn allow_listed_values_are_never_flagged() {
     let mut env = settings("remediate");
     env.push(("WARDEN_ALLOW".into(), "@customer-corp.com".into()));
     let event = seeded(&emu.endpoint, "sns-tag-resource.json");
-    let outcome = run(&pipeline(&emu, &env), event.clone()).await;
+    let outcome = handle(&pipeline(&emu, &env), event.clone()).await;
     assert_eq!(outcome, common::outcome(&event, "compliant", None, vec![]));
 }
 
@@ -216,7 +210,7 @@ async fn an_exempt_resource_keeps_its_tags() {
         .await
         .unwrap();
 
-    let outcome = run(&pipeline(&emu, &settings("remediate")), event.clone()).await;
+    let outcome = handle(&pipeline(&emu, &settings("remediate")), event.clone()).await;
 
     assert_eq!(outcome, common::outcome(&event, "compliant", None, vec![]));
     let arn = format!("arn:aws:iam::123456789012:role/{role}");

@@ -7,15 +7,10 @@ mod common;
 use common::*;
 use serde_json::Value;
 use std::path::Path;
+use warden_tests::fixtures::{function_env, unique_id};
 use warden_tests::{InvocationResult, run_function};
 
 const BINARY: &str = env!("CARGO_BIN_EXE_tag-guard");
-
-fn process_env(emu: &Emulator, settings: Vec<(String, String)>) -> Vec<(String, String)> {
-    let mut env = warden_tests::aws::lambda_env(&emu.endpoint);
-    env.extend(settings);
-    env
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_event_file_through_the_runtime_loop() {
@@ -28,7 +23,7 @@ async fn every_event_file_through_the_runtime_loop() {
 
     let run = run_function(
         Path::new(BINARY),
-        &process_env(&emu, settings("remediate")),
+        &function_env(&emu.endpoint, settings("remediate")),
         &events,
     )
     .await
@@ -62,7 +57,7 @@ async fn every_event_file_through_the_runtime_loop() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_detected_secret_never_leaks() {
     let emu = emulator().await;
-    let token = format!("zq{}", unique());
+    let token = format!("zq{}", unique_id());
     let email = format!("leak.{token}@customer-corp.com");
     let key_id = format!(
         "AKIA{:0>16}",
@@ -85,13 +80,13 @@ async fn a_detected_secret_never_leaks() {
     std::fs::write(&file, text).unwrap();
     let relative = pathdiff(&file);
     let event =
-        warden_tests::seed::seed_event(&emu.endpoint, &relative, &unique()).expect("seeded");
+        warden_tests::seed::seed_event(&emu.endpoint, &relative, &unique_id()).expect("seeded");
 
     // Named apart from the secret: resource names may well be logged.
-    let name = format!("leak-alerts-{}", unique());
+    let name = format!("leak-alerts-{}", unique_id());
     let alerts = warden_tests::Alerts::subscribe(&emu.config, &name).await;
     let topic = alerts.topic_arn.clone();
-    let mut env = process_env(&emu, settings("remediate"));
+    let mut env = function_env(&emu.endpoint, settings("remediate"));
     env.push(("WARDEN_TOPIC_ARN".into(), topic));
     env.push(("AWS_LAMBDA_LOG_LEVEL".into(), "debug".into()));
     env.push(("RUST_LOG".into(), "debug".into()));

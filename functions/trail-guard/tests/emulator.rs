@@ -7,27 +7,13 @@ mod common;
 use common::*;
 use serde_json::{Value, json};
 use trail_guard::{TrailGuard, TrailRules};
-use warden_shared::record::Notifier;
 use warden_shared::{Config, Pipeline};
+use warden_tests::fixtures::{event_id, handle, observed, unique};
 
 fn pipeline(emu: &Emulator, env: &[(String, String)]) -> Pipeline<TrailGuard> {
     let config = Config::from_env(env).expect("valid settings");
     let rules = TrailRules::from_env(env).expect("valid trail settings");
-    let notifier = config
-        .topic_arn
-        .clone()
-        .map(|topic| Notifier::new(aws_sdk_sns::Client::new(&emu.config), topic));
-    Pipeline::new(TrailGuard::new(&emu.config, rules), config, notifier)
-}
-
-async fn run(pipeline: &Pipeline<TrailGuard>, event: Value) -> Value {
-    serde_json::to_value(
-        pipeline
-            .handle(event)
-            .await
-            .expect("no infrastructure error"),
-    )
-    .unwrap()
+    Pipeline::build(TrailGuard::new(&emu.config, rules), config, &emu.config)
 }
 
 /// Seeds the case's trail and returns its state before the event runs.
@@ -48,7 +34,7 @@ async fn prepare(emu: &Emulator, case: &Case, tag: &str) -> (String, Value, Opti
 fn every_event_file_has_a_case() {
     let mut covered: Vec<String> = cases().iter().map(|c| c.file.to_string()).collect();
     covered.sort();
-    assert_eq!(covered, event_files());
+    assert_eq!(covered, EVENTS.files());
 }
 
 #[tokio::test]
@@ -57,7 +43,7 @@ async fn every_event_file_in_remediate_mode() {
     for case in cases() {
         let (trail, event, before) = prepare(&emu, &case, "remediate").await;
 
-        let outcome = run(
+        let outcome = handle(
             &pipeline(&emu, &settings("remediate", &case.env)),
             event.clone(),
         )
@@ -82,7 +68,7 @@ async fn observe_mode_changes_nothing_and_still_reports() {
     for case in cases() {
         let (trail, event, before) = prepare(&emu, &case, "observe").await;
 
-        let outcome = run(
+        let outcome = handle(
             &pipeline(&emu, &settings("observe", &case.env)),
             event.clone(),
         )
@@ -116,7 +102,10 @@ async fn a_stopped_trail_is_logging_again_and_a_replay_changes_nothing() {
     assert!(!before.is_logging, "seeded stopped");
     let pipeline = pipeline(&emu, &settings("remediate", &[]));
 
-    assert_eq!(run(&pipeline, event.clone()).await["status"], "remediated");
+    assert_eq!(
+        handle(&pipeline, event.clone()).await["status"],
+        "remediated"
+    );
     let fixed = view(&emu, "us-east-1", &trail).await.unwrap();
     assert!(fixed.is_logging, "GetTrailStatus reads IsLogging: true");
     assert_eq!(
@@ -125,7 +114,7 @@ async fn a_stopped_trail_is_logging_again_and_a_replay_changes_nothing() {
     );
 
     assert_eq!(
-        run(&pipeline, event.clone()).await,
+        handle(&pipeline, event.clone()).await,
         outcome(&event, "compliant", None, vec![])
     );
     assert_eq!(view(&emu, "us-east-1", &trail).await.unwrap(), fixed);
@@ -145,8 +134,8 @@ async fn a_replayed_deletion_is_reported_again_and_no_trail_is_created() {
         vec![deleted_finding(&arn("us-east-1", &trail), &trail)],
     );
 
-    assert_eq!(run(&pipeline, event.clone()).await, expected);
-    assert_eq!(run(&pipeline, event.clone()).await, expected);
+    assert_eq!(handle(&pipeline, event.clone()).await, expected);
+    assert_eq!(handle(&pipeline, event.clone()).await, expected);
     for region in ["us-east-1", "eu-west-1"] {
         let trails = cloudtrail(&emu.config, region)
             .list_trails()
@@ -165,7 +154,7 @@ async fn a_trail_deleted_before_its_stop_event_is_handled_is_skipped() {
     let emu = emulator().await;
     let trail = unique("gone");
     let event = event("stop-logging-by-name.json", &trail);
-    let result = run(&pipeline(&emu, &settings("remediate", &[])), event.clone()).await;
+    let result = handle(&pipeline(&emu, &settings("remediate", &[])), event.clone()).await;
     let reason = format!("{} no longer exists", arn("us-east-1", &trail));
     assert_eq!(result, outcome(&event, "skipped", Some(&reason), vec![]));
 }
@@ -178,7 +167,7 @@ async fn a_trail_without_a_kms_key_is_restarted_and_its_encryption_reported() {
     seed(&emu, &trail, Seed::WeakenedNoKey, &event).await;
     let trail_arn = arn("us-east-1", &trail);
 
-    let observe = run(&pipeline(&emu, &settings("observe", &[])), event.clone()).await;
+    let observe = handle(&pipeline(&emu, &settings("observe", &[])), event.clone()).await;
     assert_eq!(
         observe,
         outcome(
@@ -193,7 +182,7 @@ async fn a_trail_without_a_kms_key_is_restarted_and_its_encryption_reported() {
     );
     assert!(!view(&emu, "us-east-1", &trail).await.unwrap().is_logging);
 
-    let remediate = run(&pipeline(&emu, &settings("remediate", &[])), event.clone()).await;
+    let remediate = handle(&pipeline(&emu, &settings("remediate", &[])), event.clone()).await;
     assert_eq!(
         remediate,
         outcome(
@@ -216,7 +205,7 @@ async fn a_trail_without_a_kms_key_is_restarted_and_its_encryption_reported() {
 
     let lenient = settings("remediate", &[("WARDEN_REQUIRE_TRAIL_KMS_KEY", "false")]);
     assert_eq!(
-        run(&pipeline(&emu, &lenient), event.clone()).await,
+        handle(&pipeline(&emu, &lenient), event.clone()).await,
         outcome(&event, "compliant", None, vec![])
     );
 }
@@ -238,7 +227,7 @@ async fn an_update_that_breaks_both_settings_is_fixed_in_one_call() {
     );
     let trail_arn = arn("us-east-1", &trail);
 
-    let result = run(&pipeline(&emu, &settings("remediate", &[])), event.clone()).await;
+    let result = handle(&pipeline(&emu, &settings("remediate", &[])), event.clone()).await;
 
     assert_eq!(
         result,
@@ -283,7 +272,7 @@ async fn exemption_tags_switch_off_their_rules() {
         arn("us-east-1", &all)
     );
     assert_eq!(
-        run(&pipeline, event_all.clone()).await,
+        handle(&pipeline, event_all.clone()).await,
         outcome(&event_all, "skipped", Some(&reason), vec![])
     );
     assert!(!view(&emu, "us-east-1", &all).await.unwrap().is_logging);
@@ -300,7 +289,7 @@ async fn exemption_tags_switch_off_their_rules() {
     .await;
     replay_call(&emu, &event_some).await;
     assert_eq!(
-        run(&pipeline, event_some.clone()).await,
+        handle(&pipeline, event_some.clone()).await,
         outcome(
             &event_some,
             "remediated",
@@ -323,7 +312,7 @@ async fn notify_mode_publishes_the_deletion_with_its_severity() {
     let mut env = settings("notify", &[]);
     env.push(("WARDEN_TOPIC_ARN".into(), topic.clone()));
 
-    let result = run(&pipeline(&emu, &env), event.clone()).await;
+    let result = handle(&pipeline(&emu, &env), event.clone()).await;
 
     let trail_arn = arn("us-east-1", &trail);
     assert_eq!(

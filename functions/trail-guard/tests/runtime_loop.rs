@@ -6,36 +6,15 @@
 mod common;
 
 use common::*;
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::path::Path;
-use warden_tests::{FunctionRun, InvocationResult, run_function};
+use warden_tests::fixtures::{
+    assert_failed_call, function_env, malformed_event, malformed_outcome, observed, process_groups,
+    unique, unreachable_aws,
+};
+use warden_tests::run_function;
 
 const BINARY: &str = env!("CARGO_BIN_EXE_trail-guard");
-
-fn process_env(emu: &Emulator, settings: Vec<(String, String)>) -> Vec<(String, String)> {
-    let mut env = warden_tests::aws::lambda_env(&emu.endpoint);
-    env.extend(settings);
-    env.push(("AWS_LAMBDA_LOG_LEVEL".into(), "debug".into()));
-    env
-}
-
-fn responses(run: &FunctionRun) -> Vec<Value> {
-    run.invocations
-        .iter()
-        .map(|invocation| match &invocation.result {
-            InvocationResult::Response(value) => value.clone(),
-            InvocationResult::Error {
-                error_type,
-                error_message,
-            } => {
-                panic!(
-                    "invocation failed: {error_type}: {error_message}\nstderr:\n{}",
-                    run.stderr
-                )
-            }
-        })
-        .collect()
-}
 
 /// Seeds one trail per case and returns (trail, event, state before).
 async fn prepare(emu: &Emulator, group: &[&Case], tag: &str) -> Vec<(String, Value, Option<View>)> {
@@ -61,19 +40,15 @@ async fn every_event_file_through_the_runtime_loop() {
     // Cases that need their own settings run in their own process; the rest
     // share one warm process, as consecutive events would in Lambda.
     let all = cases();
-    let (shared, own): (Vec<_>, Vec<_>) = all.iter().partition(|case| case.env.is_empty());
-    let mut groups: Vec<Vec<&Case>> = vec![shared];
-    groups.extend(own.into_iter().map(|case| vec![case]));
-
-    for group in groups {
+    for group in process_groups(&all, |case| !case.env.is_empty()) {
         let prepared = prepare(&emu, &group, "loop").await;
         // A malformed event mid-stream: answered, and the process carries on.
         let mut payloads: Vec<Value> = prepared.iter().map(|(_, e, _)| e.clone()).collect();
-        payloads.insert(1, json!({"id": "not-cloudtrail", "detail": "nonsense"}));
+        payloads.insert(1, malformed_event());
 
         let run = run_function(
             Path::new(BINARY),
-            &process_env(&emu, settings("remediate", &group[0].env)),
+            &function_env(&emu.endpoint, settings("remediate", &group[0].env)),
             &payloads,
         )
         .await
@@ -84,12 +59,8 @@ async fn every_event_file_through_the_runtime_loop() {
             "the process must not exit; stderr:\n{}",
             run.stderr
         );
-        let mut outcomes = responses(&run);
-        assert_eq!(
-            outcomes.remove(1),
-            json!({"guard": "trail-guard", "event_id": "not-cloudtrail", "event_name": null, "status": "failed",
-                   "reason": "malformed event: event field `detail` is a string, expected a JSON object", "findings": []})
-        );
+        let mut outcomes = run.responses();
+        assert_eq!(outcomes.remove(1), malformed_outcome("trail-guard"));
         assert_eq!(outcomes.len(), group.len());
         for ((case, (trail, event, before)), outcome) in group.iter().zip(&prepared).zip(&outcomes)
         {
@@ -105,39 +76,9 @@ async fn every_event_file_through_the_runtime_loop() {
             }
         }
 
-        // One EMF metric line per finding, on stdout where Lambda reads it,
-        // with the finding's own outcome.
-        let logs = run.log_lines();
-        let metrics: Vec<(&str, &str)> = logs
-            .iter()
-            .filter(|line| line.get("_aws").is_some())
-            .map(|m| {
-                assert_eq!(m["_aws"]["CloudWatchMetrics"][0]["Namespace"], "Warden");
-                assert_eq!(m["guard"], "trail-guard");
-                assert_eq!(m["Findings"], 1);
-                (m["rule"].as_str().unwrap(), m["outcome"].as_str().unwrap())
-            })
-            .collect();
-        let expected: Vec<(&str, &str)> = outcomes
-            .iter()
-            .flat_map(|o| {
-                o["findings"].as_array().into_iter().flatten().map(|f| {
-                    let outcome = if f["applied"] == true {
-                        "remediated"
-                    } else {
-                        o["status"].as_str().unwrap()
-                    };
-                    (f["rule"].as_str().unwrap(), outcome)
-                })
-            })
-            .collect();
-        assert_eq!(metrics, expected);
-        // JSON logs through lambda_runtime's subscriber: one per handled event.
-        let handled = logs
-            .iter()
-            .filter(|line| line["fields"]["message"] == "handled event")
-            .count();
-        assert_eq!(handled, group.len(), "logs:\n{}", run.stdout);
+        // One EMF metric line per finding and a JSON log line per event,
+        // on stdout where Lambda reads them.
+        run.assert_metrics_and_logs("trail-guard", &outcomes);
     }
 }
 
@@ -151,13 +92,13 @@ async fn observe_mode_through_the_runtime_loop_changes_nothing() {
 
     let run = run_function(
         Path::new(BINARY),
-        &process_env(&emu, settings("observe", &[])),
+        &function_env(&emu.endpoint, settings("observe", &[])),
         &payloads,
     )
     .await
     .expect("the function ran");
 
-    let outcomes = responses(&run);
+    let outcomes = run.responses();
     assert_eq!(outcomes.len(), group.len());
     for ((case, (trail, event, before)), outcome) in group.iter().zip(&prepared).zip(&outcomes) {
         assert_eq!(
@@ -176,7 +117,7 @@ async fn observe_mode_through_the_runtime_loop_changes_nothing() {
 #[tokio::test]
 async fn a_bad_setting_stops_the_start_and_names_the_variable() {
     let emu = emulator().await;
-    let mut env = process_env(&emu, settings("remediate", &[]));
+    let mut env = function_env(&emu.endpoint, settings("remediate", &[]));
     env.push(("WARDEN_REQUIRE_TRAIL_KMS_KEY".into(), "maybe".into()));
 
     let run = run_function(
@@ -187,22 +128,15 @@ async fn a_bad_setting_stops_the_start_and_names_the_variable() {
     .await
     .expect("the harness ran");
 
-    assert!(run.invocations.is_empty(), "no event may be handled");
-    assert_eq!(
-        run.init_error,
-        Some(json!({"errorType": "Warden.InvalidConfiguration",
-                    "errorMessage": r#"WARDEN_REQUIRE_TRAIL_KMS_KEY="maybe" is not valid: use one of true, false"#}))
+    run.assert_refused_start(
+        r#"WARDEN_REQUIRE_TRAIL_KMS_KEY="maybe" is not valid: use one of true, false"#,
     );
-    assert!(run.exit_status.is_some_and(|status| !status.success()));
 }
 
 #[tokio::test]
 async fn an_unreachable_aws_endpoint_is_an_invocation_error_naming_the_call() {
     let emu = emulator().await;
-    let mut env = process_env(&emu, settings("remediate", &[]));
-    env.retain(|(k, _)| k != "AWS_ENDPOINT_URL");
-    env.push(("AWS_ENDPOINT_URL".into(), "http://127.0.0.1:9".into()));
-    env.push(("AWS_MAX_ATTEMPTS".into(), "1".into()));
+    let env = unreachable_aws(function_env(&emu.endpoint, settings("remediate", &[])));
 
     let run = run_function(
         Path::new(BINARY),
@@ -212,64 +146,44 @@ async fn an_unreachable_aws_endpoint_is_an_invocation_error_naming_the_call() {
     .await
     .expect("the harness ran");
 
-    match &run.invocations[0].result {
-        InvocationResult::Error {
-            error_type,
-            error_message,
-        } => {
-            assert_eq!(error_type, "Warden.AwsError");
-            assert!(
-                error_message.contains(
-                    "on arn:aws:cloudtrail:us-east-1:123456789012:trail/unreachable failed"
-                ),
-                "{error_message}"
-            );
-            assert!(
-                [
-                    "GetTrail",
-                    "GetTrailStatus",
-                    "GetEventSelectors",
-                    "ListTags"
-                ]
-                .iter()
-                .any(|op| error_message.starts_with(&format!("{op} on "))),
-                "{error_message}"
-            );
-        }
-        other => panic!("expected an invocation error, got {other:?}"),
-    }
+    assert_failed_call(
+        &run,
+        &[
+            "GetTrail",
+            "GetTrailStatus",
+            "GetEventSelectors",
+            "ListTags",
+        ],
+        "arn:aws:cloudtrail:us-east-1:123456789012:trail/unreachable",
+    );
 }
 
 #[tokio::test]
 async fn a_denied_call_is_an_invocation_error_naming_it() {
-    // A private moto that enforces IAM after the five set-up calls below.
-    let moto = warden_tests::start_private_with_env(&[("INITIAL_NO_AUTH_ACTION_COUNT", "5")])
-        .expect("moto started");
+    // A private moto that enforces IAM after the set-up calls below.
+    let set_up = warden_tests::aws::USER_SETUP_CALLS + 2;
+    let moto = warden_tests::start_private_with_env(&[(
+        "INITIAL_NO_AUTH_ACTION_COUNT",
+        &set_up.to_string(),
+    )])
+    .expect("moto started");
     let config = warden_tests::aws::sdk_config(moto.endpoint()).await;
-    let iam = aws_sdk_iam::Client::new(&config);
-    iam.create_user()
-        .user_name("trail-guard")
-        .send()
-        .await
-        .expect("CreateUser");
     // Every call trail-guard makes but StartLogging.
-    let everything_but_start = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Resource": "*", "Action": [
-        "cloudtrail:GetTrail", "cloudtrail:GetTrailStatus", "cloudtrail:GetEventSelectors", "cloudtrail:ListTags",
-        "cloudtrail:UpdateTrail"]}]});
-    iam.put_user_policy()
-        .user_name("trail-guard")
-        .policy_name("trail-guard")
-        .policy_document(everything_but_start.to_string())
-        .send()
-        .await
-        .expect("PutUserPolicy");
-    let key = iam
-        .create_access_key()
-        .user_name("trail-guard")
-        .send()
-        .await
-        .expect("CreateAccessKey");
-    let key = key.access_key().expect("an access key");
+    let everything_but_start = [
+        "cloudtrail:GetTrail",
+        "cloudtrail:GetTrailStatus",
+        "cloudtrail:GetEventSelectors",
+        "cloudtrail:ListTags",
+        "cloudtrail:UpdateTrail",
+    ];
+    let mut env = warden_tests::aws::lambda_env_as_user(
+        moto.endpoint(),
+        &aws_sdk_iam::Client::new(&config),
+        "trail-guard",
+        &everything_but_start,
+    )
+    .await;
+    env.extend(settings("remediate", &[]));
     // A trail that was never started: as good as stopped.
     let trail = unique("denied");
     warden_tests::aws::s3(&config)
@@ -287,17 +201,6 @@ async fn a_denied_call_is_an_invocation_error_naming_it() {
         .await
         .expect("CreateTrail");
 
-    let mut env = warden_tests::aws::lambda_env(moto.endpoint());
-    env.retain(|(k, _)| {
-        !k.starts_with("AWS_ACCESS_KEY_ID") && !k.starts_with("AWS_SECRET_ACCESS_KEY")
-    });
-    env.push(("AWS_ACCESS_KEY_ID".into(), key.access_key_id().into()));
-    env.push((
-        "AWS_SECRET_ACCESS_KEY".into(),
-        key.secret_access_key().into(),
-    ));
-    env.extend(settings("remediate", &[]));
-
     let run = run_function(
         Path::new(BINARY),
         &env,
@@ -312,24 +215,14 @@ async fn a_denied_call_is_an_invocation_error_naming_it() {
     // the SDK cannot read a code from, so here the error is classified as a
     // plain AWS error; the AccessDeniedException mapping is unit-tested in
     // `trail_guard::cloudtrail`.
-    match &run.invocations[0].result {
-        InvocationResult::Error {
-            error_type,
-            error_message,
-        } => {
-            assert_eq!(error_type, "Warden.AwsError", "{error_message}");
-            let expected = format!("StartLogging on {} failed: ", arn("us-east-1", &trail));
-            assert!(error_message.starts_with(&expected), "{error_message}");
-            assert!(
-                error_message.contains(
-                    "User: arn:aws:iam::123456789012:user/trail-guard is not authorized to perform: cloudtrail:StartLogging"
-                ),
-                "{error_message}"
-            );
-        }
-        other => panic!(
-            "expected an invocation error, got {other:?}\nstderr:\n{}",
-            run.stderr
+    let (error_type, error_message) = run.invocations[0].expect_error();
+    assert_eq!(error_type, "Warden.AwsError", "{error_message}");
+    let expected = format!("StartLogging on {} failed: ", arn("us-east-1", &trail));
+    assert!(error_message.starts_with(&expected), "{error_message}");
+    assert!(
+        error_message.contains(
+            "User: arn:aws:iam::123456789012:user/trail-guard is not authorized to perform: cloudtrail:StartLogging"
         ),
-    }
+        "{error_message}"
+    );
 }

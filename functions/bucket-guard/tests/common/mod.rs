@@ -10,12 +10,31 @@ use aws_sdk_s3::types::{
     ServerSideEncryptionConfiguration, ServerSideEncryptionRule, Tag, Tagging,
 };
 use serde_json::{Value, json};
-use std::path::PathBuf;
-use std::sync::atomic::{AtomicU32, Ordering};
+use warden_tests::fixtures::{self, GuardEvents};
 
 pub const SELF_ROLE: &str =
     "arn:aws:iam::123456789012:role/warden-BucketGuardFunctionRole-1A2B3C4D5E6F";
 pub const KEY: &str = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+
+pub const EVENTS: GuardEvents = GuardEvents {
+    guard: "bucket-guard",
+    sample: "warden-demo-bucket",
+};
+
+/// An event file with the sample bucket name replaced by `bucket`
+/// (in `bucketName`, `Host` and resource ARNs alike).
+pub fn event(file: &str, bucket: &str) -> Value {
+    EVENTS.load(file, bucket)
+}
+
+pub fn outcome(event: &Value, status: &str, reason: Option<&str>, findings: Vec<Value>) -> Value {
+    fixtures::outcome("bucket-guard", event, status, reason, findings)
+}
+
+/// The settings a case runs with: `mode`, Warden's own role, and the case's own.
+pub fn settings(mode: &str, case_env: &[(&str, &str)]) -> Vec<(String, String)> {
+    fixtures::settings(mode, SELF_ROLE, case_env)
+}
 
 pub struct Emulator {
     pub endpoint: String,
@@ -34,46 +53,8 @@ pub async fn emulator() -> Emulator {
     }
 }
 
-/// A bucket name no other test (or earlier run against a reused emulator) uses.
-pub fn unique(tag: &str) -> String {
-    static COUNTER: AtomicU32 = AtomicU32::new(0);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.subsec_nanos());
-    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    format!("wt-{tag}-{}-{n}-{nanos:x}", std::process::id())
-}
-
 pub fn arn(bucket: &str) -> String {
     format!("arn:aws:s3:::{bucket}")
-}
-
-pub fn events_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../events/bucket-guard")
-}
-
-/// Every file in `events/bucket-guard`, so a new file without a case fails.
-pub fn event_files() -> Vec<String> {
-    let mut files: Vec<String> = std::fs::read_dir(events_dir())
-        .expect("events/bucket-guard exists")
-        .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
-        .filter(|name| name.ends_with(".json"))
-        .collect();
-    files.sort();
-    files
-}
-
-/// An event file with the sample bucket name replaced by `bucket`
-/// (in `bucketName`, `Host` and resource ARNs alike).
-pub fn event(file: &str, bucket: &str) -> Value {
-    let text = std::fs::read_to_string(events_dir().join(file))
-        .unwrap_or_else(|e| panic!("reading {file}: {e}"));
-    serde_json::from_str(&text.replace("warden-demo-bucket", bucket))
-        .unwrap_or_else(|e| panic!("{file} is not JSON: {e}"))
-}
-
-pub fn event_id(event: &Value) -> Value {
-    event["detail"]["eventID"].clone()
 }
 
 // ---- seeding -------------------------------------------------------------
@@ -333,15 +314,6 @@ pub fn public_access_finding(bucket: &str, applied: bool) -> Value {
            "changes": [{"action": "put-public-access-block", "before": null, "after": ALL_ON()}], "applied": applied})
 }
 
-pub fn outcome(event: &Value, status: &str, reason: Option<&str>, findings: Vec<Value>) -> Value {
-    let mut value = json!({"guard": "bucket-guard", "event_id": event_id(event),
-        "event_name": event["detail"]["eventName"], "status": status, "findings": findings});
-    if let Some(reason) = reason {
-        value["reason"] = json!(reason);
-    }
-    value
-}
-
 /// One event file: how its bucket is seeded, the settings it runs under,
 /// and what must come out in `remediate` mode.
 pub struct Case {
@@ -506,23 +478,4 @@ pub fn cases() -> Vec<Case> {
             after: unchanged,
         },
     ]
-}
-
-/// The settings a case runs with: `mode`, Warden's own role, and the case's own.
-pub fn settings(mode: &str, case_env: &[(&'static str, &'static str)]) -> Vec<(String, String)> {
-    let mut env = vec![
-        ("WARDEN_MODE".to_string(), mode.to_string()),
-        ("WARDEN_SELF_ARN".to_string(), SELF_ROLE.to_string()),
-    ];
-    env.extend(case_env.iter().map(|(k, v)| (k.to_string(), v.to_string())));
-    env
-}
-
-/// Findings as `observe` reports them: the same plan, nothing applied.
-pub fn unapplied(mut outcome: Value, status: &str) -> Value {
-    outcome["status"] = json!(status);
-    for finding in outcome["findings"].as_array_mut().into_iter().flatten() {
-        finding["applied"] = json!(false);
-    }
-    outcome
 }

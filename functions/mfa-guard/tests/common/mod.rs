@@ -8,8 +8,7 @@ use aws_sdk_iam::Client;
 use aws_sdk_iam::error::ProvideErrorMetadata;
 use aws_sdk_iam::types::Tag;
 use serde_json::{Value, json};
-use std::path::PathBuf;
-use std::sync::atomic::{AtomicU32, Ordering};
+use warden_tests::fixtures::{self, GuardEvents, unique};
 
 pub const ACCOUNT: &str = "123456789012";
 pub const SELF_ROLE: &str =
@@ -20,6 +19,21 @@ pub const SELF_ROLE: &str =
 pub const READ_ONLY: &str = "arn:aws:iam::aws:policy/ReadOnlyAccess";
 /// The user name in the sample events; tests substitute their own.
 pub const EVENT_USER: &str = "warden-demo-user";
+
+pub const EVENTS: GuardEvents = GuardEvents {
+    guard: "mfa-guard",
+    sample: EVENT_USER,
+};
+
+/// An event file with the sample user name replaced by `user` (in
+/// `userName`, ARNs and device serial numbers alike).
+pub fn event(file: &str, user: &str) -> Value {
+    EVENTS.load(file, user)
+}
+
+pub fn outcome(event: &Value, status: &str, reason: Option<&str>, findings: Vec<Value>) -> Value {
+    fixtures::outcome("mfa-guard", event, status, reason, findings)
+}
 
 pub struct Emulator {
     pub endpoint: String,
@@ -58,16 +72,6 @@ pub async fn create_quarantine_policy(iam: &Client, name: &str) -> String {
         .to_string()
 }
 
-/// A user name no other test (or earlier run against a reused emulator) uses.
-pub fn unique(tag: &str) -> String {
-    static COUNTER: AtomicU32 = AtomicU32::new(0);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.subsec_nanos());
-    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    format!("wt-{tag}-{}-{n}-{nanos:x}", std::process::id())
-}
-
 pub fn user_arn(user: &str) -> String {
     format!("arn:aws:iam::{ACCOUNT}:user/{user}")
 }
@@ -79,34 +83,6 @@ pub fn device_name(user: &str) -> String {
 
 pub fn device_arn(user: &str) -> String {
     format!("arn:aws:iam::{ACCOUNT}:mfa/{}", device_name(user))
-}
-
-pub fn events_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../events/mfa-guard")
-}
-
-/// Every file in `events/mfa-guard`, so a new file without a case fails.
-pub fn event_files() -> Vec<String> {
-    let mut files: Vec<String> = std::fs::read_dir(events_dir())
-        .expect("events/mfa-guard exists")
-        .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
-        .filter(|name| name.ends_with(".json"))
-        .collect();
-    files.sort();
-    files
-}
-
-/// An event file with the sample user name replaced by `user` (in
-/// `userName`, ARNs and device serial numbers alike).
-pub fn event(file: &str, user: &str) -> Value {
-    let text = std::fs::read_to_string(events_dir().join(file))
-        .unwrap_or_else(|e| panic!("reading {file}: {e}"));
-    serde_json::from_str(&text.replace(EVENT_USER, user))
-        .unwrap_or_else(|e| panic!("{file} is not JSON: {e}"))
-}
-
-pub fn event_id(event: &Value) -> Value {
-    event["detail"]["eventID"].clone()
 }
 
 // ---- seeding -------------------------------------------------------------
@@ -306,15 +282,6 @@ pub fn root_finding() -> Value {
 
 pub const ROOT_BLOCKED: &str = "Warden cannot change the root user: sign in as root and assign an MFA device under Security credentials";
 
-pub fn outcome(event: &Value, status: &str, reason: Option<&str>, findings: Vec<Value>) -> Value {
-    let mut value = json!({"guard": "mfa-guard", "event_id": event_id(event),
-        "event_name": event["detail"]["eventName"], "status": status, "findings": findings});
-    if let Some(reason) = reason {
-        value["reason"] = json!(reason);
-    }
-    value
-}
-
 /// What the test knows when it states an expectation.
 pub struct Ctx<'a> {
     pub user: &'a str,
@@ -497,29 +464,7 @@ pub fn cases() -> Vec<Case> {
 /// The settings a case runs with: `mode`, Warden's own role, the quarantine
 /// policy, and any extras.
 pub fn settings(mode: &str, quarantine: &str, extra: &[(&str, &str)]) -> Vec<(String, String)> {
-    let mut env = vec![
-        ("WARDEN_MODE".to_string(), mode.to_string()),
-        ("WARDEN_SELF_ARN".to_string(), SELF_ROLE.to_string()),
-        (
-            "WARDEN_QUARANTINE_POLICY_ARN".to_string(),
-            quarantine.to_string(),
-        ),
-    ];
-    env.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
-    env
-}
-
-/// An outcome as `observe` reports it: the same findings, nothing applied,
-/// no reason (nothing was attempted, so nothing was blocked).
-pub fn observed(mut outcome: Value) -> Value {
-    if matches!(outcome["status"].as_str(), Some("remediated" | "notified")) {
-        outcome["status"] = json!("observed");
-        if let Some(map) = outcome.as_object_mut() {
-            map.remove("reason");
-        }
-    }
-    for finding in outcome["findings"].as_array_mut().into_iter().flatten() {
-        finding["applied"] = json!(false);
-    }
-    outcome
+    let mut own = vec![("WARDEN_QUARANTINE_POLICY_ARN", quarantine)];
+    own.extend_from_slice(extra);
+    fixtures::settings(mode, SELF_ROLE, &own)
 }

@@ -6,7 +6,21 @@
 
 use aws_config::SdkConfig;
 use serde_json::{Value, json};
-use std::sync::atomic::{AtomicU32, Ordering};
+use warden_tests::fixtures::{self, GuardEvents, unique_id};
+
+pub const SELF_ROLE: &str =
+    "arn:aws:iam::123456789012:role/warden-TagGuardFunctionRole-1A2B3C4D5E6F";
+
+/// The sample events; the seeder, not [`GuardEvents::load`], makes each
+/// one's resources real (it renames every `warden-demo` in them).
+pub const EVENTS: GuardEvents = GuardEvents {
+    guard: "tag-guard",
+    sample: "warden-demo",
+};
+
+pub fn outcome(event: &Value, status: &str, reason: Option<&str>, findings: Vec<Value>) -> Value {
+    fixtures::outcome("tag-guard", event, status, reason, findings)
+}
 
 pub struct Emulator {
     pub endpoint: String,
@@ -19,33 +33,9 @@ pub async fn emulator() -> Emulator {
     Emulator { endpoint, config }
 }
 
-pub fn unique() -> String {
-    static COUNTER: AtomicU32 = AtomicU32::new(0);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.subsec_nanos());
-    format!(
-        "{}{}{:x}",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::Relaxed),
-        nanos % 0xfffff
-    )
-}
-
-pub fn event_files() -> Vec<String> {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../events/tag-guard");
-    let mut files: Vec<String> = std::fs::read_dir(dir)
-        .expect("events/tag-guard exists")
-        .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
-        .filter(|name| name.ends_with(".json"))
-        .collect();
-    files.sort();
-    files
-}
-
 /// Seeds the event's resources in moto and returns the event naming them.
 pub fn seeded(endpoint: &str, file: &str) -> Value {
-    warden_tests::seed::seed_event(endpoint, &format!("events/tag-guard/{file}"), &unique())
+    warden_tests::seed::seed_event(endpoint, &format!("events/tag-guard/{file}"), &unique_id())
         .unwrap_or_else(|e| panic!("seeding {file}: {e}"))
 }
 
@@ -115,15 +105,6 @@ pub async fn tags_of(config: &SdkConfig, arn: &str) -> Vec<(String, String)> {
     };
     tags.sort();
     tags
-}
-
-pub fn outcome(event: &Value, status: &str, reason: Option<&str>, findings: Vec<Value>) -> Value {
-    let mut value = json!({"guard": "tag-guard", "event_id": event["detail"]["eventID"],
-        "event_name": event["detail"]["eventName"], "status": status, "findings": findings});
-    if let Some(reason) = reason {
-        value["reason"] = json!(reason);
-    }
-    value
 }
 
 /// A redacted tag: the masked value before, the detector's marker after.
@@ -505,20 +486,5 @@ pub fn cases() -> Vec<Case> {
 
 /// The settings a case runs with.
 pub fn settings(mode: &str) -> Vec<(String, String)> {
-    vec![
-        ("WARDEN_MODE".to_string(), mode.to_string()),
-        (
-            "WARDEN_SELF_ARN".to_string(),
-            "arn:aws:iam::123456789012:role/warden-TagGuardFunctionRole-1A2B3C4D5E6F".to_string(),
-        ),
-    ]
-}
-
-/// What `observe` reports for a remediated outcome: the same plan, nothing applied.
-pub fn unapplied(mut outcome: Value, status: &str) -> Value {
-    outcome["status"] = json!(status);
-    for finding in outcome["findings"].as_array_mut().into_iter().flatten() {
-        finding["applied"] = json!(false);
-    }
-    outcome
+    fixtures::settings(mode, SELF_ROLE, &[])
 }

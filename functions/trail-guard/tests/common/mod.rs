@@ -12,8 +12,7 @@ use aws_sdk_cloudtrail::types::{
     AdvancedEventSelector, AdvancedFieldSelector, DataResource, EventSelector, ReadWriteType, Tag,
 };
 use serde_json::{Value, json};
-use std::path::PathBuf;
-use std::sync::atomic::{AtomicU32, Ordering};
+use warden_tests::fixtures::{self, GuardEvents};
 
 pub const SELF_ROLE: &str =
     "arn:aws:iam::123456789012:role/warden-TrailGuardFunctionRole-1A2B3C4D5E6F";
@@ -23,6 +22,21 @@ pub const EVENT_TRAIL: &str = "warden-demo-trail";
 
 pub fn kms_key(region: &str) -> String {
     format!("arn:aws:kms:{region}:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab")
+}
+
+pub const EVENTS: GuardEvents = GuardEvents {
+    guard: "trail-guard",
+    sample: EVENT_TRAIL,
+};
+
+/// An event file with the sample trail name replaced by `trail` (in names,
+/// ARNs and response elements alike).
+pub fn event(file: &str, trail: &str) -> Value {
+    EVENTS.load(file, trail)
+}
+
+pub fn outcome(event: &Value, status: &str, reason: Option<&str>, findings: Vec<Value>) -> Value {
+    fixtures::outcome("trail-guard", event, status, reason, findings)
 }
 
 pub struct Emulator {
@@ -50,45 +64,6 @@ pub fn cloudtrail(config: &SdkConfig, region: &str) -> Client {
             .region(Region::new(region.to_string()))
             .build(),
     )
-}
-
-/// A trail name (also usable in a bucket name) no other test, or earlier run
-/// against a reused emulator, uses.
-pub fn unique(tag: &str) -> String {
-    static COUNTER: AtomicU32 = AtomicU32::new(0);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.subsec_nanos());
-    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    format!("wt-{tag}-{}-{n}-{nanos:x}", std::process::id())
-}
-
-pub fn events_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../events/trail-guard")
-}
-
-/// Every file in `events/trail-guard`, so a new file without a case fails.
-pub fn event_files() -> Vec<String> {
-    let mut files: Vec<String> = std::fs::read_dir(events_dir())
-        .expect("events/trail-guard exists")
-        .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
-        .filter(|name| name.ends_with(".json"))
-        .collect();
-    files.sort();
-    files
-}
-
-/// An event file with the sample trail name replaced by `trail` (in names,
-/// ARNs and response elements alike).
-pub fn event(file: &str, trail: &str) -> Value {
-    let text = std::fs::read_to_string(events_dir().join(file))
-        .unwrap_or_else(|e| panic!("reading {file}: {e}"));
-    serde_json::from_str(&text.replace(EVENT_TRAIL, trail))
-        .unwrap_or_else(|e| panic!("{file} is not JSON: {e}"))
-}
-
-pub fn event_id(event: &Value) -> Value {
-    event["detail"]["eventID"].clone()
 }
 
 /// The trail the event names: its home region and ARN.
@@ -402,15 +377,6 @@ pub fn encryption_finding(arn: &str) -> Value {
            "changes": [], "applied": false, "severity": "medium"})
 }
 
-pub fn outcome(event: &Value, status: &str, reason: Option<&str>, findings: Vec<Value>) -> Value {
-    let mut value = json!({"guard": "trail-guard", "event_id": event_id(event),
-        "event_name": event["detail"]["eventName"], "status": status, "findings": findings});
-    if let Some(reason) = reason {
-        value["reason"] = json!(reason);
-    }
-    value
-}
-
 /// One event file: how its trail is seeded, the settings it runs under, and
 /// what must come out in `remediate` mode.
 pub struct Case {
@@ -599,27 +565,6 @@ pub fn cases() -> Vec<Case> {
 }
 
 /// The settings a case runs with: `mode`, Warden's own role, and the case's own.
-pub fn settings(mode: &str, case_env: &[(&'static str, &'static str)]) -> Vec<(String, String)> {
-    let mut env = vec![
-        ("WARDEN_MODE".to_string(), mode.to_string()),
-        ("WARDEN_SELF_ARN".to_string(), SELF_ROLE.to_string()),
-    ];
-    env.extend(case_env.iter().map(|(k, v)| (k.to_string(), v.to_string())));
-    env
-}
-
-/// The outcome `observe` gives for what `remediate` fixed or notified: the
-/// same findings, nothing applied, no reason (nothing was held back).
-pub fn observed(mut outcome: Value) -> Value {
-    if !matches!(outcome["status"].as_str(), Some("remediated" | "notified")) {
-        return outcome;
-    }
-    outcome["status"] = json!("observed");
-    if let Some(map) = outcome.as_object_mut() {
-        map.remove("reason");
-    }
-    for finding in outcome["findings"].as_array_mut().into_iter().flatten() {
-        finding["applied"] = json!(false);
-    }
-    outcome
+pub fn settings(mode: &str, case_env: &[(&str, &str)]) -> Vec<(String, String)> {
+    fixtures::settings(mode, SELF_ROLE, case_env)
 }
