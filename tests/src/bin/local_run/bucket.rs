@@ -11,13 +11,14 @@ use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::path::Path;
 
+use crate::answer::{Answer, answers};
 use aws_sdk_s3::error::ProvideErrorMetadata;
 use aws_sdk_s3::types::{
     PublicAccessBlockConfiguration, ServerSideEncryption, ServerSideEncryptionByDefault,
     ServerSideEncryptionConfiguration, ServerSideEncryptionRule,
 };
 use serde_json::{Value, json};
-use warden_tests::{FunctionRun, InvocationResult, lambda_env, run_function, workspace_root};
+use warden_tests::{lambda_env, run_function, workspace_root};
 
 /// The minimum encryption level this demo configures. SSE-KMS (with the
 /// AWS-managed key) lets one configuration show both an unencrypted bucket
@@ -49,72 +50,6 @@ struct Case {
     after_remediate: State,
     observe: Option<Answer>,
     remediate: Option<Answer>,
-}
-
-/// What the function answered for one event.
-#[derive(Debug, Clone)]
-enum Answer {
-    Outcome(Value),
-    Error(String),
-}
-
-impl Answer {
-    fn status(&self) -> &str {
-        match self {
-            Answer::Outcome(outcome) => outcome["status"].as_str().unwrap_or("<no status>"),
-            Answer::Error(_) => "<error>",
-        }
-    }
-
-    /// The rules of the outcome's findings, with `applied` flags.
-    fn findings(&self) -> Vec<(String, bool)> {
-        let Answer::Outcome(outcome) = self else {
-            return vec![];
-        };
-        outcome["findings"]
-            .as_array()
-            .map(|findings| {
-                findings
-                    .iter()
-                    .map(|f| {
-                        (
-                            f["rule"].as_str().unwrap_or("?").to_string(),
-                            f["applied"].as_bool().unwrap_or(false),
-                        )
-                    })
-                    .collect()
-            })
-            .unwrap_or_default()
-    }
-
-    fn describe(&self) -> String {
-        match self {
-            Answer::Error(message) => format!("error: {message}"),
-            Answer::Outcome(outcome) => {
-                let mut text = self.status().to_string();
-                let findings = self.findings();
-                if findings.is_empty() {
-                    text.push_str(", no findings");
-                } else {
-                    let rules: Vec<String> = findings
-                        .iter()
-                        .map(|(rule, applied)| {
-                            if *applied {
-                                format!("{rule} (applied)")
-                            } else {
-                                rule.clone()
-                            }
-                        })
-                        .collect();
-                    let _ = write!(text, ", findings: {}", rules.join(", "));
-                }
-                if let Some(reason) = outcome["reason"].as_str() {
-                    let _ = write!(text, "; reason: {reason}");
-                }
-                text
-            }
-        }
-    }
 }
 
 pub async fn run(function: &Path, endpoint: &str) -> Result<bool, String> {
@@ -187,7 +122,7 @@ pub async fn run(function: &Path, endpoint: &str) -> Result<bool, String> {
         let function_run = run_function(function, &env, &events)
             .await
             .map_err(|e| format!("running the function ({mode}): {e}"))?;
-        let answers = answers(&function_run, events.len(), mode)?;
+        let answers = answers(&function_run, "bucket-guard", events.len(), mode)?;
         if let Some(ms) = function_run.timings.first_next {
             println!(
                 "  function up in {:.1} ms; events handled in {} ms",
@@ -267,41 +202,6 @@ pub async fn run(function: &Path, endpoint: &str) -> Result<bool, String> {
         );
         Ok(false)
     }
-}
-
-/// The answers of a run, one per event; an error if the function did not
-/// start or stopped early (with its stderr).
-fn answers(run: &FunctionRun, expected: usize, mode: &str) -> Result<Vec<Answer>, String> {
-    if let Some(init_error) = &run.init_error {
-        return Err(format!(
-            "the function failed to start ({mode} mode): {init_error}\n--- its stderr ---\n{}\n--- its stdout ---\n{}",
-            run.stderr.trim_end(),
-            run.stdout.trim_end()
-        ));
-    }
-    if run.invocations.len() < expected {
-        let how = match run.exit_status {
-            Some(status) => format!("exited ({status})"),
-            None => "stopped answering".into(),
-        };
-        return Err(format!(
-            "the function {how} after {} of {expected} events ({mode} mode)\n--- its stderr ---\n{}\n--- its stdout ---\n{}",
-            run.invocations.len(),
-            run.stderr.trim_end(),
-            run.stdout.trim_end()
-        ));
-    }
-    Ok(run
-        .invocations
-        .iter()
-        .map(|invocation| match &invocation.result {
-            InvocationResult::Response(value) => Answer::Outcome(value.clone()),
-            InvocationResult::Error {
-                error_type,
-                error_message,
-            } => Answer::Error(format!("{error_type}: {error_message}")),
-        })
-        .collect())
 }
 
 /// A sample event with its bucket name replaced throughout (which also fixes

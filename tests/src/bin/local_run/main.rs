@@ -15,6 +15,7 @@
 //! Exit code 0 when every guard's part held; 1 otherwise (what failed is
 //! printed); 2 for a usage error. Everything it started is stopped on exit.
 
+mod answer;
 mod bucket;
 mod mfa;
 mod tag;

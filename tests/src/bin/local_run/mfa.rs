@@ -19,10 +19,11 @@
 
 use std::path::Path;
 
+use crate::answer::{Answer, answers};
 use aws_sdk_iam::Client;
 use aws_sdk_iam::error::{DisplayErrorContext, ProvideErrorMetadata};
 use serde_json::Value;
-use warden_tests::{InvocationResult, lambda_env, run_function, workspace_root};
+use warden_tests::{lambda_env, run_function, workspace_root};
 
 /// The user name in the sample events.
 const EVENT_USER: &str = "warden-demo-user";
@@ -122,13 +123,13 @@ pub async fn run(function: &Path, endpoint: &str) -> Result<bool, String> {
     // Observe: the finding is reported, nothing is attached.
     let answer = invoke(function, &with_mode("observe"), &created).await?;
     let view = read_user(&iam, &user, &quarantine).await?;
-    let mut problems = expect_answer(&answer, "observed", &[("console-mfa", false)]);
+    let mut problems = answer.problems("observed", &[("console-mfa", false)]);
     if view != before {
         problems.push("observe mode changed the user".into());
     }
     steps.push(Step {
         label: "observe   CreateLoginProfile",
-        answer: describe(&answer),
+        answer: answer.short(),
         view,
         problems,
     });
@@ -136,7 +137,7 @@ pub async fn run(function: &Path, endpoint: &str) -> Result<bool, String> {
     // Remediate: quarantined, and nothing else about the user changes.
     let answer = invoke(function, &with_mode("remediate"), &created).await?;
     let view = read_user(&iam, &user, &quarantine).await?;
-    let mut problems = expect_answer(&answer, "remediated", &[("console-mfa", true)]);
+    let mut problems = answer.problems("remediated", &[("console-mfa", true)]);
     let quarantined = UserView {
         quarantined: true,
         ..before.clone()
@@ -148,7 +149,7 @@ pub async fn run(function: &Path, endpoint: &str) -> Result<bool, String> {
     }
     steps.push(Step {
         label: "remediate CreateLoginProfile",
-        answer: describe(&answer),
+        answer: answer.short(),
         view,
         problems,
     });
@@ -166,7 +167,7 @@ pub async fn run(function: &Path, endpoint: &str) -> Result<bool, String> {
     // EnableMFADevice: the quarantine is lifted.
     let answer = invoke(function, &with_mode("remediate"), &enabled).await?;
     let view = read_user(&iam, &user, &quarantine).await?;
-    let mut problems = expect_answer(&answer, "remediated", &[("quarantine-lift", true)]);
+    let mut problems = answer.problems("remediated", &[("quarantine-lift", true)]);
     let released = UserView {
         mfa_devices: vec![serial],
         ..before.clone()
@@ -178,7 +179,7 @@ pub async fn run(function: &Path, endpoint: &str) -> Result<bool, String> {
     }
     steps.push(Step {
         label: "remediate EnableMFADevice",
-        answer: describe(&answer),
+        answer: answer.short(),
         view,
         problems,
     });
@@ -203,9 +204,6 @@ pub async fn run(function: &Path, endpoint: &str) -> Result<bool, String> {
     }
 }
 
-/// What the function answered: its outcome, or its invocation error.
-type Answer = Result<Value, String>;
-
 async fn invoke(
     function: &Path,
     env: &[(String, String)],
@@ -214,81 +212,12 @@ async fn invoke(
     let run = run_function(function, env, std::slice::from_ref(event))
         .await
         .map_err(|e| format!("running mfa-guard: {e}"))?;
-    if let Some(init_error) = &run.init_error {
-        return Err(format!(
-            "mfa-guard failed to start: {init_error}\n--- its stderr ---\n{}",
-            run.stderr.trim_end()
-        ));
-    }
-    let invocation = run.invocations.first().ok_or_else(|| {
-        format!(
-            "mfa-guard answered nothing\n--- its stderr ---\n{}",
-            run.stderr.trim_end()
-        )
-    })?;
-    Ok(match &invocation.result {
-        InvocationResult::Response(outcome) => Ok(outcome.clone()),
-        InvocationResult::Error {
-            error_type,
-            error_message,
-        } => Err(format!("{error_type}: {error_message}")),
-    })
-}
-
-/// The outcome has `status` and exactly these findings (rule, applied).
-fn expect_answer(answer: &Answer, status: &str, findings: &[(&str, bool)]) -> Vec<String> {
-    let outcome = match answer {
-        Ok(outcome) => outcome,
-        Err(error) => return vec![format!("invocation error: {error}")],
-    };
-    let mut problems = Vec::new();
-    if outcome["status"] != status {
-        problems.push(format!("status {} (expected {status})", outcome["status"]));
-    }
-    let got = rules(outcome);
-    let want: Vec<(String, bool)> = findings.iter().map(|(r, a)| (r.to_string(), *a)).collect();
-    if got != want {
-        problems.push(format!("findings {got:?} (expected {want:?})"));
-    }
-    problems
-}
-
-fn rules(outcome: &Value) -> Vec<(String, bool)> {
-    outcome["findings"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|f| {
-            (
-                f["rule"].as_str().unwrap_or("?").to_string(),
-                f["applied"].as_bool().unwrap_or(false),
-            )
-        })
-        .collect()
-}
-
-fn describe(answer: &Answer) -> String {
-    match answer {
-        Err(error) => format!("error: {error}"),
-        Ok(outcome) => {
-            let status = outcome["status"].as_str().unwrap_or("?");
-            let findings: Vec<String> = rules(outcome)
-                .into_iter()
-                .map(|(rule, applied)| {
-                    if applied {
-                        format!("{rule} (applied)")
-                    } else {
-                        rule
-                    }
-                })
-                .collect();
-            if findings.is_empty() {
-                status.to_string()
-            } else {
-                format!("{status}: {}", findings.join(", "))
-            }
-        }
-    }
+    let mode = env
+        .iter()
+        .rev()
+        .find(|(k, _)| k == "WARDEN_MODE")
+        .map_or("?", |(_, v)| v);
+    Ok(answers(&run, "mfa-guard", 1, mode)?.remove(0))
 }
 
 fn print_table(steps: &[Step]) {

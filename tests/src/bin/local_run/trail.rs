@@ -12,9 +12,10 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
+use crate::answer::answers as answers_of;
 use aws_sdk_cloudtrail::error::ProvideErrorMetadata;
 use serde_json::Value;
-use warden_tests::{FunctionRun, InvocationResult, lambda_env, run_function, workspace_root};
+use warden_tests::{lambda_env, run_function, workspace_root};
 
 /// Warden's own role (the loop guard); the demo event comes from `alice`.
 const SELF_ARN: &str = "arn:aws:iam::123456789012:role/warden-TrailGuardFunctionRole-1A2B3C4D5E6F";
@@ -32,69 +33,6 @@ struct TrailView {
     multi_region: bool,
     kms_key: Option<String>,
     bucket: Option<String>,
-}
-
-/// What the function answered for the event.
-#[derive(Debug, Clone)]
-enum Answer {
-    Outcome(Value),
-    Error(String),
-}
-
-impl Answer {
-    fn status(&self) -> &str {
-        match self {
-            Answer::Outcome(outcome) => outcome["status"].as_str().unwrap_or("<no status>"),
-            Answer::Error(_) => "<error>",
-        }
-    }
-
-    /// The outcome's findings as (rule, applied).
-    fn findings(&self) -> Vec<(String, bool)> {
-        let Answer::Outcome(outcome) = self else {
-            return vec![];
-        };
-        outcome["findings"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .map(|f| {
-                (
-                    f["rule"].as_str().unwrap_or("?").to_string(),
-                    f["applied"].as_bool().unwrap_or(false),
-                )
-            })
-            .collect()
-    }
-
-    fn describe(&self) -> String {
-        match self {
-            Answer::Error(message) => format!("error: {message}"),
-            Answer::Outcome(outcome) => {
-                let mut text = self.status().to_string();
-                let findings: Vec<String> = self
-                    .findings()
-                    .into_iter()
-                    .map(|(rule, applied)| {
-                        if applied {
-                            format!("{rule} (applied)")
-                        } else {
-                            rule
-                        }
-                    })
-                    .collect();
-                if findings.is_empty() {
-                    text.push_str(", no findings");
-                } else {
-                    let _ = write!(text, ", findings: {}", findings.join(", "));
-                }
-                if let Some(reason) = outcome["reason"].as_str() {
-                    let _ = write!(text, "; reason: {reason}");
-                }
-                text
-            }
-        }
-    }
 }
 
 fn sdk_error<E: ProvideErrorMetadata + std::fmt::Debug>(call: &str, what: &str, err: E) -> String {
@@ -166,7 +104,7 @@ pub async fn run(function: &Path, endpoint: &str) -> Result<bool, String> {
         let function_run = run_function(function, &env, std::slice::from_ref(&event))
             .await
             .map_err(|e| format!("running trail-guard ({mode}): {e}"))?;
-        answers.push(answer(&function_run, mode)?);
+        answers.extend(answers_of(&function_run, "trail-guard", 1, mode)?);
         states.push(read_trail(&cloudtrail, &trail).await?);
     }
     let (observe, remediate) = (&answers[0], &answers[1]);
@@ -226,31 +164,6 @@ pub async fn run(function: &Path, endpoint: &str) -> Result<bool, String> {
         }
         Ok(false)
     }
-}
-
-/// The function's answer to the one event; an error if it did not start or
-/// stopped early (with its output).
-fn answer(run: &FunctionRun, mode: &str) -> Result<Answer, String> {
-    if let Some(init_error) = &run.init_error {
-        return Err(format!(
-            "trail-guard failed to start ({mode} mode): {init_error}\n--- its stderr ---\n{}",
-            run.stderr.trim_end()
-        ));
-    }
-    let Some(invocation) = run.invocations.first() else {
-        return Err(format!(
-            "trail-guard gave no answer ({mode} mode)\n--- its stderr ---\n{}\n--- its stdout ---\n{}",
-            run.stderr.trim_end(),
-            run.stdout.trim_end()
-        ));
-    };
-    Ok(match &invocation.result {
-        InvocationResult::Response(value) => Answer::Outcome(value.clone()),
-        InvocationResult::Error {
-            error_type,
-            error_message,
-        } => Answer::Error(format!("{error_type}: {error_message}")),
-    })
 }
 
 /// The sample event with its trail name replaced.
