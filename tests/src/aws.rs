@@ -5,6 +5,7 @@
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_s3::config::Credentials;
+use aws_sdk_s3::error::ProvideErrorMetadata;
 
 /// The region every test resource lives in.
 pub const REGION: &str = "us-east-1";
@@ -32,6 +33,20 @@ pub fn s3(config: &SdkConfig) -> aws_sdk_s3::Client {
         .force_path_style(true)
         .build();
     aws_sdk_s3::Client::from_conf(config)
+}
+
+/// An SDK error as one line naming the call and what it was made on, with
+/// the service's error code and message when it sent them.
+pub fn sdk_error<E: ProvideErrorMetadata + std::fmt::Debug>(
+    call: &str,
+    what: &str,
+    err: E,
+) -> String {
+    match (err.code(), err.message()) {
+        (Some(code), Some(message)) => format!("{call} on {what}: {code}: {message}"),
+        (Some(code), None) => format!("{call} on {what}: {code}"),
+        _ => format!("{call} on {what}: {err:?}"),
+    }
 }
 
 /// The AWS environment a function process needs to talk to the emulator at

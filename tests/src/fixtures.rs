@@ -57,14 +57,20 @@ impl GuardEvents {
     /// The event in `file` with the sample resource's name replaced by
     /// `name` everywhere it appears (names, ARNs, hosts, response elements).
     pub fn load(&self, file: &str, name: &str) -> Value {
+        self.read(file, name).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// [`GuardEvents::load`] for callers that report errors instead of
+    /// failing a test (the local run, the benchmark).
+    pub fn read(&self, file: &str, name: &str) -> Result<Value, String> {
         let path = crate::workspace_root()
             .join("events")
             .join(self.guard)
             .join(file);
         let text = std::fs::read_to_string(&path)
-            .unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
+            .map_err(|e| format!("reading {}: {e}", path.display()))?;
         serde_json::from_str(&text.replace(self.sample, name))
-            .unwrap_or_else(|e| panic!("{file} is not JSON: {e}"))
+            .map_err(|e| format!("{} is not JSON: {e}", path.display()))
     }
 }
 

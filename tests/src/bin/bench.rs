@@ -21,13 +21,14 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
-use aws_sdk_s3::error::ProvideErrorMetadata;
 use aws_sdk_s3::types::{
     PublicAccessBlockConfiguration, ServerSideEncryption, ServerSideEncryptionByDefault,
     ServerSideEncryptionConfiguration, ServerSideEncryptionRule,
 };
 use serde_json::{Value, json};
-use warden_tests::{InvocationResult, lambda_env, run_function, workspace_root};
+use warden_tests::aws::sdk_error;
+use warden_tests::fixtures::GuardEvents;
+use warden_tests::{InvocationResult, lambda_env, run_function};
 
 const USAGE: &str = "\
 usage: warden-bench --function <release bucket-guard binary> [--runs N]
@@ -46,6 +47,13 @@ const DEFAULT_RUNS: usize = 9;
 
 const SELF_ARN: &str = "arn:aws:iam::123456789012:role/warden-BucketGuardFunctionRole-1A2B3C4D5E6F";
 const EVENT_BUCKET: &str = "warden-demo-bucket";
+
+/// The sample events, whose resource name is replaced throughout (names,
+/// ARNs, the Host header).
+const EVENTS: GuardEvents = GuardEvents {
+    guard: "bucket-guard",
+    sample: EVENT_BUCKET,
+};
 
 /// Budgets, from the issue.
 const BUDGET_FIRST_NEXT_MS: f64 = 30.0;
@@ -361,7 +369,7 @@ async fn measure(
     case: &Case,
     bucket: &str,
 ) -> Result<Sample, String> {
-    let event = load_event(case.event_file, bucket)?;
+    let event = EVENTS.read(case.event_file, bucket)?;
     let run = run_function(function, env, &[event])
         .await
         .map_err(|e| e.to_string())?;
@@ -513,29 +521,6 @@ fn print_case(case: &Case, samples: &[Sample], floor: Stats) {
             budget,
             verdict
         );
-    }
-}
-
-fn load_event(file: &str, bucket: &str) -> Result<Value, String> {
-    let path = workspace_root()
-        .join("events")
-        .join("bucket-guard")
-        .join(file);
-    let text =
-        std::fs::read_to_string(&path).map_err(|e| format!("reading {}: {e}", path.display()))?;
-    serde_json::from_str(&text.replace(EVENT_BUCKET, bucket))
-        .map_err(|e| format!("parsing {}: {e}", path.display()))
-}
-
-fn sdk_error<E: ProvideErrorMetadata + std::fmt::Debug>(
-    call: &str,
-    bucket: &str,
-    err: E,
-) -> String {
-    match (err.code(), err.message()) {
-        (Some(code), Some(message)) => format!("{call} on {bucket}: {code}: {message}"),
-        (Some(code), None) => format!("{call} on {bucket}: {code}"),
-        _ => format!("{call} on {bucket}: {err:?}"),
     }
 }
 

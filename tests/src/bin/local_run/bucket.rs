@@ -18,7 +18,9 @@ use aws_sdk_s3::types::{
     ServerSideEncryptionConfiguration, ServerSideEncryptionRule,
 };
 use serde_json::{Value, json};
-use warden_tests::{lambda_env, run_function, workspace_root};
+use warden_tests::aws::sdk_error;
+use warden_tests::fixtures::GuardEvents;
+use warden_tests::{lambda_env, run_function};
 
 /// The minimum encryption level this demo configures. SSE-KMS (with the
 /// AWS-managed key) lets one configuration show both an unencrypted bucket
@@ -30,6 +32,13 @@ const SELF_ARN: &str = "arn:aws:iam::123456789012:role/warden-BucketGuardFunctio
 
 /// The bucket name used in the sample events.
 const EVENT_BUCKET: &str = "warden-demo-bucket";
+
+/// The sample events, whose resource name is replaced throughout (names,
+/// ARNs, the Host header).
+const EVENTS: GuardEvents = GuardEvents {
+    guard: "bucket-guard",
+    sample: EVENT_BUCKET,
+};
 
 const RULES: [&str; 4] = [
     "default-encryption",
@@ -72,7 +81,7 @@ pub async fn run(function: &Path, endpoint: &str) -> Result<bool, String> {
         ),
     ] {
         let bucket = format!("warden-local-{label}-{pid}");
-        let event = load_event(event_file, &bucket)?;
+        let event = EVENTS.read(event_file, &bucket)?;
         cases.push(Case {
             label,
             bucket,
@@ -204,19 +213,6 @@ pub async fn run(function: &Path, endpoint: &str) -> Result<bool, String> {
     }
 }
 
-/// A sample event with its bucket name replaced throughout (which also fixes
-/// the Host header and the resource ARNs).
-fn load_event(file: &str, bucket: &str) -> Result<Value, String> {
-    let path = workspace_root()
-        .join("events")
-        .join("bucket-guard")
-        .join(file);
-    let text =
-        std::fs::read_to_string(&path).map_err(|e| format!("reading {}: {e}", path.display()))?;
-    serde_json::from_str(&text.replace(EVENT_BUCKET, bucket))
-        .map_err(|e| format!("parsing {}: {e}", path.display()))
-}
-
 fn bucket_arn(bucket: &str) -> String {
     format!("arn:aws:s3:::{bucket}")
 }
@@ -243,18 +239,6 @@ fn tls_statements(bucket: &str) -> Vec<Value> {
             "Condition": {"NumericLessThan": {"s3:TlsVersion": "1.2"}}
         }),
     ]
-}
-
-fn sdk_error<E: ProvideErrorMetadata + std::fmt::Debug>(
-    call: &str,
-    bucket: &str,
-    err: E,
-) -> String {
-    match (err.code(), err.message()) {
-        (Some(code), Some(message)) => format!("{call} on {bucket}: {code}: {message}"),
-        (Some(code), None) => format!("{call} on {bucket}: {code}"),
-        _ => format!("{call} on {bucket}: {err:?}"),
-    }
 }
 
 /// Creates the case's bucket and puts it in its starting state.

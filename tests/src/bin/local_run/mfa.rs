@@ -23,10 +23,18 @@ use crate::answer::{Answer, answers};
 use aws_sdk_iam::Client;
 use aws_sdk_iam::error::{DisplayErrorContext, ProvideErrorMetadata};
 use serde_json::Value;
-use warden_tests::{lambda_env, run_function, workspace_root};
+use warden_tests::fixtures::GuardEvents;
+use warden_tests::{lambda_env, run_function};
 
 /// The user name in the sample events.
 const EVENT_USER: &str = "warden-demo-user";
+
+/// The sample events, whose resource name is replaced throughout (names,
+/// ARNs, the Host header).
+const EVENTS: GuardEvents = GuardEvents {
+    guard: "mfa-guard",
+    sample: EVENT_USER,
+};
 /// Warden's own role (the loop guard); the demo events come from others.
 const SELF_ARN: &str = "arn:aws:iam::123456789012:role/warden-MfaGuardFunctionRole-1A2B3C4D5E6F";
 /// A policy of the user's own, which mfa-guard must leave alone.
@@ -95,8 +103,8 @@ pub async fn run(function: &Path, endpoint: &str) -> Result<bool, String> {
     println!("quarantine policy: {quarantine}");
     println!("user:              {user} (console password, no MFA device, ReadOnlyAccess)");
 
-    let created = load_event("create-login-profile.json", &user)?;
-    let enabled = load_event("enable-mfa-device.json", &user)?;
+    let created = EVENTS.read("create-login-profile.json", &user)?;
+    let enabled = EVENTS.read("enable-mfa-device.json", &user)?;
     let mut env = lambda_env(endpoint);
     env.extend(
         [
@@ -318,14 +326,4 @@ async fn enable_mfa(iam: &Client, user: &str) -> Result<String, String> {
         .await
         .map_err(|e| format!("EnableMFADevice: {}", DisplayErrorContext(&e)))?;
     Ok(serial)
-}
-
-/// A sample event with the user name replaced throughout (user name, ARNs
-/// and the MFA device's serial number).
-fn load_event(file: &str, user: &str) -> Result<Value, String> {
-    let path = workspace_root().join("events/mfa-guard").join(file);
-    let text =
-        std::fs::read_to_string(&path).map_err(|e| format!("reading {}: {e}", path.display()))?;
-    serde_json::from_str(&text.replace(EVENT_USER, user))
-        .map_err(|e| format!("{} is not JSON: {e}", path.display()))
 }

@@ -13,14 +13,21 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use crate::answer::answers as answers_of;
-use aws_sdk_cloudtrail::error::ProvideErrorMetadata;
-use serde_json::Value;
-use warden_tests::{lambda_env, run_function, workspace_root};
+use warden_tests::aws::sdk_error;
+use warden_tests::fixtures::GuardEvents;
+use warden_tests::{lambda_env, run_function};
 
 /// Warden's own role (the loop guard); the demo event comes from `alice`.
 const SELF_ARN: &str = "arn:aws:iam::123456789012:role/warden-TrailGuardFunctionRole-1A2B3C4D5E6F";
 /// The trail name used in the sample events.
 const EVENT_TRAIL: &str = "warden-demo-trail";
+
+/// The sample events, whose resource name is replaced throughout (names,
+/// ARNs, the Host header).
+const EVENTS: GuardEvents = GuardEvents {
+    guard: "trail-guard",
+    sample: EVENT_TRAIL,
+};
 const EVENT_FILE: &str = "stop-logging-by-name.json";
 const REGION: &str = "us-east-1";
 const KMS_KEY: &str = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
@@ -33,14 +40,6 @@ struct TrailView {
     multi_region: bool,
     kms_key: Option<String>,
     bucket: Option<String>,
-}
-
-fn sdk_error<E: ProvideErrorMetadata + std::fmt::Debug>(call: &str, what: &str, err: E) -> String {
-    match (err.code(), err.message()) {
-        (Some(code), Some(message)) => format!("{call} on {what}: {code}: {message}"),
-        (Some(code), None) => format!("{call} on {what}: {code}"),
-        _ => format!("{call} on {what}: {err:?}"),
-    }
 }
 
 /// Runs the trail part of the demo against the emulator at `endpoint` with
@@ -56,7 +55,7 @@ pub async fn run(function: &Path, endpoint: &str) -> Result<bool, String> {
 
     let trail = format!("warden-local-trail-{}", std::process::id());
     let bucket = format!("{trail}-logs");
-    let event = load_event(&trail)?;
+    let event = EVENTS.read(EVENT_FILE, &trail)?;
 
     s3.create_bucket()
         .bucket(&bucket)
@@ -164,18 +163,6 @@ pub async fn run(function: &Path, endpoint: &str) -> Result<bool, String> {
         }
         Ok(false)
     }
-}
-
-/// The sample event with its trail name replaced.
-fn load_event(trail: &str) -> Result<Value, String> {
-    let path = workspace_root()
-        .join("events")
-        .join("trail-guard")
-        .join(EVENT_FILE);
-    let text =
-        std::fs::read_to_string(&path).map_err(|e| format!("reading {}: {e}", path.display()))?;
-    serde_json::from_str(&text.replace(EVENT_TRAIL, trail))
-        .map_err(|e| format!("parsing {}: {e}", path.display()))
 }
 
 async fn read_trail(
