@@ -114,6 +114,24 @@ pub fn redacted(arn: &str, key: &str, masked: &str, detection: &str, marker: &st
            "applied": true, "severity": "high"})
 }
 
+/// A `remediated` outcome that redacts one tag with `detector`'s marker.
+pub fn redacts_one(
+    event: &Value,
+    arn: &str,
+    key: &str,
+    masked: &str,
+    detection: &str,
+    detector: &str,
+) -> Value {
+    let marker = format!("[redacted:{detector}]");
+    outcome(
+        event,
+        "remediated",
+        None,
+        vec![redacted(arn, key, masked, detection, &marker)],
+    )
+}
+
 pub fn field(origin: &str, name: &str, detection: &str, masked_value: &str) -> Value {
     json!({"rule": "sensitive-field", "resource": origin,
            "evidence": format!("field `{name}` holds {detection}: `{masked_value}`"),
@@ -145,37 +163,20 @@ pub fn cases() -> Vec<Case> {
                 let id = s(&params(e)["resourcesSet"]["items"][0]["resourceId"]);
                 vec![format!("arn:aws:ec2:us-east-1:123456789012:instance/{id}")]
             },
-            expect: |e, a| {
-                outcome(
-                    e,
-                    "remediated",
-                    None,
-                    vec![redacted(
-                        &a[0],
-                        "Owner",
-                        "j***@e***.com",
-                        EMAIL_JANE,
-                        "[redacted:email]",
-                    )],
-                )
-            },
+            expect: |e, a| redacts_one(e, &a[0], "Owner", "j***@e***.com", EMAIL_JANE, "email"),
             after: vec![(0, "Owner", "[redacted:email]")],
         },
         Case {
             file: "s3-put-bucket-tagging.json",
             arns: |e| vec![format!("arn:aws:s3:::{}", s(&params(e)["bucketName"]))],
             expect: |e, a| {
-                outcome(
+                redacts_one(
                     e,
-                    "remediated",
-                    None,
-                    vec![redacted(
-                        &a[0],
-                        "contact",
-                        "b***@c***.com",
-                        "email b***@c***.com (high)",
-                        "[redacted:email]",
-                    )],
+                    &a[0],
+                    "contact",
+                    "b***@c***.com",
+                    "email b***@c***.com (high)",
+                    "email",
                 )
             },
             after: vec![(0, "contact", "[redacted:email]"), (0, "env", "prod")],
@@ -184,17 +185,13 @@ pub fn cases() -> Vec<Case> {
             file: "s3-put-bucket-tagging-single.json",
             arns: |e| vec![format!("arn:aws:s3:::{}", s(&params(e)["bucketName"]))],
             expect: |e, a| {
-                outcome(
+                redacts_one(
                     e,
-                    "remediated",
-                    None,
-                    vec![redacted(
-                        &a[0],
-                        "aws-account",
-                        "********4321",
-                        "aws-account-id ********4321 (high)",
-                        "[redacted:aws-account-id]",
-                    )],
+                    &a[0],
+                    "aws-account",
+                    "********4321",
+                    "aws-account-id ********4321 (high)",
+                    "aws-account-id",
                 )
             },
             after: vec![(0, "aws-account", "[redacted:aws-account-id]")],
@@ -203,17 +200,13 @@ pub fn cases() -> Vec<Case> {
             file: "elb-add-tags.json",
             arns: |e| vec![s(&params(e)["resourceArns"][0])],
             expect: |e, a| {
-                outcome(
+                redacts_one(
                     e,
-                    "remediated",
-                    None,
-                    vec![redacted(
-                        &a[0],
-                        "billing-account",
-                        "********4321",
-                        "aws-account-id ********4321 (high)",
-                        "[redacted:aws-account-id]",
-                    )],
+                    &a[0],
+                    "billing-account",
+                    "********4321",
+                    "aws-account-id ********4321 (high)",
+                    "aws-account-id",
                 )
             },
             after: vec![(0, "billing-account", "[redacted:aws-account-id]")],
@@ -227,17 +220,13 @@ pub fn cases() -> Vec<Case> {
                 )]
             },
             expect: |e, a| {
-                outcome(
+                redacts_one(
                     e,
-                    "remediated",
-                    None,
-                    vec![redacted(
-                        &a[0],
-                        "phone",
-                        "+*********43",
-                        "phone-number +*********43 (medium)",
-                        "[redacted:phone-number]",
-                    )],
+                    &a[0],
+                    "phone",
+                    "+*********43",
+                    "phone-number +*********43 (medium)",
+                    "phone-number",
                 )
             },
             after: vec![
@@ -254,17 +243,13 @@ pub fn cases() -> Vec<Case> {
                 )]
             },
             expect: |e, a| {
-                outcome(
+                redacts_one(
                     e,
-                    "remediated",
-                    None,
-                    vec![redacted(
-                        &a[0],
-                        "repo",
-                        "https://***:***@git.example.com/team/app.git",
-                        "url-credentials https://***:***@git.example.com (high)",
-                        "[redacted:url-credentials]",
-                    )],
+                    &a[0],
+                    "repo",
+                    "https://***:***@git.example.com/team/app.git",
+                    "url-credentials https://***:***@git.example.com (high)",
+                    "url-credentials",
                 )
             },
             after: vec![(0, "repo", "[redacted:url-credentials]")],
@@ -273,17 +258,13 @@ pub fn cases() -> Vec<Case> {
             file: "lambda-tag-resource.json",
             arns: |e| vec![s(&params(e)["resource"])],
             expect: |e, a| {
-                outcome(
+                redacts_one(
                     e,
-                    "remediated",
-                    None,
-                    vec![redacted(
-                        &a[0],
-                        "owner-email",
-                        "o***@c***.com",
-                        "email o***@c***.com (high)",
-                        "[redacted:email]",
-                    )],
+                    &a[0],
+                    "owner-email",
+                    "o***@c***.com",
+                    "email o***@c***.com (high)",
+                    "email",
                 )
             },
             after: vec![(0, "owner-email", "[redacted:email]")],
@@ -292,17 +273,13 @@ pub fn cases() -> Vec<Case> {
             file: "sns-tag-resource.json",
             arns: |e| vec![s(&params(e)["resourceArn"])],
             expect: |e, a| {
-                outcome(
+                redacts_one(
                     e,
-                    "remediated",
-                    None,
-                    vec![redacted(
-                        &a[0],
-                        "notify",
-                        "o***@c***.com",
-                        "email o***@c***.com (high)",
-                        "[redacted:email]",
-                    )],
+                    &a[0],
+                    "notify",
+                    "o***@c***.com",
+                    "email o***@c***.com (high)",
+                    "email",
                 )
             },
             after: vec![(0, "notify", "[redacted:email]")],
@@ -311,17 +288,13 @@ pub fn cases() -> Vec<Case> {
             file: "dynamodb-tag-resource.json",
             arns: |e| vec![s(&params(e)["resourceArn"])],
             expect: |e, a| {
-                outcome(
+                redacts_one(
                     e,
-                    "remediated",
-                    None,
-                    vec![redacted(
-                        &a[0],
-                        "AccountId",
-                        "********4321",
-                        "aws-account-id ********4321 (high)",
-                        "[redacted:aws-account-id]",
-                    )],
+                    &a[0],
+                    "AccountId",
+                    "********4321",
+                    "aws-account-id ********4321 (high)",
+                    "aws-account-id",
                 )
             },
             after: vec![(0, "AccountId", "[redacted:aws-account-id]")],
@@ -330,17 +303,13 @@ pub fn cases() -> Vec<Case> {
             file: "ecs-tag-resource.json",
             arns: |e| vec![s(&params(e)["resourceArn"])],
             expect: |e, a| {
-                outcome(
+                redacts_one(
                     e,
-                    "remediated",
-                    None,
-                    vec![redacted(
-                        &a[0],
-                        "aws_access_key",
-                        "AKIA************MPLE",
-                        "aws-access-key-id AKIA************MPLE (high)",
-                        "[redacted:aws-access-key-id]",
-                    )],
+                    &a[0],
+                    "aws_access_key",
+                    "AKIA************MPLE",
+                    "aws-access-key-id AKIA************MPLE (high)",
+                    "aws-access-key-id",
                 )
             },
             after: vec![(0, "aws_access_key", "[redacted:aws-access-key-id]")],
@@ -353,37 +322,20 @@ pub fn cases() -> Vec<Case> {
                     s(&params(e)["keyId"])
                 )]
             },
-            expect: |e, a| {
-                outcome(
-                    e,
-                    "remediated",
-                    None,
-                    vec![redacted(
-                        &a[0],
-                        "Creator",
-                        "j***@e***.com",
-                        EMAIL_JANE,
-                        "[redacted:email]",
-                    )],
-                )
-            },
+            expect: |e, a| redacts_one(e, &a[0], "Creator", "j***@e***.com", EMAIL_JANE, "email"),
             after: vec![(0, "Creator", "[redacted:email]")],
         },
         Case {
             file: "rds-add-tags-to-resource.json",
             arns: |e| vec![s(&params(e)["resourceName"])],
             expect: |e, a| {
-                outcome(
+                redacts_one(
                     e,
-                    "remediated",
-                    None,
-                    vec![redacted(
-                        &a[0],
-                        "card",
-                        "4111********1111",
-                        "payment-card 4111********1111 (high)",
-                        "[redacted:payment-card]",
-                    )],
+                    &a[0],
+                    "card",
+                    "4111********1111",
+                    "payment-card 4111********1111 (high)",
+                    "payment-card",
                 )
             },
             after: vec![(0, "card", "[redacted:payment-card]")],
@@ -392,17 +344,13 @@ pub fn cases() -> Vec<Case> {
             file: "cloudtrail-add-tags.json",
             arns: |e| vec![s(&params(e)["resourceId"])],
             expect: |e, a| {
-                outcome(
+                redacts_one(
                     e,
-                    "remediated",
-                    None,
-                    vec![redacted(
-                        &a[0],
-                        "contact",
-                        "s***@c***.com",
-                        "email s***@c***.com (high)",
-                        "[redacted:email]",
-                    )],
+                    &a[0],
+                    "contact",
+                    "s***@c***.com",
+                    "email s***@c***.com (high)",
+                    "email",
                 )
             },
             after: vec![(0, "contact", "[redacted:email]")],
