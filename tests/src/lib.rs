@@ -18,7 +18,9 @@ pub mod template;
 pub use alerts::Alerts;
 pub use aws::{lambda_env, s3, sdk_config};
 pub use error::HarnessError;
-pub use moto::{Moto, moto, start_private, start_private_with_env};
+pub use moto::{
+    Moto, moto, start_private, start_private_enforcing_iam_after, start_private_with_env,
+};
 pub use paths::{venv_bin, workspace_root};
 pub use runtime_api::{
     FunctionRun, Invocation, InvocationResult, Timings, parse_log_lines, run_function,

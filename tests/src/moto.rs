@@ -118,6 +118,13 @@ pub fn start_private() -> Result<Moto, HarnessError> {
     start_private_with_env(&[])
 }
 
+/// A private moto that lets the first `calls` requests through unchecked
+/// (the test's own set-up) and enforces IAM policies on every later one, so a
+/// function running with restricted credentials meets real denials.
+pub fn start_private_enforcing_iam_after(calls: u32) -> Result<Moto, HarnessError> {
+    start_private_with_env(&[("INITIAL_NO_AUTH_ACTION_COUNT", &calls.to_string())])
+}
+
 /// [`start_private`] with extra environment for the server, for settings
 /// that would disturb other tests on a shared one (such as
 /// `INITIAL_NO_AUTH_ACTION_COUNT`, which makes moto enforce IAM policies).

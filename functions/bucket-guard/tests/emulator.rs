@@ -31,14 +31,7 @@ fn every_event_file_has_a_case() {
 async fn every_event_file_in_remediate_mode() {
     let emu = emulator().await;
     for case in cases() {
-        let bucket = unique("remediate");
-        let event = event(case.file, &bucket);
-        seed(&emu.s3, &bucket, case.seed, &event).await;
-        let before = if case.seed == Seed::Nothing {
-            None
-        } else {
-            Some(view(&emu.s3, &bucket).await)
-        };
+        let (bucket, event, before) = prepare(&emu, &case, "remediate").await;
 
         let outcome = handle(
             &pipeline(&emu, &settings("remediate", &case.env)),
@@ -62,14 +55,7 @@ async fn every_event_file_in_remediate_mode() {
 async fn observe_mode_changes_nothing_and_still_returns_the_plan() {
     let emu = emulator().await;
     for case in cases() {
-        let bucket = unique("observe");
-        let event = event(case.file, &bucket);
-        seed(&emu.s3, &bucket, case.seed, &event).await;
-        let before = if case.seed == Seed::Nothing {
-            None
-        } else {
-            Some(view(&emu.s3, &bucket).await)
-        };
+        let (bucket, event, before) = prepare(&emu, &case, "observe").await;
 
         let outcome = handle(
             &pipeline(&emu, &settings("observe", &case.env)),

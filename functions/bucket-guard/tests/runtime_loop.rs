@@ -26,14 +26,7 @@ async fn every_event_file_through_the_runtime_loop() {
         let mut events = Vec::new();
         let mut befores = Vec::new();
         for case in &group {
-            let bucket = unique("loop");
-            let event = event(case.file, &bucket);
-            seed(&emu.s3, &bucket, case.seed, &event).await;
-            let before = if case.seed == Seed::Nothing {
-                None
-            } else {
-                Some(view(&emu.s3, &bucket).await)
-            };
+            let (bucket, event, before) = prepare(&emu, case, "loop").await;
             events.push((bucket, event));
             befores.push(before);
         }
@@ -146,11 +139,7 @@ async fn an_unreachable_aws_endpoint_is_an_invocation_error_naming_the_call() {
 async fn access_denied_is_an_invocation_error_naming_the_missing_permission() {
     // A private moto that enforces IAM after the set-up calls below.
     let set_up = warden_tests::aws::USER_SETUP_CALLS + 1;
-    let moto = warden_tests::start_private_with_env(&[(
-        "INITIAL_NO_AUTH_ACTION_COUNT",
-        &set_up.to_string(),
-    )])
-    .expect("moto started");
+    let moto = warden_tests::start_private_enforcing_iam_after(set_up).expect("moto started");
     let config = warden_tests::aws::sdk_config(moto.endpoint()).await;
     // Every call bucket-guard makes but PutBucketPolicy. moto authorises the
     // `?encryption` and `?publicAccessBlock` sub-resources under its default

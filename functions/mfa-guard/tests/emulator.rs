@@ -33,15 +33,7 @@ async fn every_event_file_in_remediate_mode() {
     let emu = emulator().await;
     let pipeline = pipeline(&emu, &settings("remediate", &emu.quarantine, &[]));
     for case in cases() {
-        let user = unique("remediate");
-        let event = event(case.file, &user);
-        let before = match case.seed {
-            Some(s) => {
-                seed(&emu, &user, s).await;
-                Some(view(&emu.iam, &user).await)
-            }
-            None => None,
-        };
+        let (user, event, before) = prepare(&emu, &case, "remediate").await;
 
         let outcome = handle(&pipeline, event.clone()).await;
 
@@ -69,15 +61,7 @@ async fn observe_mode_changes_nothing_and_still_returns_the_findings() {
     let emu = emulator().await;
     let pipeline = pipeline(&emu, &settings("observe", &emu.quarantine, &[]));
     for case in cases() {
-        let user = unique("observe");
-        let event = event(case.file, &user);
-        let before = match case.seed {
-            Some(s) => {
-                seed(&emu, &user, s).await;
-                Some(view(&emu.iam, &user).await)
-            }
-            None => None,
-        };
+        let (user, event, before) = prepare(&emu, &case, "observe").await;
 
         let outcome = handle(&pipeline, event.clone()).await;
 

@@ -20,15 +20,7 @@ async fn every_event_file_through_the_runtime_loop() {
     let mut events = Vec::new();
     let mut befores = Vec::new();
     for case in &all {
-        let user = unique("loop");
-        let event = event(case.file, &user);
-        let before = match case.seed {
-            Some(s) => {
-                seed(&emu, &user, s).await;
-                Some(view(&emu.iam, &user).await)
-            }
-            None => None,
-        };
+        let (user, event, before) = prepare(&emu, case, "loop").await;
         events.push((user, event));
         befores.push(before);
     }
@@ -175,11 +167,7 @@ async fn bad_settings_stop_the_start_and_name_the_variable() {
 async fn access_denied_is_an_invocation_error_naming_the_missing_permission() {
     // A private moto that enforces IAM after the set-up calls below.
     let set_up = warden_tests::aws::USER_SETUP_CALLS + 3;
-    let moto = warden_tests::start_private_with_env(&[(
-        "INITIAL_NO_AUTH_ACTION_COUNT",
-        &set_up.to_string(),
-    )])
-    .expect("moto started");
+    let moto = warden_tests::start_private_enforcing_iam_after(set_up).expect("moto started");
     let config = warden_tests::aws::sdk_config(moto.endpoint()).await;
     let iam = aws_sdk_iam::Client::new(&config);
     let quarantine = create_quarantine_policy(&iam, "warden-quarantine").await; // 1

@@ -16,20 +16,6 @@ fn pipeline(emu: &Emulator, env: &[(String, String)]) -> Pipeline<TrailGuard> {
     Pipeline::build(TrailGuard::new(&emu.config, rules), config, &emu.config)
 }
 
-/// Seeds the case's trail and returns its state before the event runs.
-async fn prepare(emu: &Emulator, case: &Case, tag: &str) -> (String, Value, Option<View>) {
-    let trail = unique(tag);
-    let event = event(case.file, &trail);
-    seed(emu, &trail, case.seed, &event).await;
-    let (region, _) = home(&event);
-    let before = if case.seed == Seed::Nothing {
-        None
-    } else {
-        view(emu, &region, &trail).await
-    };
-    (trail, event, before)
-}
-
 #[test]
 fn every_event_file_has_a_case() {
     let mut covered: Vec<String> = cases().iter().map(|c| c.file.to_string()).collect();

@@ -16,24 +16,6 @@ use warden_tests::run_function;
 
 const BINARY: &str = env!("CARGO_BIN_EXE_trail-guard");
 
-/// Seeds one trail per case and returns (trail, event, state before).
-async fn prepare(emu: &Emulator, group: &[&Case], tag: &str) -> Vec<(String, Value, Option<View>)> {
-    let mut prepared = Vec::new();
-    for case in group {
-        let trail = unique(tag);
-        let event = event(case.file, &trail);
-        seed(emu, &trail, case.seed, &event).await;
-        let (region, _) = home(&event);
-        let before = if case.seed == Seed::Nothing {
-            None
-        } else {
-            view(emu, &region, &trail).await
-        };
-        prepared.push((trail, event, before));
-    }
-    prepared
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_event_file_through_the_runtime_loop() {
     let emu = emulator().await;
@@ -41,7 +23,7 @@ async fn every_event_file_through_the_runtime_loop() {
     // share one warm process, as consecutive events would in Lambda.
     let all = cases();
     for group in process_groups(&all, |case| !case.env.is_empty()) {
-        let prepared = prepare(&emu, &group, "loop").await;
+        let prepared = prepare_all(&emu, &group, "loop").await;
         // A malformed event mid-stream: answered, and the process carries on.
         let mut payloads: Vec<Value> = prepared.iter().map(|(_, e, _)| e.clone()).collect();
         payloads.insert(1, malformed_event());
@@ -87,7 +69,7 @@ async fn observe_mode_through_the_runtime_loop_changes_nothing() {
     let emu = emulator().await;
     let all = cases();
     let group: Vec<&Case> = all.iter().filter(|c| c.env.is_empty()).collect();
-    let prepared = prepare(&emu, &group, "loop-observe").await;
+    let prepared = prepare_all(&emu, &group, "loop-observe").await;
     let payloads: Vec<Value> = prepared.iter().map(|(_, e, _)| e.clone()).collect();
 
     let run = run_function(
@@ -162,11 +144,7 @@ async fn an_unreachable_aws_endpoint_is_an_invocation_error_naming_the_call() {
 async fn a_denied_call_is_an_invocation_error_naming_it() {
     // A private moto that enforces IAM after the set-up calls below.
     let set_up = warden_tests::aws::USER_SETUP_CALLS + 2;
-    let moto = warden_tests::start_private_with_env(&[(
-        "INITIAL_NO_AUTH_ACTION_COUNT",
-        &set_up.to_string(),
-    )])
-    .expect("moto started");
+    let moto = warden_tests::start_private_enforcing_iam_after(set_up).expect("moto started");
     let config = warden_tests::aws::sdk_config(moto.endpoint()).await;
     // Every call trail-guard makes but StartLogging.
     let everything_but_start = [

@@ -10,7 +10,7 @@ use aws_sdk_s3::types::{
     ServerSideEncryptionConfiguration, ServerSideEncryptionRule, Tag, Tagging,
 };
 use serde_json::{Value, json};
-use warden_tests::fixtures::{self, GuardEvents};
+use warden_tests::fixtures::{self, GuardEvents, unique};
 
 pub const SELF_ROLE: &str =
     "arn:aws:iam::123456789012:role/warden-BucketGuardFunctionRole-1A2B3C4D5E6F";
@@ -312,6 +312,20 @@ pub fn tls_findings(bucket: &str, applied: bool) -> Vec<Value> {
 pub fn public_access_finding(bucket: &str, applied: bool) -> Value {
     json!({"rule": "public-access-block", "resource": arn(bucket), "evidence": "the bucket has no Block Public Access configuration",
            "changes": [{"action": "put-public-access-block", "before": null, "after": ALL_ON()}], "applied": applied})
+}
+
+/// Seeds the case's bucket under a fresh name and returns (bucket, event,
+/// state before); no state when the case seeds nothing.
+pub async fn prepare(emu: &Emulator, case: &Case, tag: &str) -> (String, Value, Option<View>) {
+    let bucket = unique(tag);
+    let event = event(case.file, &bucket);
+    seed(&emu.s3, &bucket, case.seed, &event).await;
+    let before = if case.seed == Seed::Nothing {
+        None
+    } else {
+        Some(view(&emu.s3, &bucket).await)
+    };
+    (bucket, event, before)
 }
 
 /// One event file: how its bucket is seeded, the settings it runs under,

@@ -160,6 +160,21 @@ pub async fn seed(emu: &Emulator, user: &str, seed: Seed) {
 }
 
 /// Creates and enables the user's virtual MFA device, as the user would.
+/// Seeds the case's user under a fresh name and returns (user, event,
+/// state before); no state when the case seeds nothing.
+pub async fn prepare(emu: &Emulator, case: &Case, tag: &str) -> (String, Value, Option<View>) {
+    let user = unique(tag);
+    let event = event(case.file, &user);
+    let before = match case.seed {
+        Some(s) => {
+            seed(emu, &user, s).await;
+            Some(view(&emu.iam, &user).await)
+        }
+        None => None,
+    };
+    (user, event, before)
+}
+
 pub async fn enable_mfa(iam: &Client, user: &str) {
     let serial = iam
         .create_virtual_mfa_device()

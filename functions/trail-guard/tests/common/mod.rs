@@ -12,7 +12,7 @@ use aws_sdk_cloudtrail::types::{
     AdvancedEventSelector, AdvancedFieldSelector, DataResource, EventSelector, ReadWriteType, Tag,
 };
 use serde_json::{Value, json};
-use warden_tests::fixtures::{self, GuardEvents};
+use warden_tests::fixtures::{self, GuardEvents, unique};
 
 pub const SELF_ROLE: &str =
     "arn:aws:iam::123456789012:role/warden-TrailGuardFunctionRole-1A2B3C4D5E6F";
@@ -562,6 +562,34 @@ pub fn cases() -> Vec<Case> {
             after: unchanged,
         },
     ]
+}
+
+/// Seeds the case's trail under a fresh name and returns (trail, event,
+/// state before); no state when the case seeds nothing.
+pub async fn prepare(emu: &Emulator, case: &Case, tag: &str) -> (String, Value, Option<View>) {
+    let trail = unique(tag);
+    let event = event(case.file, &trail);
+    seed(emu, &trail, case.seed, &event).await;
+    let (region, _) = home(&event);
+    let before = if case.seed == Seed::Nothing {
+        None
+    } else {
+        view(emu, &region, &trail).await
+    };
+    (trail, event, before)
+}
+
+/// [`prepare`] for every case of a group, in order.
+pub async fn prepare_all(
+    emu: &Emulator,
+    group: &[&Case],
+    tag: &str,
+) -> Vec<(String, Value, Option<View>)> {
+    let mut prepared = Vec::new();
+    for case in group {
+        prepared.push(prepare(emu, case, tag).await);
+    }
+    prepared
 }
 
 /// The settings a case runs with: `mode`, Warden's own role, and the case's own.
