@@ -54,6 +54,14 @@ impl GuardEvents {
         files
     }
 
+    /// Asserts the suite's cases name exactly the event files there are: a
+    /// new file without a case, or a case whose file is gone, fails.
+    pub fn assert_cases_cover<'a>(&self, case_files: impl IntoIterator<Item = &'a str>) {
+        let mut covered: Vec<String> = case_files.into_iter().map(str::to_string).collect();
+        covered.sort();
+        assert_eq!(covered, self.files(), "the cases of events/{}", self.guard);
+    }
+
     /// The event in `file` with the sample resource's name replaced by
     /// `name` everywhere it appears (names, ARNs, hosts, response elements).
     pub fn load(&self, file: &str, name: &str) -> Value {

@@ -30,9 +30,7 @@ async fn value_of(emu: &Emulator, arn: &str, key: &str) -> Option<String> {
 
 #[test]
 fn every_event_file_has_a_case() {
-    let mut covered: Vec<String> = cases().iter().map(|c| c.file.to_string()).collect();
-    covered.sort();
-    assert_eq!(covered, EVENTS.files());
+    EVENTS.assert_cases_cover(cases().iter().map(|c| c.file));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
