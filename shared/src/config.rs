@@ -6,8 +6,10 @@
 //! that silently fell back to a default could be enforcing less than the
 //! operator asked for.
 
+use crate::arn::Arn;
 use crate::identity::SelfArns;
 use std::fmt;
+use strum::VariantArray;
 
 /// A source of configuration values: the process environment in production,
 /// a map in tests (so tests never mutate the global environment).
@@ -91,8 +93,11 @@ fn one_of<T: fmt::Display>(allowed: &[T]) -> String {
 }
 
 /// What a guard does about a finding.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, strum::Display, strum::VariantArray,
+)]
 #[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
 pub enum Mode {
     /// Log and metrics only: the watch-only way to start.
     Observe,
@@ -100,16 +105,6 @@ pub enum Mode {
     Notify,
     /// Also change the resource, then read it back to confirm.
     Remediate,
-}
-
-impl fmt::Display for Mode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Mode::Observe => "observe",
-            Mode::Notify => "notify",
-            Mode::Remediate => "remediate",
-        })
-    }
 }
 
 /// Settings every guard has.
@@ -132,15 +127,10 @@ impl Config {
     pub const DEFAULT_EXEMPTION_TAG: &'static str = "warden:exempt";
 
     pub fn from_env(env: &(impl Env + ?Sized)) -> Result<Self, ConfigError> {
-        let mode = choice(
-            env,
-            Self::MODE,
-            &[Mode::Observe, Mode::Notify, Mode::Remediate],
-            Mode::Observe,
-        )?;
+        let mode = choice(env, Self::MODE, Mode::VARIANTS, Mode::Observe)?;
         let topic_arn = env.value(Self::TOPIC_ARN);
         if let Some(topic) = &topic_arn
-            && !(topic.starts_with("arn:") && topic.contains(":sns:"))
+            && Arn::parse(topic).is_none_or(|arn| arn.service != "sns")
         {
             return Err(ConfigError::Invalid {
                 var: Self::TOPIC_ARN,

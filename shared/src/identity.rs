@@ -7,6 +7,7 @@
 //! assumed-role session (`arn:aws:sts::111:assumed-role/name/session`), which
 //! drops the role's path.
 
+use crate::arn::Arn;
 use crate::event::UserIdentity;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -84,21 +85,12 @@ impl SelfArns {
 
 /// `arn:P:sts::A:assumed-role/NAME/SESSION` → `(P, A, NAME)`.
 fn assumed_role_as_role(arn: &str) -> Option<(&str, &str, &str)> {
-    let mut parts = arn.splitn(6, ':');
-    let (_arn, partition, service, _region, account, resource) = (
-        parts.next()?,
-        parts.next()?,
-        parts.next()?,
-        parts.next()?,
-        parts.next()?,
-        parts.next()?,
-    );
-    if service != "sts" {
-        return None;
-    }
-    let rest = resource.strip_prefix("assumed-role/")?;
-    let (name, _session) = rest.split_once('/')?;
-    Some((partition, account, name))
+    let arn = Arn::parse(arn).filter(|arn| arn.service == "sts")?;
+    let (name, _session) = arn
+        .resource
+        .strip_prefix("assumed-role/")?
+        .split_once('/')?;
+    Some((arn.partition, arn.account, name))
 }
 
 /// Does a role-ARN pattern cover the role called `name`? The session ARN has

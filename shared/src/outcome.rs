@@ -1,13 +1,16 @@
-//! The outcome of one invocation: the contract that tests, the local run and
+//! The outcome of one check: the contract that tests, the local run and
 //! operators rely on. Serialised exactly as
-//! `{"guard", "event_id", "event_name", "status", "reason"?, "findings": [...]}`.
+//! `{"guard", "trigger", "event_id", "event_name", "status", "reason"?,
+//! "findings": [...], "resources"?: [...]}`.
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use std::fmt;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, strum::Display,
+)]
 #[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
 pub enum Status {
     /// Nothing to do: see `reason`.
     Skipped,
@@ -24,26 +27,131 @@ pub enum Status {
     Failed,
 }
 
-impl fmt::Display for Status {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Status::Skipped => "skipped",
-            Status::Compliant => "compliant",
-            Status::Observed => "observed",
-            Status::Notified => "notified",
-            Status::Remediated => "remediated",
-            Status::Failed => "failed",
-        })
+impl Status {
+    /// How much a status asks of a person, least first: an event that names
+    /// several resources reports the most demanding of their statuses.
+    fn attention(self) -> u8 {
+        match self {
+            Status::Skipped => 0,
+            Status::Compliant => 1,
+            Status::Remediated => 2,
+            Status::Observed => 3,
+            Status::Notified => 4,
+            Status::Failed => 5,
+        }
+    }
+}
+
+/// What started a check.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Trigger {
+    /// A CloudTrail event (its id and name; either may be unknown when the
+    /// event could not be read).
+    Event {
+        event_id: Option<String>,
+        event_name: Option<String>,
+    },
+    /// A scheduled sweep over existing resources.
+    Sweep { sweep_id: String },
+}
+
+impl Trigger {
+    pub fn event_id(&self) -> Option<&str> {
+        match self {
+            Trigger::Event { event_id, .. } => event_id.as_deref(),
+            Trigger::Sweep { .. } => None,
+        }
+    }
+
+    pub fn event_name(&self) -> Option<&str> {
+        match self {
+            Trigger::Event { event_name, .. } => event_name.as_deref(),
+            Trigger::Sweep { .. } => None,
+        }
     }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Outcome {
     pub guard: String,
+    pub trigger: Trigger,
+    /// The triggering event's id and name (`null` for a sweep), kept beside
+    /// `trigger` for readers of the first outcome format.
     pub event_id: Option<String>,
     pub event_name: Option<String>,
     pub status: Status,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    pub findings: Vec<Finding>,
+    /// Each resource's own status, when the event named more than one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub resources: Vec<ResourceOutcome>,
+}
+
+/// One resource's part of an outcome.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ResourceOutcome {
+    pub resource: String,
+    pub status: Status,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+impl Outcome {
+    /// An outcome with no resource checked (skipped, malformed).
+    pub fn bare(guard: &str, trigger: Trigger, status: Status, reason: Option<String>) -> Self {
+        Self {
+            guard: guard.to_string(),
+            event_id: trigger.event_id().map(str::to_string),
+            event_name: trigger.event_name().map(str::to_string),
+            trigger,
+            status,
+            reason,
+            findings: vec![],
+            resources: vec![],
+        }
+    }
+
+    /// The outcome of checking each resource an event or sweep named: the
+    /// most demanding status, the reasons given for it, every finding, and
+    /// (for more than one resource) each resource's own part.
+    pub fn of(guard: &str, trigger: Trigger, checked: Vec<Checked>) -> Self {
+        let status = checked
+            .iter()
+            .map(|c| c.status)
+            .max_by_key(|s| s.attention())
+            .unwrap_or(Status::Skipped);
+        let reasons: Vec<&str> = checked
+            .iter()
+            .filter(|c| c.status == status)
+            .filter_map(|c| c.reason.as_deref())
+            .collect();
+        let reason = (!reasons.is_empty()).then(|| reasons.join("; "));
+        let resources = if checked.len() > 1 {
+            checked
+                .iter()
+                .map(|c| ResourceOutcome {
+                    resource: c.resource.clone(),
+                    status: c.status,
+                    reason: c.reason.clone(),
+                })
+                .collect()
+        } else {
+            vec![]
+        };
+        let mut outcome = Self::bare(guard, trigger, status, reason);
+        outcome.findings = checked.into_iter().flat_map(|c| c.findings).collect();
+        outcome.resources = resources;
+        outcome
+    }
+}
+
+/// What checking one resource came to.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Checked {
+    pub resource: String,
+    pub status: Status,
     pub reason: Option<String>,
     pub findings: Vec<Finding>,
 }
@@ -59,14 +167,19 @@ pub struct Finding {
     pub changes: Vec<Change>,
     /// True once the changes were made and confirmed by a read-back.
     pub applied: bool,
-    /// How urgent the finding is, where a guard grades its findings (a root
-    /// sign-in without MFA is `critical`); absent otherwise.
+    /// How urgent the finding is (a root sign-in without MFA is `critical`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub severity: Option<Severity>,
+    /// The detectors behind a finding about a detected value.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub detectors: Vec<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, strum::Display,
+)]
 #[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
 pub enum Severity {
     Low,
     Medium,
@@ -97,6 +210,7 @@ impl Finding {
             changes,
             applied: false,
             severity: None,
+            detectors: vec![],
         }
     }
 

@@ -1,11 +1,48 @@
 //! Recording a finding: the SNS alert, the Embedded Metric Format line and
 //! the structured log record all carry the same [`FindingRecord`].
 
+use crate::config::Mode;
 use crate::error::{AwsCall, GuardError};
-use crate::outcome::{Change, Finding, Status};
+use crate::event::CloudTrailEvent;
+use crate::outcome::{Change, Finding, Severity, Status, Trigger};
 use aws_sdk_sns::types::MessageAttributeValue;
 use serde::Serialize;
 use serde_json::json;
+
+/// Where a check came from, as every record of it says: the account and
+/// region, what started it, and who made the call (for an event).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Context {
+    pub account: String,
+    pub region: String,
+    pub trigger: Trigger,
+    pub principal: Option<String>,
+}
+
+impl Context {
+    pub fn of_event(event: &CloudTrailEvent) -> Self {
+        Self {
+            account: event.account.clone(),
+            region: event.detail.aws_region.clone(),
+            trigger: Trigger::Event {
+                event_id: Some(event.detail.event_id.clone()),
+                event_name: Some(event.detail.event_name.clone()),
+            },
+            principal: event.detail.user_identity.principal().map(str::to_string),
+        }
+    }
+
+    pub fn sweep(sweep_id: &str, account: &str, region: &str) -> Self {
+        Self {
+            account: account.to_string(),
+            region: region.to_string(),
+            trigger: Trigger::Sweep {
+                sweep_id: sweep_id.to_string(),
+            },
+            principal: None,
+        }
+    }
+}
 
 /// A finding with the context an operator needs to act on it. Evidence is
 /// already masked by the guard; nothing here holds a detected secret.
@@ -16,19 +53,51 @@ pub struct FindingRecord<'a> {
     pub resource: &'a str,
     pub account: &'a str,
     pub region: &'a str,
-    pub event_id: &'a str,
-    pub event_name: &'a str,
+    pub trigger: &'a Trigger,
+    /// The triggering event's id and name; `null` for a sweep.
+    pub event_id: Option<&'a str>,
+    pub event_name: Option<&'a str>,
     pub principal: Option<&'a str>,
-    pub mode: crate::config::Mode,
+    pub mode: Mode,
     pub outcome: Status,
     pub evidence: &'a str,
     pub changes: &'a [Change],
     pub applied: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub severity: Option<crate::outcome::Severity>,
+    pub severity: Option<Severity>,
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    pub detectors: &'a [String],
 }
 
-impl FindingRecord<'_> {
+impl<'a> FindingRecord<'a> {
+    /// The record of `finding` from a check that came to `status`.
+    pub fn new(
+        guard: &'a str,
+        finding: &'a Finding,
+        context: &'a Context,
+        mode: Mode,
+        status: Status,
+    ) -> Self {
+        Self {
+            guard,
+            rule: &finding.rule,
+            resource: &finding.resource,
+            account: &context.account,
+            region: &context.region,
+            trigger: &context.trigger,
+            event_id: context.trigger.event_id(),
+            event_name: context.trigger.event_name(),
+            principal: context.principal.as_deref(),
+            mode,
+            outcome: Self::finding_outcome(finding, status),
+            evidence: &finding.evidence,
+            changes: &finding.changes,
+            applied: finding.applied,
+            severity: finding.severity,
+            detectors: &finding.detectors,
+        }
+    }
+
     /// A one-line subject for e-mail subscribers: SNS allows at most 100
     /// printable ASCII characters and no line breaks.
     pub fn subject(&self) -> String {
@@ -139,35 +208,29 @@ impl Notifier {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Mode;
 
-    fn record(resource: &str) -> FindingRecord<'_> {
-        FindingRecord {
-            guard: "bucket-guard",
-            rule: "tls-required",
-            resource,
-            account: "123456789012",
-            region: "us-east-1",
-            event_id: "e",
-            event_name: "PutBucketPolicy",
-            principal: None,
-            mode: Mode::Remediate,
-            outcome: Status::Remediated,
-            evidence: "no deny",
-            changes: &[],
-            applied: true,
-            severity: None,
-        }
+    fn subject(resource: &str) -> String {
+        let mut finding = Finding::new("tls-required", resource, "no deny", vec![]);
+        finding.applied = true;
+        let context = Context::sweep("s-1", "123456789012", "us-east-1");
+        FindingRecord::new(
+            "bucket-guard",
+            &finding,
+            &context,
+            Mode::Remediate,
+            Status::Remediated,
+        )
+        .subject()
     }
 
     #[test]
     fn subjects_are_short_printable_ascii() {
         assert_eq!(
-            record("arn:aws:s3:::my-bucket").subject(),
+            subject("arn:aws:s3:::my-bucket"),
             "Warden bucket-guard: tls-required on my-bucket (remediated)"
         );
         let long = format!("arn:aws:s3:::{}\u{e9}\n", "b".repeat(120));
-        let subject = record(&long).subject();
+        let subject = subject(&long);
         assert_eq!(subject.len(), 100);
         assert!(subject.ends_with("..."));
         assert!(subject.chars().all(|c| c.is_ascii_graphic() || c == ' '));

@@ -1,7 +1,8 @@
 //! The Lambda entry point every guard's `main` calls.
 
 use crate::config::{Config, ConfigError, ProcessEnv};
-use crate::pipeline::{Guard, Pipeline};
+use crate::guard::Guard;
+use crate::pipeline::Pipeline;
 use aws_config::SdkConfig;
 use lambda_runtime::{LambdaEvent, service_fn};
 use serde_json::{Value, json};
@@ -14,7 +15,7 @@ use std::net::TcpStream;
 pub async fn serve<G, B>(build: B) -> Result<(), lambda_runtime::Error>
 where
     G: Guard,
-    B: FnOnce(&SdkConfig) -> Result<G, ConfigError>,
+    B: FnOnce(&SdkConfig) -> Result<(G, G::Adapter), ConfigError>,
 {
     lambda_runtime::tracing::init_default_subscriber();
     let pipeline = match start(build).await {
@@ -39,12 +40,12 @@ where
 async fn start<G, B>(build: B) -> Result<Pipeline<G>, ConfigError>
 where
     G: Guard,
-    B: FnOnce(&SdkConfig) -> Result<G, ConfigError>,
+    B: FnOnce(&SdkConfig) -> Result<(G, G::Adapter), ConfigError>,
 {
     let config = Config::from_env(&ProcessEnv)?;
     let aws = crate::aws::load().await;
-    let guard = build(&aws)?;
-    Ok(Pipeline::build(guard, config, &aws))
+    let (guard, adapter) = build(&aws)?;
+    Ok(Pipeline::build(guard, adapter, config, &aws))
 }
 
 /// Tells Lambda why the function could not start (`POST /runtime/init/error`),

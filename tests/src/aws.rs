@@ -66,10 +66,6 @@ pub fn lambda_env(endpoint: &str) -> Vec<(String, String)> {
     .collect()
 }
 
-/// The IAM calls [`lambda_env_as_user`] makes; a test that lets moto enforce
-/// IAM after its set-up counts them in `INITIAL_NO_AUTH_ACTION_COUNT`.
-pub const USER_SETUP_CALLS: u32 = 3;
-
 /// Creates the IAM user `name`, allowed exactly `actions` on every resource,
 /// and returns the environment that makes a function process act as that
 /// user against the emulator at `endpoint`. With moto enforcing IAM, a call

@@ -95,8 +95,9 @@ pub fn outcome(
     reason: Option<&str>,
     findings: Vec<Value>,
 ) -> Value {
-    let mut value = json!({"guard": guard, "event_id": event["detail"]["eventID"],
-        "event_name": event["detail"]["eventName"], "status": status, "findings": findings});
+    let (id, name) = (&event["detail"]["eventID"], &event["detail"]["eventName"]);
+    let mut value = json!({"guard": guard, "trigger": {"event": {"event_id": id, "event_name": name}},
+        "event_id": id, "event_name": name, "status": status, "findings": findings});
     if let Some(reason) = reason {
         value["reason"] = json!(reason);
     }
@@ -176,7 +177,8 @@ pub fn malformed_event() -> Value {
 
 /// What `guard` answers to [`malformed_event`].
 pub fn malformed_outcome(guard: &str) -> Value {
-    json!({"guard": guard, "event_id": "not-cloudtrail", "event_name": null, "status": "failed",
+    json!({"guard": guard, "trigger": {"event": {"event_id": "not-cloudtrail", "event_name": null}},
+           "event_id": "not-cloudtrail", "event_name": null, "status": "failed",
            "reason": "malformed event: event field `detail` is a string, expected a JSON object",
            "findings": []})
 }

@@ -1,4 +1,6 @@
 //! Warden's test harness.
+// A failed expectation in the harness is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 //!
 //! Functions are tested the way they run in AWS: as real binaries driven
 //! through the Lambda Runtime API ([`run_function`]), talking to AWS services
@@ -9,6 +11,7 @@ pub mod alerts;
 pub mod aws;
 pub mod error;
 pub mod fixtures;
+pub mod kit;
 pub mod moto;
 pub mod paths;
 pub mod runtime_api;
@@ -18,9 +21,7 @@ pub mod template;
 pub use alerts::Alerts;
 pub use aws::{lambda_env, s3, sdk_config};
 pub use error::HarnessError;
-pub use moto::{
-    Moto, moto, start_private, start_private_enforcing_iam_after, start_private_with_env,
-};
+pub use moto::{Moto, moto, start_private, start_private_with_env};
 pub use paths::{venv_bin, workspace_root};
 pub use runtime_api::{
     FunctionRun, Invocation, InvocationResult, Timings, parse_log_lines, run_function,

@@ -64,7 +64,16 @@ impl Moto {
 
     /// [`Moto::reset`], returning the failure instead of panicking.
     pub fn try_reset(&self) -> Result<(), HarnessError> {
-        expect_ok(&self.endpoint, "POST", "/moto-api/reset")
+        expect_ok(&self.endpoint, "POST", "/moto-api/reset", "")
+    }
+
+    /// From the next request on, moto checks every call against the
+    /// caller's IAM policies (`POST /moto-api/reset-auth` with no calls left
+    /// unchecked), so a function with restricted credentials meets real
+    /// denials after the test has set everything up freely. Only for a
+    /// server this test owns: it changes the whole server.
+    pub fn enforce_iam(&self) -> Result<(), HarnessError> {
+        expect_ok(&self.endpoint, "POST", "/moto-api/reset-auth", "0")
     }
 }
 
@@ -103,7 +112,7 @@ pub fn moto() -> &'static Moto {
 /// Uses an already running moto at `endpoint` without owning it.
 pub fn connect(endpoint: &str) -> Result<Moto, HarnessError> {
     let endpoint = endpoint.trim().trim_end_matches('/').to_string();
-    expect_ok(&endpoint, "GET", "/moto-api/")?;
+    expect_ok(&endpoint, "GET", "/moto-api/", "")?;
     Ok(Moto {
         endpoint,
         log_file: None,
@@ -116,13 +125,6 @@ pub fn connect(endpoint: &str) -> Result<Moto, HarnessError> {
 /// exits). Its output goes to `<tmp>/warden-moto-<port>.log`.
 pub fn start_private() -> Result<Moto, HarnessError> {
     start_private_with_env(&[])
-}
-
-/// A private moto that lets the first `calls` requests through unchecked
-/// (the test's own set-up) and enforces IAM policies on every later one, so a
-/// function running with restricted credentials meets real denials.
-pub fn start_private_enforcing_iam_after(calls: u32) -> Result<Moto, HarnessError> {
-    start_private_with_env(&[("INITIAL_NO_AUTH_ACTION_COUNT", &calls.to_string())])
 }
 
 /// [`start_private`] with extra environment for the server, for settings
@@ -167,7 +169,7 @@ impl Moto {
     fn wait_until_ready(&mut self) -> Result<(), HarnessError> {
         let deadline = Instant::now() + START_TIMEOUT;
         loop {
-            let last = match expect_ok(&self.endpoint, "GET", "/moto-api/") {
+            let last = match expect_ok(&self.endpoint, "GET", "/moto-api/", "") {
                 Ok(()) => return Ok(()),
                 Err(err) => err,
             };
@@ -208,9 +210,9 @@ fn free_port() -> Result<u16, HarnessError> {
         .map_err(|e| HarnessError::io("finding a free port for moto", e))
 }
 
-/// Sends `method path` to moto and requires a 200 answer.
-fn expect_ok(endpoint: &str, method: &str, path: &str) -> Result<(), HarnessError> {
-    match http_status(endpoint, method, path) {
+/// Sends `method path` with `body` to moto and requires a 200 answer.
+fn expect_ok(endpoint: &str, method: &str, path: &str, body: &str) -> Result<(), HarnessError> {
+    match http_status(endpoint, method, path, body) {
         Ok(200) => Ok(()),
         Ok(status) => Err(format!("{method} {path} answered HTTP {status}")),
         Err(err) => Err(format!("{method} {path} failed: {err}")),
@@ -223,7 +225,7 @@ fn expect_ok(endpoint: &str, method: &str, path: &str) -> Result<(), HarnessErro
 
 /// A minimal blocking HTTP/1.0 request returning the status code; enough for
 /// moto's control API and free of any async runtime.
-fn http_status(endpoint: &str, method: &str, path: &str) -> Result<u16, String> {
+fn http_status(endpoint: &str, method: &str, path: &str, body: &str) -> Result<u16, String> {
     let authority = endpoint
         .strip_prefix("http://")
         .ok_or("the endpoint must be an http:// URL")?
@@ -242,7 +244,8 @@ fn http_status(endpoint: &str, method: &str, path: &str) -> Result<u16, String> 
         .map_err(|e| e.to_string())?;
     write!(
         stream,
-        "{method} {path} HTTP/1.0\r\nHost: {authority}\r\nContent-Length: 0\r\n\r\n"
+        "{method} {path} HTTP/1.0\r\nHost: {authority}\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
     )
     .map_err(|e| format!("sending: {e}"))?;
     let mut status_line = String::new();
@@ -295,6 +298,8 @@ pub(crate) fn spawn_tied_to_process(command: Command) -> std::io::Result<Child> 
         .map_err(|_| std::io::Error::other("the spawner thread did not answer"))?
 }
 
+// The one `unsafe` in Warden: a child process tied to the test process.
+#[allow(unsafe_code)]
 fn spawn_with_pdeathsig(command: &mut Command) -> std::io::Result<Child> {
     let parent = std::process::id();
     // SAFETY: the closure runs between fork and exec, so it only makes

@@ -93,3 +93,25 @@ pub fn allowed_actions(role: &str) -> Vec<String> {
     actions.sort();
     actions
 }
+
+/// What every function's role allows besides its guard's own calls: its log
+/// group, the findings topic and the dead-letter queue.
+pub const COMMON_ACTIONS: [&str; 4] = [
+    "logs:CreateLogStream",
+    "logs:PutLogEvents",
+    "sns:Publish",
+    "sqs:SendMessage",
+];
+
+/// Asserts a role allows exactly the guard's calls (its rules' reads and
+/// fixes, and what every check reads) and the common ones.
+pub fn assert_role_allows_exactly(role: &str, guard_actions: &[&str]) {
+    let mut expected: Vec<String> = guard_actions
+        .iter()
+        .chain(COMMON_ACTIONS.iter())
+        .map(|a| a.to_string())
+        .collect();
+    expected.sort();
+    expected.dedup();
+    assert_eq!(allowed_actions(role), expected, "the actions {role} allows");
+}

@@ -2,55 +2,30 @@
 //! climbs it.
 
 use serde_json::{Value, json};
-use std::fmt;
 
 /// Encryption at rest, weakest first. The order is the point: remediation
 /// moves a bucket up this ladder and never down.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, strum::Display)]
 pub enum EncryptionLevel {
+    #[strum(to_string = "none")]
     None,
+    #[strum(to_string = "SSE-S3 (AES256)")]
     SseS3,
+    #[strum(to_string = "SSE-KMS with the AWS-managed key")]
     SseKmsAwsManagedKey,
+    #[strum(to_string = "SSE-KMS with a customer key")]
     SseKmsCustomerKey,
+    #[strum(to_string = "DSSE-KMS")]
     DsseKms,
 }
 
-impl fmt::Display for EncryptionLevel {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            EncryptionLevel::None => "none",
-            EncryptionLevel::SseS3 => "SSE-S3 (AES256)",
-            EncryptionLevel::SseKmsAwsManagedKey => "SSE-KMS with the AWS-managed key",
-            EncryptionLevel::SseKmsCustomerKey => "SSE-KMS with a customer key",
-            EncryptionLevel::DsseKms => "DSSE-KMS",
-        })
-    }
-}
-
 /// The `WARDEN_MIN_ENCRYPTION` setting.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::Display, strum::VariantArray)]
+#[strum(serialize_all = "kebab-case")]
 pub enum MinEncryption {
     SseS3,
     SseKms,
     DsseKms,
-}
-
-impl MinEncryption {
-    pub const ALL: [MinEncryption; 3] = [
-        MinEncryption::SseS3,
-        MinEncryption::SseKms,
-        MinEncryption::DsseKms,
-    ];
-}
-
-impl fmt::Display for MinEncryption {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            MinEncryption::SseS3 => "sse-s3",
-            MinEncryption::SseKms => "sse-kms",
-            MinEncryption::DsseKms => "dsse-kms",
-        })
-    }
 }
 
 pub const AES256: &str = "AES256";

@@ -1,14 +1,15 @@
 //! The bucket-guard Lambda function: configuration and clients once, then
 //! the shared pipeline for every event.
 
-use bucket_guard::{BucketGuard, BucketRules};
+use bucket_guard::BucketGuard;
+use bucket_guard::s3::{self, S3Buckets};
 use warden_shared::config::ProcessEnv;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
     warden_shared::runtime::serve(|aws| {
-        let rules = BucketRules::from_env(&ProcessEnv)?;
-        Ok(BucketGuard::new(warden_shared::aws::s3(aws), rules))
+        let guard = BucketGuard::from_env(&ProcessEnv)?;
+        Ok((guard, S3Buckets::new(s3::client(aws))))
     })
     .await
 }

@@ -2,29 +2,32 @@
 //! writes. Not-found answers become state ("no policy"), a missing bucket
 //! becomes `None`, and anything else an error naming the call.
 
+use crate::calls::{
+    GET_ENCRYPTION, GET_POLICY, GET_PUBLIC_ACCESS_BLOCK, GET_TAGGING, PUT_ENCRYPTION, PUT_POLICY,
+    PUT_PUBLIC_ACCESS_BLOCK,
+};
 use crate::encryption::Encryption;
 use crate::public_access::PublicAccessBlock;
-use crate::{Bucket, BucketPlan, BucketState};
+use crate::{Bucket, BucketGuard, BucketPlan, BucketState};
+use aws_config::SdkConfig;
+use aws_sdk_s3::config::http::HttpResponse;
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::types::{
     PublicAccessBlockConfiguration, ServerSideEncryption, ServerSideEncryptionByDefault,
     ServerSideEncryptionConfiguration, ServerSideEncryptionRule,
 };
 use serde_json::Value;
-use warden_shared::pipeline::Snapshot;
-use warden_shared::{AwsCall, GuardError};
+use warden_shared::error::{Sorted, sort};
+use warden_shared::{Adapter, AwsCall, GuardError, Snapshot};
 
-const GET_ENCRYPTION: AwsCall =
-    AwsCall::new("GetBucketEncryption", "s3:GetEncryptionConfiguration");
-const PUT_ENCRYPTION: AwsCall =
-    AwsCall::new("PutBucketEncryption", "s3:PutEncryptionConfiguration");
-const GET_POLICY: AwsCall = AwsCall::new("GetBucketPolicy", "s3:GetBucketPolicy");
-const PUT_POLICY: AwsCall = AwsCall::new("PutBucketPolicy", "s3:PutBucketPolicy");
-const GET_PUBLIC_ACCESS_BLOCK: AwsCall =
-    AwsCall::new("GetPublicAccessBlock", "s3:GetBucketPublicAccessBlock");
-const PUT_PUBLIC_ACCESS_BLOCK: AwsCall =
-    AwsCall::new("PutPublicAccessBlock", "s3:PutBucketPublicAccessBlock");
-const GET_TAGGING: AwsCall = AwsCall::new("GetBucketTagging", "s3:GetBucketTagging");
+/// An S3 client. Path-style addressing when an endpoint override is set: an
+/// emulator on `127.0.0.1` has no per-bucket host names.
+pub fn client(config: &SdkConfig) -> aws_sdk_s3::Client {
+    let s3_config = aws_sdk_s3::config::Builder::from(config)
+        .force_path_style(config.endpoint_url().is_some())
+        .build();
+    aws_sdk_s3::Client::from_conf(s3_config)
+}
 
 /// One read: the value, or the bucket is gone.
 enum Read<T> {
@@ -32,28 +35,26 @@ enum Read<T> {
     NoBucket,
 }
 
-/// Sorts an S3 answer: `absent` for the error code that means "not
-/// configured", `NoBucket` for a deleted bucket, an error for the rest.
-fn read<T, E, R>(
+/// Sorts an S3 answer: `absent` is the error code that means "not
+/// configured", `NoSuchBucket` a deleted bucket, anything else an error.
+fn read<T, E>(
     call: AwsCall,
     bucket: &Bucket,
     absent: &str,
-    result: Result<T, SdkError<E, R>>,
+    result: Result<T, SdkError<E, HttpResponse>>,
 ) -> Result<Read<Option<T>>, GuardError>
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
 {
     match result {
         Ok(output) => Ok(Read::Found(Some(output))),
-        Err(err) => match err.code() {
-            Some(code) if code == absent => Ok(Read::Found(None)),
-            Some("NoSuchBucket") => Ok(Read::NoBucket),
-            _ => Err(GuardError::from_sdk(call, &bucket.arn, err)),
-        },
+        Err(err) if err.code() == Some("NoSuchBucket") => Ok(Read::NoBucket),
+        Err(err) if sort(&err, &[absent]) == Sorted::NotFound => Ok(Read::Found(None)),
+        Err(err) => Err(GuardError::from_sdk(call, &bucket.arn, err)),
     }
 }
 
+/// The S3 adapter, built once per cold start.
 pub struct S3Buckets {
     client: aws_sdk_s3::Client,
 }
@@ -111,19 +112,16 @@ impl S3Buckets {
                 }
             })
             .unwrap_or_default();
-        let policy =
-            match policy.as_ref().and_then(|out| out.policy()) {
-                None => None,
-                Some(text) => Some(serde_json::from_str::<Value>(text).map_err(|e| {
-                    GuardError::Aws {
-                        operation: GET_POLICY.operation,
-                        resource: bucket.arn.clone(),
-                        message: format!(
-                            "the bucket policy S3 returned is not JSON ({e}); nothing was changed"
-                        ),
-                    }
-                })?),
-            };
+        let policy = match policy.as_ref().and_then(|out| out.policy()) {
+            None => None,
+            Some(text) => Some(serde_json::from_str::<Value>(text).map_err(|e| {
+                GuardError::unusable(
+                    GET_POLICY,
+                    &bucket.arn,
+                    format!("the bucket policy S3 returned is not JSON ({e}); nothing was changed"),
+                )
+            })?),
+        };
         let public_access_block = public_access
             .as_ref()
             .and_then(|out| out.public_access_block_configuration())
@@ -167,10 +165,12 @@ impl S3Buckets {
         target: Option<&Encryption>,
     ) -> Result<(), GuardError> {
         let Some(target) = target else { return Ok(()) };
-        let invalid = |e: aws_sdk_s3::error::BuildError| GuardError::Aws {
-            operation: PUT_ENCRYPTION.operation,
-            resource: bucket.arn.clone(),
-            message: format!("could not build the request: {e}"),
+        let invalid = |e: aws_sdk_s3::error::BuildError| {
+            GuardError::unusable(
+                PUT_ENCRYPTION,
+                &bucket.arn,
+                format!("could not build the request: {e}"),
+            )
         };
         let algorithm = target
             .algorithm
@@ -231,5 +231,15 @@ impl S3Buckets {
             .await
             .map_err(|e| GuardError::from_sdk(PUT_PUBLIC_ACCESS_BLOCK, &bucket.arn, e))?;
         Ok(())
+    }
+}
+
+impl Adapter<BucketGuard> for S3Buckets {
+    async fn read(&self, bucket: &Bucket) -> Result<Option<Snapshot<BucketState>>, GuardError> {
+        S3Buckets::read(self, bucket).await
+    }
+
+    async fn apply(&self, bucket: &Bucket, plan: &BucketPlan) -> Result<(), GuardError> {
+        self.write(bucket, plan).await
     }
 }

@@ -1,12 +1,15 @@
 //! The SAM template and the code must agree: the EventBridge rule subscribes
 //! to exactly the events the guard handles, the function is given every
-//! setting the code reads, and its role allows only the S3 calls it makes.
-//! (sam validate --lint and cfn-lint check the rest.)
+//! setting the code reads, and its role allows only the calls its rules
+//! make. (sam validate --lint and cfn-lint check the rest.)
 
-use bucket_guard::{BucketRules, HANDLED_EVENTS};
+use bucket_guard::encryption;
+use bucket_guard::{BucketGuard, HANDLED_EVENTS};
+use encryption::MinEncryption;
 use serde_json::json;
 use warden_shared::Config;
-use warden_tests::template::{allowed_actions, event_names, variables};
+use warden_shared::guard::permissions;
+use warden_tests::template::{assert_role_allows_exactly, event_names, variables};
 
 #[test]
 fn the_rule_subscribes_to_exactly_the_handled_events() {
@@ -23,9 +26,9 @@ fn the_function_gets_every_setting_the_code_reads() {
         Config::TOPIC_ARN,
         Config::SELF_ARN,
         Config::EXEMPTION_TAG,
-        BucketRules::MIN_ENCRYPTION,
-        BucketRules::KMS_KEY_ARN,
-        BucketRules::REQUIRE_PUBLIC_ACCESS_BLOCK,
+        BucketGuard::MIN_ENCRYPTION,
+        BucketGuard::KMS_KEY_ARN,
+        BucketGuard::REQUIRE_PUBLIC_ACCESS_BLOCK,
         "AWS_ENDPOINT_URL",
     ];
     read.sort();
@@ -33,21 +36,11 @@ fn the_function_gets_every_setting_the_code_reads() {
 }
 
 #[test]
-fn the_role_allows_only_the_calls_the_guard_makes() {
-    assert_eq!(
-        allowed_actions("BucketGuardFunctionRole"),
-        vec![
-            "logs:CreateLogStream",
-            "logs:PutLogEvents",
-            "s3:GetBucketPolicy",
-            "s3:GetBucketPublicAccessBlock",
-            "s3:GetBucketTagging",
-            "s3:GetEncryptionConfiguration",
-            "s3:PutBucketPolicy",
-            "s3:PutBucketPublicAccessBlock",
-            "s3:PutEncryptionConfiguration",
-            "sns:Publish",
-            "sqs:SendMessage",
-        ]
-    );
+fn the_role_allows_only_the_calls_the_rules_make() {
+    let guard = BucketGuard {
+        min_encryption: MinEncryption::DsseKms,
+        kms_key_arn: None,
+        require_public_access_block: true,
+    };
+    assert_role_allows_exactly("BucketGuardFunctionRole", &permissions(&guard));
 }

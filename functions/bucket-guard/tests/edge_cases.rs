@@ -1,144 +1,13 @@
-//! bucket-guard end to end against the moto emulator, in process: the real
-//! pipeline, the real S3 adapter and SDK over HTTP, with every resulting
-//! bucket state read back independently through the SDK.
+//! bucket-guard's own edge cases against moto, in process (the generic
+//! suites in `suites.rs` run every event file in every mode): exemptions,
+//! customer keys, log-delivery buckets, policy merges and the 20 KB limit,
+//! deleted buckets and malformed events.
 
-mod common;
+mod fixture;
 
-use bucket_guard::{BucketGuard, BucketRules};
-use common::*;
+use fixture::*;
 use serde_json::{Value, json};
-use warden_shared::{Config, Pipeline};
-use warden_tests::fixtures::{event_id, handle, unapplied, unique};
-
-fn pipeline(emu: &Emulator, env: &[(String, String)]) -> Pipeline<BucketGuard> {
-    let config = Config::from_env(env).expect("valid settings");
-    let rules = BucketRules::from_env(env).expect("valid bucket settings");
-    Pipeline::build(
-        BucketGuard::new(warden_shared::aws::s3(&emu.config), rules),
-        config,
-        &emu.config,
-    )
-}
-
-#[test]
-fn every_event_file_has_a_case() {
-    EVENTS.assert_cases_cover(cases().iter().map(|c| c.file));
-}
-
-#[tokio::test]
-async fn every_event_file_in_remediate_mode() {
-    let emu = emulator().await;
-    for case in cases() {
-        let (bucket, event, before) = prepare(&emu, &case, "remediate").await;
-
-        let outcome = handle(
-            &pipeline(&emu, &settings("remediate", &case.env)),
-            event.clone(),
-        )
-        .await;
-
-        assert_eq!(outcome, (case.expect)(&bucket, &event), "{}", case.file);
-        if let Some(before) = before {
-            assert_eq!(
-                view(&emu.s3, &bucket).await,
-                (case.after)(&bucket, &before),
-                "{}",
-                case.file
-            );
-        }
-    }
-}
-
-#[tokio::test]
-async fn observe_mode_changes_nothing_and_still_returns_the_plan() {
-    let emu = emulator().await;
-    for case in cases() {
-        let (bucket, event, before) = prepare(&emu, &case, "observe").await;
-
-        let outcome = handle(
-            &pipeline(&emu, &settings("observe", &case.env)),
-            event.clone(),
-        )
-        .await;
-
-        let remediated = (case.expect)(&bucket, &event);
-        let expected = if remediated["status"] == "remediated" {
-            unapplied(remediated, "observed")
-        } else {
-            remediated
-        };
-        assert_eq!(outcome, expected, "{}", case.file);
-        if let Some(before) = before {
-            assert_eq!(
-                view(&emu.s3, &bucket).await,
-                before,
-                "{}: observe must not change the bucket",
-                case.file
-            );
-        }
-    }
-}
-
-#[tokio::test]
-async fn replaying_an_event_finds_the_bucket_compliant_and_writes_nothing() {
-    let emu = emulator().await;
-    let bucket = unique("replay");
-    let event = event("create-bucket.json", &bucket);
-    create(&emu.s3, &bucket).await;
-    let pipeline = pipeline(&emu, &settings("remediate", &[]));
-
-    assert_eq!(
-        handle(&pipeline, event.clone()).await["status"],
-        "remediated"
-    );
-    let fixed = view(&emu.s3, &bucket).await;
-    assert_eq!(
-        handle(&pipeline, event.clone()).await,
-        outcome(&event, "compliant", None, vec![])
-    );
-    assert_eq!(view(&emu.s3, &bucket).await, fixed);
-}
-
-#[tokio::test]
-async fn notify_mode_publishes_every_finding_and_changes_nothing() {
-    let emu = emulator().await;
-    let name = unique("alerts");
-    let alerts = warden_tests::Alerts::subscribe(&emu.config, &name).await;
-    let topic = alerts.topic_arn.clone();
-
-    let bucket = unique("notify");
-    let event = event("delete-bucket-public-access-block.json", &bucket);
-    seed(&emu.s3, &bucket, Seed::NoPublicAccessBlock, &event).await;
-    let before = view(&emu.s3, &bucket).await;
-    let mut env = settings("notify", &[]);
-    env.push(("WARDEN_TOPIC_ARN".into(), topic.clone()));
-
-    let result = handle(&pipeline(&emu, &env), event.clone()).await;
-
-    assert_eq!(
-        result,
-        outcome(
-            &event,
-            "notified",
-            None,
-            vec![public_access_finding(&bucket, false)]
-        )
-    );
-    assert_eq!(view(&emu.s3, &bucket).await, before);
-    let messages = alerts.received().await;
-    assert_eq!(messages.len(), 1);
-    let alert: Value = serde_json::from_str(&messages[0]).unwrap();
-    assert_eq!(
-        alert,
-        json!({
-            "guard": "bucket-guard", "rule": "public-access-block", "resource": arn(&bucket),
-            "account": "123456789012", "region": "us-east-1", "event_id": event_id(&event),
-            "event_name": "DeleteBucketPublicAccessBlock", "principal": "arn:aws:iam::123456789012:user/alice",
-            "mode": "notify", "outcome": "notified", "evidence": "the bucket has no Block Public Access configuration",
-            "changes": [{"action": "put-public-access-block", "before": null, "after": ALL_ON()}], "applied": false
-        })
-    );
-}
+use warden_tests::fixtures::{handle, unique};
 
 #[tokio::test]
 async fn a_bucket_deleted_before_the_function_runs_is_skipped() {
@@ -364,7 +233,8 @@ async fn malformed_events_fail_with_the_field_named() {
             json!({"id": "abc", "detail-type": "Scheduled Event", "detail": {}})
         )
         .await,
-        json!({"guard": "bucket-guard", "event_id": "abc", "event_name": null, "status": "failed",
+        json!({"guard": "bucket-guard", "trigger": {"event": {"event_id": "abc", "event_name": null}},
+               "event_id": "abc", "event_name": null, "status": "failed",
                "reason": "malformed event: event field `detail.eventName` is missing", "findings": []})
     );
 

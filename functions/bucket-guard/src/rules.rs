@@ -1,0 +1,239 @@
+//! bucket-guard's four rules, each a unit: a pure check over the bucket's
+//! state and a pure fix. All four stand on the bucket's state alone, so they
+//! run on an event and on a sweep alike.
+
+use crate::calls::{
+    GET_ENCRYPTION, GET_POLICY, GET_PUBLIC_ACCESS_BLOCK, PUT_ENCRYPTION, PUT_POLICY,
+    PUT_PUBLIC_ACCESS_BLOCK,
+};
+use crate::encryption::{self, EncryptionPlan};
+use crate::policy::{self, BucketResources, TlsRule};
+use crate::public_access::PublicAccessBlock;
+use crate::{BucketFix, BucketGuard, rule};
+use serde_json::Value;
+use warden_shared::{Calls, Change, Found, Input, Remedy, Rule, RuleSpec, Scope, Severity};
+
+/// Every rule, in the order findings are reported.
+pub static ALL: [&dyn Rule<BucketGuard>; 4] = [
+    &DefaultEncryption,
+    &TlsRequired,
+    &TlsVersion,
+    &PublicAccessBlockOn,
+];
+
+/// Default encryption at or above the configured minimum; raised, never
+/// lowered, keeping a customer key the bucket already uses.
+pub struct DefaultEncryption;
+
+impl RuleSpec<BucketGuard> for DefaultEncryption {
+    type Found = EncryptionPlan;
+    const NAME: &'static str = rule::DEFAULT_ENCRYPTION;
+    const SEVERITY: Severity = Severity::Medium;
+    const SCOPE: Scope = Scope::Standing;
+    /// The policy is read to cap log-delivery buckets at SSE-S3.
+    const CALLS: Calls = Calls {
+        reads: &[GET_ENCRYPTION, GET_POLICY],
+        fixes: &[PUT_ENCRYPTION],
+    };
+
+    fn check(
+        &self,
+        guard: &BucketGuard,
+        input: &Input<'_, BucketGuard>,
+    ) -> Vec<Found<EncryptionPlan>> {
+        let state = input.state;
+        let log_delivery = policy::grants_log_delivery(state.policy.as_ref());
+        let required = encryption::required_level(
+            guard.min_encryption,
+            guard.kms_key_arn.as_deref(),
+            log_delivery,
+        );
+        let cap_note = if log_delivery {
+            " (capped at SSE-S3: the bucket policy lets a log-delivery service write to it, and those cannot use SSE-KMS)"
+        } else {
+            ""
+        };
+        let plan = encryption::plan(&state.encryption, required, guard.kms_key_arn.as_deref());
+        let evidence = match &plan {
+            EncryptionPlan::Keep => return vec![],
+            EncryptionPlan::Raise { from, .. } => {
+                format!("default encryption is {from}; required: at least {required}{cap_note}")
+            }
+            EncryptionPlan::Unknown => format!(
+                "default encryption uses `{}`, which Warden does not recognise; required: at least {required}",
+                state.encryption.algorithm.as_deref().unwrap_or_default()
+            ),
+        };
+        vec![Found::new(evidence, plan)]
+    }
+
+    fn fix(
+        &self,
+        _: &BucketGuard,
+        input: &Input<'_, BucketGuard>,
+        plan: &EncryptionPlan,
+    ) -> Remedy<BucketFix> {
+        match plan {
+            EncryptionPlan::Raise { target, .. } => Remedy::Fix {
+                changes: vec![Change {
+                    action: "put-bucket-encryption".into(),
+                    before: input.state.encryption.to_json(),
+                    after: target.to_json(),
+                }],
+                fix: BucketFix::Encryption(target.clone()),
+            },
+            EncryptionPlan::Keep | EncryptionPlan::Unknown => Remedy::manual(format!(
+                "default encryption `{}` was left as it is: Warden never replaces a setting it cannot rank",
+                input
+                    .state
+                    .encryption
+                    .algorithm
+                    .as_deref()
+                    .unwrap_or_default()
+            )),
+        }
+    }
+}
+
+/// The bucket policy denies every principal `s3:*` without TLS, on the
+/// bucket and every object.
+pub struct TlsRequired;
+
+/// The bucket policy denies TLS older than 1.2, on the bucket and every
+/// object.
+pub struct TlsVersion;
+
+impl RuleSpec<BucketGuard> for TlsRequired {
+    type Found = Value;
+    const NAME: &'static str = rule::TLS_REQUIRED;
+    const SEVERITY: Severity = Severity::Medium;
+    const SCOPE: Scope = Scope::Standing;
+    const CALLS: Calls = TLS_CALLS;
+
+    fn check(&self, _: &BucketGuard, input: &Input<'_, BucketGuard>) -> Vec<Found<Value>> {
+        check_tls(TlsRule::Required, input)
+    }
+
+    fn fix(
+        &self,
+        _: &BucketGuard,
+        _: &Input<'_, BucketGuard>,
+        statement: &Value,
+    ) -> Remedy<BucketFix> {
+        add_statement(statement)
+    }
+}
+
+impl RuleSpec<BucketGuard> for TlsVersion {
+    type Found = Value;
+    const NAME: &'static str = rule::TLS_VERSION;
+    const SEVERITY: Severity = Severity::Medium;
+    const SCOPE: Scope = Scope::Standing;
+    const CALLS: Calls = TLS_CALLS;
+
+    fn check(&self, _: &BucketGuard, input: &Input<'_, BucketGuard>) -> Vec<Found<Value>> {
+        check_tls(TlsRule::MinimumVersion, input)
+    }
+
+    fn fix(
+        &self,
+        _: &BucketGuard,
+        _: &Input<'_, BucketGuard>,
+        statement: &Value,
+    ) -> Remedy<BucketFix> {
+        add_statement(statement)
+    }
+}
+
+const TLS_CALLS: Calls = Calls {
+    reads: &[GET_POLICY],
+    fixes: &[PUT_POLICY],
+};
+
+/// The deny the policy lacks, if it lacks it.
+fn check_tls(rule: TlsRule, input: &Input<'_, BucketGuard>) -> Vec<Found<Value>> {
+    let policy = input.state.policy.as_ref();
+    let resources = BucketResources::new(input.arn());
+    if policy::enforces(policy, &resources, rule) {
+        return vec![];
+    }
+    let evidence = format!(
+        "the bucket policy does not deny {} on {} and {}",
+        rule.describe(),
+        resources.bucket,
+        resources.objects
+    );
+    vec![Found::new(
+        evidence,
+        policy::deny_statement(rule, &resources, policy),
+    )]
+}
+
+/// Statements are added by merge (see [`crate::BucketGuard`]'s plan).
+fn add_statement(statement: &Value) -> Remedy<BucketFix> {
+    Remedy::Fix {
+        changes: vec![Change {
+            action: "add-bucket-policy-statement".into(),
+            before: Value::Null,
+            after: statement.clone(),
+        }],
+        fix: BucketFix::AddStatement(statement.clone()),
+    }
+}
+
+/// All four Block Public Access flags on (`RequirePublicAccessBlock`),
+/// turned on flag by flag and never off.
+pub struct PublicAccessBlockOn;
+
+impl RuleSpec<BucketGuard> for PublicAccessBlockOn {
+    type Found = PublicAccessBlock;
+    const NAME: &'static str = rule::PUBLIC_ACCESS_BLOCK;
+    const SEVERITY: Severity = Severity::High;
+    const SCOPE: Scope = Scope::Standing;
+    const CALLS: Calls = Calls {
+        reads: &[GET_PUBLIC_ACCESS_BLOCK],
+        fixes: &[PUT_PUBLIC_ACCESS_BLOCK],
+    };
+
+    fn check(
+        &self,
+        guard: &BucketGuard,
+        input: &Input<'_, BucketGuard>,
+    ) -> Vec<Found<PublicAccessBlock>> {
+        if !guard.require_public_access_block {
+            return vec![];
+        }
+        let current = input.state.public_access_block;
+        let off = current.unwrap_or_default().flags_off();
+        if off.is_empty() {
+            return vec![];
+        }
+        let evidence = match current {
+            None => "the bucket has no Block Public Access configuration".to_string(),
+            Some(_) => format!("Block Public Access flags off: {}", off.join(", ")),
+        };
+        let target = current
+            .unwrap_or_default()
+            .raised_to(PublicAccessBlock::ALL_ON);
+        vec![Found::new(evidence, target)]
+    }
+
+    fn fix(
+        &self,
+        _: &BucketGuard,
+        input: &Input<'_, BucketGuard>,
+        target: &PublicAccessBlock,
+    ) -> Remedy<BucketFix> {
+        Remedy::Fix {
+            changes: vec![Change {
+                action: "put-public-access-block".into(),
+                before: input
+                    .state
+                    .public_access_block
+                    .map_or(Value::Null, PublicAccessBlock::to_json),
+                after: target.to_json(),
+            }],
+            fix: BucketFix::PublicAccessBlock(*target),
+        }
+    }
+}

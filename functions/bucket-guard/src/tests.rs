@@ -1,0 +1,385 @@
+//! The rules and the plan, from fixtures: no I/O.
+
+use super::*;
+use encryption::EncryptionLevel;
+use policy::{BucketResources, TlsRule};
+use serde_json::json;
+use warden_shared::{Assessment, Exemption, Severity, rule::assess};
+
+fn rules(min: MinEncryption) -> BucketGuard {
+    BucketGuard {
+        min_encryption: min,
+        kms_key_arn: None,
+        require_public_access_block: true,
+    }
+}
+
+/// Every rule in force, and the plan of their fixes.
+fn evaluate(
+    guard: &BucketGuard,
+    bucket: &Bucket,
+    state: &BucketState,
+    exemption: &Exemption,
+) -> Assessment<BucketPlan> {
+    let input = Input {
+        target: bucket,
+        state,
+        evidence: None,
+    };
+    assess(guard, &input, exemption)
+}
+
+fn bucket() -> Bucket {
+    Bucket::new("data", "us-east-1")
+}
+
+fn compliant_state() -> BucketState {
+    let resources = BucketResources::new("arn:aws:s3:::data");
+    let statements = vec![
+        policy::deny_statement(TlsRule::Required, &resources, None),
+        policy::deny_statement(TlsRule::MinimumVersion, &resources, None),
+    ];
+    BucketState {
+        encryption: Encryption {
+            algorithm: Some("AES256".into()),
+            kms_key: None,
+            bucket_key: false,
+        },
+        policy: Some(policy::merge(None, statements).unwrap()),
+        public_access_block: Some(PublicAccessBlock::ALL_ON),
+    }
+}
+
+fn rules_of(assessment: &Assessment<BucketPlan>) -> Vec<(&str, bool)> {
+    assessment
+        .findings
+        .iter()
+        .map(|p| (p.finding.rule.as_str(), p.blocked.is_none()))
+        .collect()
+}
+
+#[test]
+fn a_bare_bucket_breaks_every_rule() {
+    let a = evaluate(
+        &rules(MinEncryption::SseS3),
+        &bucket(),
+        &BucketState::default(),
+        &Exemption::None,
+    );
+    assert_eq!(
+        rules_of(&a),
+        vec![
+            ("default-encryption", true),
+            ("tls-required", true),
+            ("tls-version", true),
+            ("public-access-block", true)
+        ]
+    );
+    assert_eq!(
+        a.findings[0].finding.evidence,
+        "default encryption is none; required: at least SSE-S3 (AES256)"
+    );
+    assert_eq!(
+        serde_json::to_value(&a.findings[0].finding.changes).unwrap(),
+        json!([{"action": "put-bucket-encryption", "before": null, "after": {"SSEAlgorithm": "AES256", "BucketKeyEnabled": false}}])
+    );
+    assert_eq!(
+        a.findings
+            .iter()
+            .map(|p| p.finding.severity)
+            .collect::<Vec<_>>(),
+        [
+            Severity::Medium,
+            Severity::Medium,
+            Severity::Medium,
+            Severity::High
+        ]
+        .map(Some)
+    );
+    assert_eq!(a.plan.public_access_block, Some(PublicAccessBlock::ALL_ON));
+    let written: Value = serde_json::from_str(a.plan.policy.as_deref().unwrap()).unwrap();
+    assert_eq!(
+        written,
+        json!({"Version": "2012-10-17", "Statement": [
+            {"Sid": "WardenDenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+             "Resource": ["arn:aws:s3:::data", "arn:aws:s3:::data/*"], "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
+            {"Sid": "WardenDenyTlsBelow12", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+             "Resource": ["arn:aws:s3:::data", "arn:aws:s3:::data/*"], "Condition": {"NumericLessThan": {"s3:TlsVersion": "1.2"}}}
+        ]})
+    );
+}
+
+#[test]
+fn a_compliant_bucket_has_no_findings_and_no_plan() {
+    let a = evaluate(
+        &rules(MinEncryption::SseS3),
+        &bucket(),
+        &compliant_state(),
+        &Exemption::None,
+    );
+    assert!(a.findings.is_empty());
+    assert_eq!(a.plan, BucketPlan::default());
+}
+
+#[test]
+fn a_lowered_bucket_is_raised_with_its_bucket_key() {
+    let a = evaluate(
+        &rules(MinEncryption::SseKms),
+        &bucket(),
+        &compliant_state(),
+        &Exemption::None,
+    );
+    assert_eq!(rules_of(&a), vec![("default-encryption", true)]);
+    assert_eq!(
+        a.findings[0].finding.evidence,
+        "default encryption is SSE-S3 (AES256); required: at least SSE-KMS with the AWS-managed key"
+    );
+    assert_eq!(
+        a.plan.encryption,
+        Some(Encryption {
+            algorithm: Some("aws:kms".into()),
+            kms_key: None,
+            bucket_key: true
+        })
+    );
+}
+
+#[test]
+fn log_delivery_buckets_are_capped_at_sse_s3() {
+    let mut state = compliant_state();
+    let mut doc = state.policy.take().unwrap();
+    doc["Statement"].as_array_mut().unwrap().push(json!({
+        "Effect": "Allow", "Principal": {"Service": "logging.s3.amazonaws.com"}, "Action": "s3:PutObject", "Resource": "arn:aws:s3:::data/*"
+    }));
+    state.policy = Some(doc);
+    let a = evaluate(
+        &rules(MinEncryption::DsseKms),
+        &bucket(),
+        &state,
+        &Exemption::None,
+    );
+    assert!(a.findings.is_empty(), "SSE-S3 is enough for a log bucket");
+    state.encryption = Encryption::default();
+    let a = evaluate(
+        &rules(MinEncryption::DsseKms),
+        &bucket(),
+        &state,
+        &Exemption::None,
+    );
+    assert_eq!(
+        a.plan.encryption.and_then(|e| e.level()),
+        Some(EncryptionLevel::SseS3)
+    );
+    assert!(a.findings[0].finding.evidence.contains("capped at SSE-S3"));
+}
+
+#[test]
+fn a_policy_near_the_limit_is_not_written() {
+    let mut state = compliant_state();
+    // Real statements, added until the policy is within 350 bytes of the
+    // limit: too little room for the two TLS denies (~400 bytes).
+    let mut doc = json!({"Version": "2012-10-17", "Statement": []});
+    for i in 0.. {
+        if doc.to_string().len() > MAX_POLICY_BYTES - 350 {
+            break;
+        }
+        doc["Statement"].as_array_mut().unwrap().push(json!({"Sid": format!("Reader{i}"), "Effect": "Allow",
+            "Principal": {"AWS": format!("arn:aws:iam::123456789012:role/reader-{i:04}")}, "Action": "s3:GetObject", "Resource": "arn:aws:s3:::data/*"}));
+    }
+    let size = doc.to_string().len();
+    assert!(
+        size < MAX_POLICY_BYTES && size > MAX_POLICY_BYTES - 400,
+        "fixture is near the limit: {size}"
+    );
+    state.policy = Some(doc);
+    let a = evaluate(
+        &rules(MinEncryption::SseS3),
+        &bucket(),
+        &state,
+        &Exemption::None,
+    );
+    assert_eq!(
+        rules_of(&a),
+        vec![("tls-required", false), ("tls-version", false)]
+    );
+    assert_eq!(a.plan, BucketPlan::default());
+    let why = a.findings[0].blocked.as_deref().unwrap();
+    assert!(
+        why.starts_with("the bucket policy would grow to ")
+            && why.ends_with("over S3's 20480-byte limit, so it was not written"),
+        "{why}"
+    );
+    assert_eq!(
+        a.findings[0].finding.changes.len(),
+        1,
+        "the blocked change is still shown"
+    );
+}
+
+#[test]
+fn a_policy_with_room_keeps_every_statement() {
+    let mut state = compliant_state();
+    let existing = json!({"Version": "2012-10-17", "Statement": [
+        {"Sid": "AnalyticsRead", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:role/analytics"}, "Action": ["s3:GetObject"], "Resource": "arn:aws:s3:::data/*"},
+        {"Sid": "OldTls", "Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": ["arn:aws:s3:::data", "arn:aws:s3:::data/*"], "Condition": {"Bool": {"aws:SecureTransport": false}}}
+    ]});
+    state.policy = Some(existing.clone());
+    let a = evaluate(
+        &rules(MinEncryption::SseS3),
+        &bucket(),
+        &state,
+        &Exemption::None,
+    );
+    assert_eq!(
+        rules_of(&a),
+        vec![("tls-version", true)],
+        "the equivalent deny under another Sid counts"
+    );
+    let written: Value = serde_json::from_str(a.plan.policy.as_deref().unwrap()).unwrap();
+    let statements = written["Statement"].as_array().unwrap();
+    assert_eq!(
+        &statements[..2],
+        existing["Statement"].as_array().unwrap().as_slice()
+    );
+    assert_eq!(statements[2]["Sid"], "WardenDenyTlsBelow12");
+}
+
+#[test]
+fn exemptions_switch_off_only_their_rules() {
+    let exemption = Exemption::Rules(vec!["tls-version".into(), "public-access-block".into()]);
+    let a = evaluate(
+        &rules(MinEncryption::SseS3),
+        &bucket(),
+        &BucketState::default(),
+        &exemption,
+    );
+    assert_eq!(
+        rules_of(&a),
+        vec![("default-encryption", true), ("tls-required", true)]
+    );
+    assert_eq!(a.plan.public_access_block, None);
+    let written: Value = serde_json::from_str(a.plan.policy.as_deref().unwrap()).unwrap();
+    assert_eq!(written["Statement"].as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn public_access_is_raised_flag_by_flag() {
+    let mut state = compliant_state();
+    state.public_access_block = Some(PublicAccessBlock {
+        block_public_acls: true,
+        ignore_public_acls: true,
+        ..Default::default()
+    });
+    let a = evaluate(
+        &rules(MinEncryption::SseS3),
+        &bucket(),
+        &state,
+        &Exemption::None,
+    );
+    assert_eq!(
+        a.findings[0].finding.evidence,
+        "Block Public Access flags off: BlockPublicPolicy, RestrictPublicBuckets"
+    );
+    let mut lenient = rules(MinEncryption::SseS3);
+    lenient.require_public_access_block = false;
+    assert!(
+        evaluate(&lenient, &bucket(), &state, &Exemption::None)
+            .findings
+            .is_empty()
+    );
+}
+
+#[test]
+fn unknown_algorithms_are_reported_not_replaced() {
+    let mut state = compliant_state();
+    state.encryption.algorithm = Some("aws:future".into());
+    let a = evaluate(
+        &rules(MinEncryption::SseS3),
+        &bucket(),
+        &state,
+        &Exemption::None,
+    );
+    assert_eq!(rules_of(&a), vec![("default-encryption", false)]);
+    assert_eq!(a.plan.encryption, None);
+}
+
+#[test]
+fn settings() {
+    let empty: [(&str, &str); 0] = [];
+    assert_eq!(
+        BucketGuard::from_env(&empty[..]).unwrap(),
+        rules(MinEncryption::SseS3)
+    );
+    let env = [
+        ("WARDEN_MIN_ENCRYPTION", "dsse-kms"),
+        (
+            "WARDEN_KMS_KEY_ARN",
+            "arn:aws:kms:us-east-1:123456789012:key/abc",
+        ),
+        ("WARDEN_REQUIRE_PUBLIC_ACCESS_BLOCK", "false"),
+    ];
+    let parsed = BucketGuard::from_env(&env[..]).unwrap();
+    assert_eq!(parsed.min_encryption, MinEncryption::DsseKms);
+    assert_eq!(
+        parsed.kms_key_arn.as_deref(),
+        Some("arn:aws:kms:us-east-1:123456789012:key/abc")
+    );
+    assert!(!parsed.require_public_access_block);
+    assert_eq!(
+        BucketGuard::from_env(&[("WARDEN_MIN_ENCRYPTION", "kms")][..])
+            .unwrap_err()
+            .to_string(),
+        r#"WARDEN_MIN_ENCRYPTION="kms" is not valid: use one of sse-s3, sse-kms, dsse-kms"#
+    );
+    assert!(
+        BucketGuard::from_env(&[("WARDEN_KMS_KEY_ARN", "alias/mine")][..])
+            .unwrap_err()
+            .to_string()
+            .starts_with("WARDEN_KMS_KEY_ARN=\"alias/mine\"")
+    );
+}
+
+#[test]
+fn reading_events() {
+    let guard = rules(MinEncryption::SseS3);
+    let parse = |name: &str, params: Value| {
+        let event = json!({"id": "x", "account": "123456789012", "region": "eu-west-1", "detail": {
+            "eventID": "e", "eventName": name, "eventSource": "s3.amazonaws.com",
+            "awsRegion": "eu-west-1", "requestParameters": params}});
+        guard.read_event(&CloudTrailEvent::parse(&event).unwrap())
+    };
+    assert_eq!(
+        parse("CreateBucket", json!({"bucketName": "data"})),
+        Reading::Check(Check::one(Bucket::new("data", "eu-west-1"), ()).created(true))
+    );
+    assert_eq!(
+        parse("PutBucketPolicy", json!({"bucketName": "data"})),
+        Reading::Check(Check::one(Bucket::new("data", "eu-west-1"), ()))
+    );
+    assert_eq!(
+        parse("PutObject", json!({"bucketName": "data"})),
+        Reading::NotHandled(
+            "PutObject from s3.amazonaws.com is not an event bucket-guard handles".into()
+        )
+    );
+    assert!(matches!(
+        parse("CreateBucket", json!({"bucketName": "a/b"})),
+        Reading::Malformed(err) if err.field == "detail.requestParameters.bucketName"
+    ));
+}
+
+#[test]
+fn the_role_needs_exactly_these_actions() {
+    assert_eq!(
+        warden_shared::guard::permissions(&rules(MinEncryption::SseS3)),
+        vec![
+            "s3:GetBucketPolicy",
+            "s3:GetBucketPublicAccessBlock",
+            "s3:GetBucketTagging",
+            "s3:GetEncryptionConfiguration",
+            "s3:PutBucketPolicy",
+            "s3:PutBucketPublicAccessBlock",
+            "s3:PutEncryptionConfiguration",
+        ]
+    );
+}

@@ -1,0 +1,6 @@
+//! bucket-guard through the test kit's generic suites: every event file in
+//! every mode against moto, in process and through the built binary.
+
+mod fixture;
+
+warden_tests::guard_suites!(fixture::Buckets, env!("CARGO_BIN_EXE_bucket-guard"));

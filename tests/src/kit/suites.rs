@@ -1,0 +1,405 @@
+//! The generic suites: each runs one guard's [`Fixture`] against moto, in
+//! process (the real pipeline and adapter over HTTP) or through the built
+//! binary and the local Runtime API. Every mismatch of a suite is reported
+//! together, not just the first.
+
+use super::{Case, Fixture, Seeded};
+use crate::fixtures::{
+    assert_failed_call, function_env, handle, malformed_event, malformed_outcome, observed,
+    process_groups, settings, unique,
+};
+use crate::runtime_api::run_function;
+use serde_json::{Value, json};
+use std::path::Path;
+use warden_shared::{CloudTrailEvent, Guard, guard::permissions};
+
+/// The settings a case runs under: `mode`, Warden's role, the guard's own
+/// settings and the case's.
+pub fn case_settings<F: Fixture>(
+    world: &F::World,
+    mode: &str,
+    case: &Case<F>,
+) -> Vec<(String, String)> {
+    let mut env = settings(mode, F::SELF_ROLE, &case.env);
+    env.extend(F::settings(world));
+    env
+}
+
+/// Collects mismatches so a suite reports every file that fails.
+#[derive(Default)]
+struct Mismatches(Vec<String>);
+
+impl Mismatches {
+    fn check<T: PartialEq + std::fmt::Debug>(&mut self, file: &str, what: &str, got: T, want: T) {
+        if got != want {
+            self.0.push(format!(
+                "{file}: {what}\n  got      {got:?}\n  expected {want:?}"
+            ));
+        }
+    }
+
+    fn assert_none(self, suite: &str) {
+        assert!(self.0.is_empty(), "{suite}:\n{}", self.0.join("\n"));
+    }
+}
+
+fn shared_endpoint() -> String {
+    crate::moto().endpoint().to_string()
+}
+
+pub fn every_event_file_has_a_case<F: Fixture>() {
+    F::EVENTS.assert_cases_cover(F::cases().iter().map(|c| c.file));
+}
+
+/// Every event file in `remediate` mode: the exact outcome, and the
+/// resources read back as the case says.
+pub async fn remediate_every_file<F: Fixture>() {
+    let world = F::world(&shared_endpoint()).await;
+    let mut mismatches = Mismatches::default();
+    for case in F::cases() {
+        let seeded = F::seed(&world, &case, "remediate").await;
+        let before = F::view(&world, &seeded).await;
+        let pipeline = F::pipeline(&world, &case_settings(&world, "remediate", &case));
+        let outcome = handle(&pipeline, seeded.event.clone()).await;
+        mismatches.check(case.file, "outcome", outcome, (case.expect)(&seeded));
+        if let Some(before) = before {
+            let after = F::view(&world, &seeded).await;
+            mismatches.check(
+                case.file,
+                "state after",
+                after,
+                Some((case.after)(&seeded, &before)),
+            );
+        }
+    }
+    mismatches.assert_none("remediate mode");
+}
+
+/// Every event file in `observe` mode: the same findings, nothing applied,
+/// and every resource exactly as it was.
+pub async fn observe_every_file<F: Fixture>() {
+    let world = F::world(&shared_endpoint()).await;
+    let mut mismatches = Mismatches::default();
+    for case in F::cases() {
+        let seeded = F::seed(&world, &case, "observe").await;
+        let before = F::view(&world, &seeded).await;
+        let pipeline = F::pipeline(&world, &case_settings(&world, "observe", &case));
+        let outcome = handle(&pipeline, seeded.event.clone()).await;
+        mismatches.check(
+            case.file,
+            "outcome",
+            outcome,
+            observed((case.expect)(&seeded)),
+        );
+        mismatches.check(case.file, "state", F::view(&world, &seeded).await, before);
+    }
+    mismatches.assert_none("observe mode");
+}
+
+/// What a second delivery of an event that was fixed must answer: every
+/// resource compliant (or still skipped), nothing to report.
+pub fn replayed(first: &Value) -> Value {
+    let mut again = first.clone();
+    let mut statuses = Vec::new();
+    let resources = again.get_mut("resources").and_then(Value::as_array_mut);
+    for resource in resources.into_iter().flatten() {
+        if resource["status"] != "skipped" {
+            resource["status"] = json!("compliant");
+            if let Some(map) = resource.as_object_mut() {
+                map.remove("reason");
+            }
+        }
+        statuses.push(resource["status"].clone());
+    }
+    let status = if statuses.is_empty() || statuses.iter().any(|s| s == "compliant") {
+        "compliant"
+    } else {
+        "skipped"
+    };
+    again["status"] = json!(status);
+    again["findings"] = json!([]);
+    if let Some(map) = again.as_object_mut() {
+        map.remove("reason");
+    }
+    again
+}
+
+/// Every event `remediate` fixed, delivered again: nothing left to do, and
+/// nothing written.
+pub async fn replay_every_fix<F: Fixture>() {
+    let world = F::world(&shared_endpoint()).await;
+    let mut mismatches = Mismatches::default();
+    for case in F::cases() {
+        let seeded = F::seed(&world, &case, "replay").await;
+        let expected = (case.expect)(&seeded);
+        if expected["status"] != "remediated" {
+            continue;
+        }
+        let pipeline = F::pipeline(&world, &case_settings(&world, "remediate", &case));
+        let first = handle(&pipeline, seeded.event.clone()).await;
+        let fixed = F::view(&world, &seeded).await;
+        let again = handle(&pipeline, seeded.event.clone()).await;
+        mismatches.check(case.file, "replay", again, replayed(&first));
+        mismatches.check(
+            case.file,
+            "state after the replay",
+            F::view(&world, &seeded).await,
+            fixed,
+        );
+    }
+    mismatches.assert_none("replay");
+}
+
+/// `notify` mode on the first case with findings: each finding published
+/// once to the topic as its record, and nothing changed.
+pub async fn notify_publishes<F: Fixture>() {
+    let endpoint = shared_endpoint();
+    let world = F::world(&endpoint).await;
+    let config = crate::aws::sdk_config(&endpoint).await;
+    let alerts = crate::Alerts::subscribe(&config, &unique("alerts")).await;
+    let cases = F::cases();
+    let mut tried = false;
+    for case in &cases {
+        let seeded = F::seed(&world, case, "notify").await;
+        let expected = (case.expect)(&seeded);
+        if !matches!(expected["status"].as_str(), Some("remediated" | "notified")) {
+            continue;
+        }
+        tried = true;
+        let before = F::view(&world, &seeded).await;
+        let mut env = case_settings(&world, "notify", case);
+        env.push(("WARDEN_TOPIC_ARN".into(), alerts.topic_arn.clone()));
+        let outcome = handle(&F::pipeline(&world, &env), seeded.event.clone()).await;
+
+        let mut notified = observed(expected);
+        notified["status"] = json!("notified");
+        assert_eq!(outcome, notified, "{}", case.file);
+        assert_eq!(
+            F::view(&world, &seeded).await,
+            before,
+            "{}: nothing changes",
+            case.file
+        );
+
+        let mut received: Vec<Value> = alerts
+            .received()
+            .await
+            .iter()
+            .map(|body| serde_json::from_str(body).expect("an alert is JSON"))
+            .collect();
+        let mut records: Vec<Value> = outcome["findings"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|finding| alert_record(F::Guard::NAME, &seeded.event, finding))
+            .collect();
+        let key = |v: &Value| format!("{}{}{}", v["rule"], v["resource"], v["evidence"]);
+        received.sort_by_key(key);
+        records.sort_by_key(key);
+        assert_eq!(received, records, "{}: the alerts", case.file);
+        break;
+    }
+    assert!(tried, "a case with findings to publish");
+}
+
+/// The alert a finding from `event` is published as in `notify` mode.
+pub fn alert_record(guard: &str, event: &Value, finding: &Value) -> Value {
+    let parsed = CloudTrailEvent::parse(event).expect("the case's event parses");
+    let mut record = json!({
+        "guard": guard, "account": parsed.account, "region": parsed.detail.aws_region,
+        "trigger": {"event": {"event_id": parsed.detail.event_id, "event_name": parsed.detail.event_name}},
+        "event_id": parsed.detail.event_id, "event_name": parsed.detail.event_name,
+        "principal": parsed.detail.user_identity.principal(), "mode": "notify", "outcome": "notified",
+    });
+    for (key, value) in finding.as_object().into_iter().flatten() {
+        record[key] = value.clone();
+    }
+    record
+}
+
+/// Every event file through the built binary and the local Runtime API, as
+/// Lambda runs it: cases without settings of their own share one warm
+/// process, a malformed event mid-stream is answered and survived, one EMF
+/// line per finding and a log line per event are written.
+pub async fn runtime_loop<F: Fixture>(binary: &Path) {
+    let endpoint = shared_endpoint();
+    let world = F::world(&endpoint).await;
+    let cases = F::cases();
+    let mut mismatches = Mismatches::default();
+    for group in process_groups(&cases, |case| !case.env.is_empty()) {
+        let mut seeded = Vec::new();
+        let mut befores = Vec::new();
+        for case in &group {
+            let one = F::seed(&world, case, "loop").await;
+            befores.push(F::view(&world, &one).await);
+            seeded.push(one);
+        }
+        let mut payloads: Vec<Value> = seeded.iter().map(|s| s.event.clone()).collect();
+        payloads.insert(1, malformed_event());
+
+        let env = function_env(&endpoint, case_settings(&world, "remediate", group[0]));
+        let run = run_function(binary, &env, &payloads)
+            .await
+            .expect("the function ran");
+
+        assert_eq!(
+            run.exit_status, None,
+            "the process must not exit; stderr:\n{}",
+            run.stderr
+        );
+        let mut outcomes = run.responses();
+        assert_eq!(outcomes.remove(1), malformed_outcome(F::Guard::NAME));
+        assert_eq!(outcomes.len(), group.len());
+        for ((case, (one, before)), outcome) in
+            group.iter().zip(seeded.iter().zip(&befores)).zip(&outcomes)
+        {
+            mismatches.check(case.file, "outcome", outcome.clone(), (case.expect)(one));
+            if let Some(before) = before {
+                mismatches.check(
+                    case.file,
+                    "state after",
+                    F::view(&world, one).await,
+                    Some((case.after)(one, before)),
+                );
+            }
+        }
+        run.assert_metrics_and_logs(F::Guard::NAME, &outcomes);
+    }
+    mismatches.assert_none("runtime loop");
+}
+
+/// The first case `remediate` fixes, through the binary in `observe` mode:
+/// the plan is returned and nothing changes.
+pub async fn runtime_loop_observe<F: Fixture>(binary: &Path) {
+    let endpoint = shared_endpoint();
+    let world = F::world(&endpoint).await;
+    for case in F::cases() {
+        let seeded = F::seed(&world, &case, "loop-observe").await;
+        let expected = (case.expect)(&seeded);
+        if expected["status"] != "remediated" {
+            continue;
+        }
+        let before = F::view(&world, &seeded).await;
+        let env = function_env(&endpoint, case_settings(&world, "observe", &case));
+        let run = run_function(binary, &env, std::slice::from_ref(&seeded.event))
+            .await
+            .expect("the function ran");
+        assert_eq!(run.responses(), vec![observed(expected)], "{}", case.file);
+        assert_eq!(F::view(&world, &seeded).await, before, "{}", case.file);
+        return;
+    }
+    panic!("no case is remediated");
+}
+
+fn denial_case<F: Fixture>() -> Case<F> {
+    F::cases()
+        .into_iter()
+        .find(|case| case.file == F::DENIAL_FILE)
+        .unwrap_or_else(|| panic!("a case for {}", F::DENIAL_FILE))
+}
+
+/// A bad setting: the start is refused through the Runtime API's init-error
+/// call, naming the variable, and no event is handled.
+pub async fn refused_start<F: Fixture>(binary: &Path) {
+    let endpoint = shared_endpoint();
+    let world = F::world(&endpoint).await;
+    let (var, value, message) = F::BAD_SETTING;
+    let mut env = function_env(
+        &endpoint,
+        case_settings(&world, "remediate", &denial_case::<F>()),
+    );
+    env.retain(|(k, _)| k != var);
+    env.push((var.into(), value.into()));
+    let event = F::EVENTS.load(F::DENIAL_FILE, "never-created");
+    let run = run_function(binary, &env, &[event])
+        .await
+        .expect("the harness ran");
+    run.assert_refused_start(message);
+}
+
+/// AWS behind a closed port: an invocation error naming one of the guard's
+/// reads on the resource, so Lambda retries the event.
+pub async fn unreachable_endpoint<F: Fixture>(binary: &Path) {
+    let endpoint = shared_endpoint();
+    let world = F::world(&endpoint).await;
+    let env = crate::fixtures::unreachable_aws(function_env(
+        &endpoint,
+        case_settings(&world, "remediate", &denial_case::<F>()),
+    ));
+    let event = F::EVENTS.load(F::DENIAL_FILE, "unreachable");
+    let pipeline = F::pipeline(&world, &env);
+    let mut reads: Vec<&str> = <F::Guard as Guard>::READS
+        .iter()
+        .chain(
+            pipeline
+                .guard()
+                .rules()
+                .iter()
+                .flat_map(|rule| rule.calls().reads.iter()),
+        )
+        .map(|call| call.operation)
+        .collect();
+    reads.dedup();
+    let run = run_function(binary, &env, &[event])
+        .await
+        .expect("the harness ran");
+    assert_failed_call(&run, &reads, &F::resource_arn("unreachable"));
+}
+
+/// The function's credentials allow every call the guard makes but
+/// `DENIED`: the invocation error names the call, the resource and the
+/// permission to grant.
+pub async fn access_denied<F: Fixture>(binary: &Path) {
+    let moto = crate::start_private().expect("moto started");
+    let world = F::world(moto.endpoint()).await;
+    let case = denial_case::<F>();
+    let seeded = F::seed(&world, &case, "denied").await;
+    let case_env = case_settings(&world, "remediate", &case);
+    let pipeline = F::pipeline(&world, &case_env);
+    let allowed: Vec<&str> = permissions(pipeline.guard())
+        .into_iter()
+        .filter(|action| *action != F::DENIED.permission)
+        .chain(F::MOTO_ACTIONS.iter().copied())
+        .collect();
+    let config = crate::aws::sdk_config(moto.endpoint()).await;
+    let mut env = crate::aws::lambda_env_as_user(
+        moto.endpoint(),
+        &aws_sdk_iam::Client::new(&config),
+        &format!("{}-denied", F::Guard::NAME),
+        &allowed,
+    )
+    .await;
+    env.extend(case_env);
+    moto.enforce_iam().expect("moto enforces IAM from now on");
+
+    let run = run_function(binary, &env, std::slice::from_ref(&seeded.event))
+        .await
+        .expect("the harness ran");
+
+    let arn = match seeded.arns.first() {
+        Some(arn) => arn.clone(),
+        None => F::resource_arn(&seeded.name),
+    };
+    let (error_type, error_message) = run.invocations[0].expect_error();
+    assert_eq!(error_type, "Warden.AccessDenied", "{error_message}");
+    let expected = format!(
+        "{} on {arn} was denied: grant the function's role `{}` on it (",
+        F::DENIED.operation,
+        F::DENIED.permission
+    );
+    assert!(
+        error_message.starts_with(&expected) && error_message.ends_with(')'),
+        "expected {expected}...): {error_message}"
+    );
+}
+
+/// Seeds every case of `F` once, for callers that drive the cases
+/// themselves (the local run).
+pub async fn seed_all<F: Fixture>(world: &F::World, tag: &str) -> Vec<(Case<F>, Seeded)> {
+    let mut seeded = Vec::new();
+    for case in F::cases() {
+        let one = F::seed(world, &case, tag).await;
+        seeded.push((case, one));
+    }
+    seeded
+}
