@@ -47,6 +47,13 @@ pub trait Guard: Send + Sync + Sized + 'static {
     /// targets to check with what evidence.
     fn read_event(&self, event: &CloudTrailEvent) -> Reading<Self::Target, Self::Evidence>;
 
+    /// What a target that cannot be found means, given what the event did:
+    /// `None` (the default) skips it as gone; a state is checked like any
+    /// other (a `DeleteTrail` whose trail is gone is the deletion itself).
+    fn missing(&self, _evidence: Option<&Self::Evidence>) -> Option<Self::State> {
+        None
+    }
+
     /// Combines the fixes of one target's findings into the writes that make
     /// them. A fix the writes cannot carry (a policy that would pass S3's size
     /// limit) is held back, by its index in `fixes`, with the reason.

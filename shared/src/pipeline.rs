@@ -190,7 +190,14 @@ impl<G: Guard> Pipeline<G> {
             reason,
             findings,
         };
-        let Some(snapshot) = self.read_with_lag(target, just_created).await? else {
+        let read = self.read_with_lag(target, just_created).await?;
+        let missing = || {
+            self.guard.missing(evidence).map(|state| Snapshot {
+                state,
+                tags: vec![],
+            })
+        };
+        let Some(snapshot) = read.or_else(missing) else {
             return Ok(done(
                 Status::Skipped,
                 Some(format!("{arn} no longer exists")),
