@@ -4,6 +4,9 @@
 //! `cargo bench -p warden-shared --bench detect`; the median is in
 //! `target/criterion/scan_50_tags/new/estimates.json`.
 
+// Tests and benchmarks: a failed expectation is a failed run.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use criterion::{Criterion, criterion_group, criterion_main};
 use std::hint::black_box;
 use warden_shared::detect::{AllowList, DetectorId, Detectors};

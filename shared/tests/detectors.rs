@@ -2,6 +2,9 @@
 //! allow-list, configuration parsing and property tests for masking, all
 //! through the public API tag-guard uses.
 
+// Tests and benchmarks: a failed expectation is a failed run.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use proptest::prelude::*;
 use warden_shared::detect::{
     AllowList, Confidence, Detection, DetectorId, Detectors, TagAction, parse_detector_list,

@@ -105,11 +105,22 @@ pub fn outcome(
 }
 
 /// `outcome` with `status` and every finding marked not applied: what
-/// `observe` or `notify` report for the plan `remediate` carried out.
+/// `observe` or `notify` report for the plan `remediate` carried out. Each
+/// resource that `remediate` fixed or notified gets `status` too, without a
+/// reason (nothing was attempted).
 pub fn unapplied(mut outcome: Value, status: &str) -> Value {
     outcome["status"] = json!(status);
     for finding in outcome["findings"].as_array_mut().into_iter().flatten() {
         finding["applied"] = json!(false);
+    }
+    let resources = outcome.get_mut("resources").and_then(Value::as_array_mut);
+    for resource in resources.into_iter().flatten() {
+        if matches!(resource["status"].as_str(), Some("remediated" | "notified")) {
+            resource["status"] = json!(status);
+            if let Some(map) = resource.as_object_mut() {
+                map.remove("reason");
+            }
+        }
     }
     outcome
 }

@@ -1,6 +1,9 @@
 //! Proves the harness itself: moto answers S3 calls, and the local Runtime API
 //! drives a real `lambda_runtime` function (tests/src/bin/echo_function.rs).
 
+// Tests and benchmarks: a failed expectation is a failed run.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::path::Path;
 use std::time::Duration;
 

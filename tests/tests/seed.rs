@@ -1,6 +1,9 @@
 //! Proves `tests/seed_moto.py` through its Rust wrapper: the returned events
 //! name resources that really exist in moto, carrying the events' tags.
 
+// Tests and benchmarks: a failed expectation is a failed run.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use serde_json::Value;
 use warden_tests::seed::{seed_event, unique_suffix};
 use warden_tests::{HarnessError, moto, s3, sdk_config};

@@ -3,6 +3,9 @@
 //! customer keys, log-delivery buckets, policy merges and the 20 KB limit,
 //! deleted buckets and malformed events.
 
+// Tests and benchmarks: a failed expectation is a failed run.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod fixture;
 
 use fixture::*;

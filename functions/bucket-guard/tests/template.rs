@@ -3,6 +3,9 @@
 //! setting the code reads, and its role allows only the calls its rules
 //! make. (sam validate --lint and cfn-lint check the rest.)
 
+// Tests and benchmarks: a failed expectation is a failed run.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use bucket_guard::encryption;
 use bucket_guard::{BucketGuard, HANDLED_EVENTS};
 use encryption::MinEncryption;

@@ -4,12 +4,16 @@
 //!
 //! `cargo bench -p tag-guard --bench evaluate`
 
+// Tests and benchmarks: a failed expectation is a failed run.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use criterion::{Criterion, criterion_group, criterion_main};
 use std::hint::black_box;
-use tag_guard::shapes::{ResourceRef, Touched};
-use tag_guard::{ResourceTags, TagRules, TagState, TagTarget, evaluate};
+use tag_guard::shapes::ResourceRef;
+use tag_guard::{TagGuard, TagState, TagTarget};
 use warden_shared::detect::{Detectors, TagAction};
-use warden_shared::exempt::{Date, Exemption};
+use warden_shared::rule::assess;
+use warden_shared::{Exemption, Input};
 
 fn fifty_tags() -> Vec<(String, String)> {
     let list: Vec<serde_json::Value> =
@@ -26,39 +30,32 @@ fn fifty_tags() -> Vec<(String, String)> {
 }
 
 fn evaluate_50_tags(c: &mut Criterion) {
-    let rules = TagRules {
+    let guard = TagGuard {
         detectors: Detectors::all(),
         action: TagAction::Redact,
         exemption_tag: "warden:exempt".into(),
     };
-    let resource =
-        ResourceRef::from_arn("arn:aws:ec2:eu-west-1:123456789012:instance/i-0abc".into());
-    let target = TagTarget {
-        touched: Touched {
-            resources: vec![resource.clone()],
-            ..Touched::default()
-        },
-        origin: "ec2.amazonaws.com/CreateTags".into(),
+    let target = TagTarget::Resource(ResourceRef::from_arn(
+        "arn:aws:ec2:eu-west-1:123456789012:instance/i-0abc".into(),
+    ));
+    let state = TagState::Tags(fifty_tags());
+    // Every rule and the plan, exactly as the pipeline runs them.
+    let evaluate = |state: &TagState| {
+        let input = Input {
+            target: &target,
+            state,
+            evidence: None,
+        };
+        assess(&guard, &input, &Exemption::None)
     };
-    let state = TagState {
-        resources: vec![ResourceTags {
-            resource,
-            tags: Some(fifty_tags()),
-        }],
-        unresolved_tags: vec![],
-        fields: vec![],
-        today: Date::parse("2026-11-23").expect("a date"),
-    };
-    let findings = evaluate(&rules, &target, &state, &Exemption::None)
-        .findings
-        .len();
+    let findings = evaluate(&state).findings.len();
     assert!(
         findings >= 4,
         "the benchmark event holds a few findings, got {findings}"
     );
 
     c.bench_function("evaluate_50_tags", |b| {
-        b.iter(|| evaluate(&rules, &target, black_box(&state), &Exemption::None))
+        b.iter(|| evaluate(black_box(&state)))
     });
 }
 

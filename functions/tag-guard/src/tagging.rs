@@ -3,12 +3,11 @@
 //! service's own tagging calls take over: IAM for users and roles, CloudTrail
 //! for trails, Elastic Load Balancing for load balancers and target groups.
 
-use crate::ResourceTags;
-use crate::TagChange;
 use crate::shapes::{ResourceKind, ResourceRef};
+use crate::{TagChange, TagGuard, TagPlan, TagState, TagTarget};
 use aws_sdk_iam::error::ProvideErrorMetadata;
 use std::collections::HashMap;
-use warden_shared::{AwsCall, GuardError};
+use warden_shared::{Adapter, AwsCall, GuardError, Snapshot};
 
 const GET_RESOURCES: AwsCall = AwsCall::new("GetResources", "tag:GetResources");
 const TAG_RESOURCES: AwsCall = AwsCall::new("TagResources", "tag:TagResources");
@@ -25,10 +24,58 @@ const REMOVE_TRAIL_TAGS: AwsCall = AwsCall::new("RemoveTags", "cloudtrail:Remove
 const ADD_ELB_TAGS: AwsCall = AwsCall::new("AddTags", "elasticloadbalancing:AddTags");
 const REMOVE_ELB_TAGS: AwsCall = AwsCall::new("RemoveTags", "elasticloadbalancing:RemoveTags");
 
+/// Every call that reads tags: the Tagging API, the services' own read
+/// permissions it checks for the caller, and the services' own calls for
+/// what it does not cover.
+pub const READS: &[AwsCall] = &[
+    GET_RESOURCES,
+    LIST_USER_TAGS,
+    LIST_ROLE_TAGS,
+    LIST_TRAIL_TAGS,
+    AwsCall::new("GetResources", "s3:GetBucketTagging"),
+    AwsCall::new("GetResources", "lambda:ListTags"),
+    AwsCall::new("GetResources", "sns:ListTagsForResource"),
+    AwsCall::new("GetResources", "dynamodb:ListTagsOfResource"),
+    AwsCall::new("GetResources", "ecs:ListTagsForResource"),
+    AwsCall::new("GetResources", "kms:ListResourceTags"),
+    AwsCall::new("GetResources", "rds:ListTagsForResource"),
+];
+
+/// Every call that rewrites tags: the Tagging API, each service's own
+/// tagging permissions it checks for the caller, and the services' own
+/// calls where it refuses.
+pub const WRITES: &[AwsCall] = &[
+    TAG_RESOURCES,
+    UNTAG_RESOURCES,
+    TAG_USER,
+    UNTAG_USER,
+    TAG_ROLE,
+    UNTAG_ROLE,
+    ADD_TRAIL_TAGS,
+    REMOVE_TRAIL_TAGS,
+    ADD_ELB_TAGS,
+    REMOVE_ELB_TAGS,
+    AwsCall::new("TagResources", "ec2:CreateTags"),
+    AwsCall::new("UntagResources", "ec2:DeleteTags"),
+    AwsCall::new("TagResources", "s3:PutBucketTagging"),
+    AwsCall::new("TagResources", "lambda:TagResource"),
+    AwsCall::new("UntagResources", "lambda:UntagResource"),
+    AwsCall::new("TagResources", "sns:TagResource"),
+    AwsCall::new("UntagResources", "sns:UntagResource"),
+    AwsCall::new("TagResources", "dynamodb:TagResource"),
+    AwsCall::new("UntagResources", "dynamodb:UntagResource"),
+    AwsCall::new("TagResources", "ecs:TagResource"),
+    AwsCall::new("UntagResources", "ecs:UntagResource"),
+    AwsCall::new("TagResources", "kms:TagResource"),
+    AwsCall::new("UntagResources", "kms:UntagResource"),
+    AwsCall::new("TagResources", "rds:AddTagsToResource"),
+    AwsCall::new("UntagResources", "rds:RemoveTagsFromResource"),
+];
+
 /// The Tagging API takes at most 100 ARNs a call.
 const ARNS_PER_CALL: usize = 100;
 
-/// The clients, built once per cold start.
+/// The clients, built once per cold start: tag-guard's adapter.
 pub struct Tagging {
     pub api: aws_sdk_resourcegroupstagging::Client,
     pub iam: aws_sdk_iam::Client,
@@ -36,7 +83,7 @@ pub struct Tagging {
     pub elb: aws_sdk_elasticloadbalancingv2::Client,
 }
 
-type Tags = Vec<(String, String)>;
+pub type Tags = Vec<(String, String)>;
 
 impl Tagging {
     pub fn new(config: &aws_config::SdkConfig) -> Self {
@@ -48,35 +95,18 @@ impl Tagging {
         }
     }
 
-    /// Current tags of every resource, read concurrently.
-    pub async fn read(&self, resources: &[ResourceRef]) -> Result<Vec<ResourceTags>, GuardError> {
-        let tagged: Vec<&str> = resources
-            .iter()
-            .filter(|r| matches!(r.kind, ResourceKind::Tagged | ResourceKind::LoadBalancer))
-            .map(|r| r.arn.as_str())
-            .collect();
-        let (api_tags, own_tags) = tokio::join!(
-            self.api_tags(&tagged),
-            futures::future::join_all(resources.iter().map(|r| self.own_tags(r)))
-        );
-        let api_tags = api_tags?;
-        resources
-            .iter()
-            .zip(own_tags)
-            .map(|(resource, own)| {
-                let tags = match &resource.kind {
-                    // The Tagging API leaves out untagged resources.
-                    ResourceKind::Tagged | ResourceKind::LoadBalancer => {
-                        Some(api_tags.get(&resource.arn).cloned().unwrap_or_default())
-                    }
-                    _ => own?,
-                };
-                Ok(ResourceTags {
-                    resource: resource.clone(),
-                    tags,
-                })
-            })
-            .collect()
+    /// One resource's current tags; `None` when it no longer exists.
+    pub async fn tags_of(&self, resource: &ResourceRef) -> Result<Option<Tags>, GuardError> {
+        match &resource.kind {
+            // The Tagging API leaves out untagged resources.
+            ResourceKind::Tagged | ResourceKind::LoadBalancer => Ok(Some(
+                self.api_tags(&[resource.arn.as_str()])
+                    .await?
+                    .remove(&resource.arn)
+                    .unwrap_or_default(),
+            )),
+            _ => self.own_tags(resource).await,
+        }
     }
 
     async fn api_tags(&self, arns: &[&str]) -> Result<HashMap<String, Tags>, GuardError> {
@@ -370,6 +400,28 @@ impl Tagging {
     }
 }
 
+impl Adapter<TagGuard> for Tagging {
+    async fn read(&self, target: &TagTarget) -> Result<Option<Snapshot<TagState>>, GuardError> {
+        let resource = match target {
+            TagTarget::Call { .. } => {
+                return Ok(Some(Snapshot {
+                    state: TagState::Call,
+                    tags: vec![],
+                }));
+            }
+            TagTarget::Resource(resource) => resource,
+        };
+        Ok(self.tags_of(resource).await?.map(|tags| Snapshot {
+            state: TagState::Tags(tags.clone()),
+            tags,
+        }))
+    }
+
+    async fn apply(&self, _: &TagTarget, plan: &TagPlan) -> Result<(), GuardError> {
+        self.write(&plan.changes).await
+    }
+}
+
 fn iam_tags(tags: &HashMap<String, String>) -> Result<Vec<aws_sdk_iam::types::Tag>, String> {
     tags.iter()
         .map(|(k, v)| aws_sdk_iam::types::Tag::builder().key(k).value(v).build())
@@ -378,9 +430,9 @@ fn iam_tags(tags: &HashMap<String, String>) -> Result<Vec<aws_sdk_iam::types::Ta
 }
 
 fn not_applied(call: AwsCall, resource: &ResourceRef, why: &str) -> GuardError {
-    GuardError::Aws {
-        operation: call.operation,
-        resource: resource.arn.clone(),
-        message: format!("the Tagging API did not apply the change: {why}"),
-    }
+    GuardError::unusable(
+        call,
+        &resource.arn,
+        format!("the Tagging API did not apply the change: {why}"),
+    )
 }

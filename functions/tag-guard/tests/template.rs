@@ -3,8 +3,11 @@
 //! its role can only read and rewrite tags. (sam validate --lint and
 //! cfn-lint check the rest.)
 
+// Tests and benchmarks: a failed expectation is a failed run.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use serde_json::json;
-use tag_guard::TagRules;
+use tag_guard::TagGuard;
 use warden_shared::Config;
 use warden_tests::template::{allowed_actions, event_names, variables};
 
@@ -15,9 +18,9 @@ fn the_function_gets_every_setting_the_code_reads() {
         Config::TOPIC_ARN,
         Config::SELF_ARN,
         Config::EXEMPTION_TAG,
-        TagRules::DETECTORS,
-        TagRules::ALLOW,
-        TagRules::TAG_ACTION,
+        TagGuard::DETECTORS,
+        TagGuard::ALLOW,
+        TagGuard::TAG_ACTION,
         "AWS_ENDPOINT_URL",
     ];
     read.sort();
@@ -95,4 +98,13 @@ fn the_role_can_only_read_and_rewrite_tags() {
             "{action} is neither a tagging call nor the function's own"
         );
     }
+}
+
+#[test]
+fn the_role_allows_exactly_the_calls_the_rules_make() {
+    let guard = tag_guard::TagGuard::from_env(&[("WARDEN_TAG_ACTION", "redact")][..]).unwrap();
+    warden_tests::template::assert_role_allows_exactly(
+        "TagGuardFunctionRole",
+        &warden_shared::guard::permissions(&guard),
+    );
 }

@@ -1,24 +1,32 @@
 //! `warden-local`: run Warden locally, end to end, and check it.
 //!
-//! Starts a private moto emulator on loopback, then for each guard seeds
-//! resources that break its rules and runs the real function binary through a
-//! local Lambda Runtime API over the matching files in `events/`, first in
-//! `observe` mode (nothing may change) and then in `remediate` mode (every
-//! violation must be fixed), printing before/after tables. Whether a rule holds
-//! is judged from state read back with the SDK, not from the function's answer.
+//! Starts a private moto emulator on loopback, then for each guard seeds the
+//! world of every file in `events/<guard>/` (the guard's own test fixture)
+//! and runs the real function binary through a local Lambda Runtime API over
+//! them, first in `observe` mode (nothing may change) and then in
+//! `remediate` mode (every case must end as its fixture says), printing
+//! before/after tables. Whether a rule holds is judged from state read back
+//! with the SDK, not from the function's answer.
 //!
 //! ```sh
-//! cargo build --release -p bucket-guard -p tag-guard -p mfa-guard -p trail-guard
-//! cargo run -p warden-tests --bin warden-local -- --bin-dir target/release
+//! cargo build -p bucket-guard -p tag-guard -p mfa-guard -p trail-guard -p warden-local
+//! target/debug/warden-local --bin-dir target/debug
 //! ```
 //!
 //! Exit code 0 when every guard's part held; 1 otherwise (what failed is
 //! printed); 2 for a usage error. Everything it started is stopped on exit.
 
-mod answer;
+mod drive;
+
+// Each guard's test fixture (case table, seeding, read-back), shared with its
+// own test suites so the local run exercises exactly what they do.
+#[path = "../../../../../functions/bucket-guard/tests/fixture/mod.rs"]
 mod bucket;
+#[path = "../../../../../functions/mfa-guard/tests/fixture/mod.rs"]
 mod mfa;
+#[path = "../../../../../functions/tag-guard/tests/fixture/mod.rs"]
 mod tag;
+#[path = "../../../../../functions/trail-guard/tests/fixture/mod.rs"]
 mod trail;
 
 use std::path::PathBuf;
@@ -123,10 +131,10 @@ async fn run(args: &Args) -> Result<bool, String> {
         println!("\n======== {guard} ========");
         let binary = args.bin_dir.join(guard);
         let held = match *guard {
-            "bucket-guard" => bucket::run(&binary, &endpoint).await,
-            "tag-guard" => tag::run(&binary, &endpoint).await,
-            "mfa-guard" => mfa::run(&binary, &endpoint).await,
-            _ => trail::run(&binary, &endpoint).await,
+            "bucket-guard" => drive::run::<bucket::Buckets>(&binary, &endpoint).await,
+            "tag-guard" => drive::run::<tag::Tags>(&binary, &endpoint).await,
+            "mfa-guard" => drive::run::<mfa::Users>(&binary, &endpoint).await,
+            _ => drive::run::<trail::Trails>(&binary, &endpoint).await,
         };
         results.push((*guard, held));
     }
