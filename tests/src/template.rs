@@ -48,15 +48,19 @@ pub fn resource(name: &str) -> &'static Value {
     value
 }
 
-/// The names of a function's environment variables, sorted.
+/// The names of a function's environment variables (its own and those
+/// every function gets from `Globals`), sorted.
 pub fn variables(function: &str) -> Vec<String> {
-    let mut names: Vec<String> = resource(function)["Properties"]["Environment"]["Variables"]
+    let own = resource(function)["Properties"]["Environment"]["Variables"]
         .as_object()
-        .unwrap_or_else(|| panic!("{function} has environment variables"))
-        .keys()
-        .cloned()
-        .collect();
+        .unwrap_or_else(|| panic!("{function} has environment variables"));
+    let global = template()["Globals"]["Function"]["Environment"]["Variables"]
+        .as_object()
+        .into_iter()
+        .flatten();
+    let mut names: Vec<String> = own.keys().chain(global.map(|(k, _)| k)).cloned().collect();
     names.sort();
+    names.dedup();
     names
 }
 
