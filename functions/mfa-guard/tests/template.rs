@@ -2,17 +2,21 @@
 //! to exactly the events the guard handles and exists only in us-east-1, the
 //! quarantine policy is the document the code (and the README) describe, the
 //! function gets every setting the code reads, and its role allows exactly
-//! the IAM calls the code makes, attaching and detaching only the quarantine
-//! policy. (sam validate --lint and cfn-lint check the rest.)
+//! the IAM calls its rules make under each `MfaAction`, attaching and
+//! detaching only the quarantine policy. (sam validate --lint and cfn-lint
+//! check the rest.)
 //!
 //! The template is read as JSON by `warden_tests::template` (cfn-lint's own
 //! YAML loader), so CloudFormation's short-form tags come back as `Fn::Sub`.
+// The helpers below read the template: a shape they do not expect is a failed test.
+#![allow(clippy::expect_used)]
 
-use mfa_guard::{HANDLED_EVENTS, MfaRules, quarantine};
+use mfa_guard::{HANDLED_EVENTS, MfaAction, MfaGuard, quarantine};
 use serde_json::{Value, json};
 use std::path::PathBuf;
 use warden_shared::Config;
-use warden_tests::template::{resource, template};
+use warden_shared::guard::permissions;
+use warden_tests::template::{allowed_actions, assert_role_allows_exactly, resource, template};
 
 fn root() -> PathBuf {
     PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
@@ -165,17 +169,17 @@ fn the_function_gets_every_setting_the_code_reads() {
         Config::TOPIC_ARN,
         Config::SELF_ARN,
         Config::EXEMPTION_TAG,
-        MfaRules::ACTION,
-        MfaRules::QUARANTINE_POLICY_ARN,
+        MfaGuard::ACTION,
+        MfaGuard::QUARANTINE_POLICY_ARN,
         "AWS_ENDPOINT_URL",
     ];
     read.sort_unstable();
     assert_eq!(declared, read);
     assert_eq!(
-        variables[MfaRules::QUARANTINE_POLICY_ARN],
+        variables[MfaGuard::QUARANTINE_POLICY_ARN],
         json!({"Ref": "MfaQuarantinePolicy"})
     );
-    assert_eq!(variables[MfaRules::ACTION], json!({"Ref": "MfaAction"}));
+    assert_eq!(variables[MfaGuard::ACTION], json!({"Ref": "MfaAction"}));
     assert_eq!(
         variables[Config::SELF_ARN],
         json!({"Fn::GetAtt": ["MfaGuardFunctionRole", "Arn"]})
@@ -201,7 +205,6 @@ fn the_quarantine_policy_is_the_documented_one() {
 #[test]
 fn the_role_attaches_and_detaches_only_the_quarantine_policy() {
     let statements = role_statements();
-    let mut iam_actions = Vec::new();
     for (condition, statement) in &statements {
         assert_eq!(statement["Effect"], "Allow");
         assert!(statement.get("NotAction").is_none() && statement.get("NotResource").is_none());
@@ -239,21 +242,75 @@ fn the_role_attaches_and_detaches_only_the_quarantine_policy() {
                     json!("arn:aws:iam::123456789012:user/*"),
                     "{action} only on users"
                 );
-                iam_actions.push(action);
             }
         }
     }
-    iam_actions.sort();
-    let mut used: Vec<String> = mfa_guard::iam::CALLS
-        .iter()
-        .map(|call| call.permission.to_string())
-        .collect();
-    used.sort();
-    assert_eq!(iam_actions, used, "exactly the IAM calls the code makes");
     assert_eq!(
         template()["Conditions"]["MfaDisablesConsole"],
         json!({"Fn::Equals": [{"Ref": "MfaAction"}, "disable-console"]})
     );
+}
+
+fn guard(action: MfaAction) -> MfaGuard {
+    MfaGuard {
+        action,
+        quarantine_policy_arn: "arn:aws:iam::123456789012:policy/q".into(),
+    }
+}
+
+/// The actions the role allows when the stack's conditions are as given
+/// (`MfaDisablesConsole` true or false), with the common ones, sorted.
+fn allowed_with(disables_console: bool) -> Vec<String> {
+    let mut actions: Vec<String> = role_statements()
+        .into_iter()
+        .filter(|(condition, _)| match condition.as_deref() {
+            None => true,
+            Some("MfaDisablesConsole") => disables_console,
+            Some(other) => panic!("an unexpected condition {other}"),
+        })
+        .flat_map(|(_, statement)| strings(&statement["Action"]))
+        .collect();
+    actions.sort();
+    actions.dedup();
+    actions
+}
+
+/// Each `MfaAction` is a deployment of its own (the parameter sets the
+/// `MfaDisablesConsole` condition), so each branch of the role is checked
+/// against the rules that setting runs.
+#[test]
+fn the_role_allows_exactly_the_calls_the_rules_make_under_each_setting() {
+    let quarantine = permissions(&guard(MfaAction::Quarantine));
+    let disable_console = permissions(&guard(MfaAction::DisableConsole));
+    // MfaAction=quarantine: exactly its rules' calls (the shared check reads
+    // the unconditional statements).
+    assert_role_allows_exactly("MfaGuardFunctionRole", &quarantine);
+    assert_eq!(
+        allowed_with(false),
+        allowed_actions("MfaGuardFunctionRole"),
+        "without MfaDisablesConsole the role is its unconditional statements"
+    );
+    // MfaAction=disable-console: the conditional statement adds exactly the
+    // calls its rules make that quarantine's do not (deleting the login
+    // profile), and allows every call they make; the attach that only the
+    // quarantine setting makes stays allowed.
+    let with = allowed_with(true);
+    let without = allowed_with(false);
+    let added: Vec<&str> = with
+        .iter()
+        .map(String::as_str)
+        .filter(|a| !without.iter().any(|w| w == a))
+        .collect();
+    let only_disable_console: Vec<&str> = disable_console
+        .iter()
+        .copied()
+        .filter(|a| !quarantine.contains(a))
+        .collect();
+    assert_eq!(added, only_disable_console);
+    assert_eq!(added, ["iam:DeleteLoginProfile"]);
+    for action in &disable_console {
+        assert!(with.iter().any(|a| a == action), "{action}");
+    }
 }
 
 /// The README's mfa-guard section shows the quarantine policy; once it does,

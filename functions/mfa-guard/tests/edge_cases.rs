@@ -1,84 +1,17 @@
-//! mfa-guard end to end against the moto emulator, in process: the real
-//! pipeline, the real IAM adapter and SDK over HTTP, with every user read
-//! back independently through the SDK (attached policies, login profile,
-//! MFA devices, tags).
+//! mfa-guard's own edge cases against moto (the generic suites in
+//! `suites.rs` run every event file in every mode): the quarantine and its
+//! release as one story, compliant users, `disable-console`, exemption tags,
+//! the root sign-in's alert, a deleted user, users under a path, events that
+//! name no user or a bad one, and the second setting the start refuses.
 
-mod common;
+mod fixture;
 
-use common::*;
-use mfa_guard::{MfaGuard, MfaRules};
+use fixture::*;
+use mfa_guard::MfaGuard;
 use serde_json::{Value, json};
-use warden_shared::{Config, Pipeline};
-use warden_tests::fixtures::{event_id, handle, observed, unique};
-
-fn pipeline(emu: &Emulator, env: &[(String, String)]) -> Pipeline<MfaGuard> {
-    let config = Config::from_env(env).expect("valid settings");
-    let rules = MfaRules::from_env(env).expect("valid mfa settings");
-    Pipeline::build(
-        MfaGuard::new(aws_sdk_iam::Client::new(&emu.config), rules),
-        config,
-        &emu.config,
-    )
-}
-
-#[test]
-fn every_event_file_has_a_case() {
-    EVENTS.assert_cases_cover(cases().iter().map(|c| c.file));
-}
-
-#[tokio::test]
-async fn every_event_file_in_remediate_mode() {
-    let emu = emulator().await;
-    let pipeline = pipeline(&emu, &settings("remediate", &emu.quarantine, &[]));
-    for case in cases() {
-        let (user, event, before) = prepare(&emu, &case, "remediate").await;
-
-        let outcome = handle(&pipeline, event.clone()).await;
-
-        let ctx = Ctx {
-            user: &user,
-            event: &event,
-            quarantine: &emu.quarantine,
-        };
-        assert_eq!(outcome, (case.expect)(&ctx), "{}", case.file);
-        if let (Some(before), Some(quarantined)) = (before, case.quarantined_after) {
-            // Only the quarantine policy may change: the user's own policy,
-            // password, MFA devices and tags stay exactly as they were.
-            assert_eq!(
-                view(&emu.iam, &user).await,
-                before.with_quarantine(&emu.quarantine, quarantined),
-                "{}",
-                case.file
-            );
-        }
-    }
-}
-
-#[tokio::test]
-async fn observe_mode_changes_nothing_and_still_returns_the_findings() {
-    let emu = emulator().await;
-    let pipeline = pipeline(&emu, &settings("observe", &emu.quarantine, &[]));
-    for case in cases() {
-        let (user, event, before) = prepare(&emu, &case, "observe").await;
-
-        let outcome = handle(&pipeline, event.clone()).await;
-
-        let ctx = Ctx {
-            user: &user,
-            event: &event,
-            quarantine: &emu.quarantine,
-        };
-        assert_eq!(outcome, observed((case.expect)(&ctx)), "{}", case.file);
-        if let Some(before) = before {
-            assert_eq!(
-                view(&emu.iam, &user).await,
-                before,
-                "{}: observe must not change the user",
-                case.file
-            );
-        }
-    }
-}
+use std::path::Path;
+use warden_tests::fixtures::{event_id, function_env, handle, unique};
+use warden_tests::run_function;
 
 #[tokio::test]
 async fn a_user_is_quarantined_then_released_when_they_enable_mfa() {
@@ -100,12 +33,7 @@ async fn a_user_is_quarantined_then_released_when_they_enable_mfa() {
     let created = event("create-login-profile.json", &user);
     assert_eq!(
         handle(&pipeline, created.clone()).await,
-        outcome(
-            &created,
-            "remediated",
-            None,
-            vec![console_mfa_finding(&user, &emu.quarantine, true)]
-        )
+        quarantined(&created, &user, &emu.quarantine)
     );
     let quarantined = view(&emu.iam, &user).await;
     assert_eq!(
@@ -126,12 +54,7 @@ async fn a_user_is_quarantined_then_released_when_they_enable_mfa() {
     let enabled = event("enable-mfa-device.json", &user);
     assert_eq!(
         handle(&pipeline, enabled.clone()).await,
-        outcome(
-            &enabled,
-            "remediated",
-            None,
-            vec![lift_finding(&user, &emu.quarantine, true)]
-        )
+        released(&enabled, &user, &emu.quarantine)
     );
     assert_eq!(
         view(&emu.iam, &user).await,
@@ -141,32 +64,6 @@ async fn a_user_is_quarantined_then_released_when_they_enable_mfa() {
         },
         "the quarantine is lifted; the user's own policy stays"
     );
-}
-
-#[tokio::test]
-async fn replaying_an_event_is_a_no_op() {
-    let emu = emulator().await;
-    let pipeline = pipeline(&emu, &settings("remediate", &emu.quarantine, &[]));
-    for (file, seeded) in [
-        ("create-login-profile.json", NO_MFA),
-        ("console-login-without-mfa.json", NO_MFA),
-        ("enable-mfa-device.json", MFA_AND_QUARANTINED),
-    ] {
-        let user = unique("replay");
-        seed(&emu, &user, seeded).await;
-        let event = event(file, &user);
-        assert_eq!(
-            handle(&pipeline, event.clone()).await["status"],
-            "remediated"
-        );
-        let fixed = view(&emu.iam, &user).await;
-        assert_eq!(
-            handle(&pipeline, event.clone()).await,
-            outcome(&event, "compliant", None, vec![]),
-            "{file}"
-        );
-        assert_eq!(view(&emu.iam, &user).await, fixed, "{file}");
-    }
 }
 
 #[tokio::test]
@@ -295,7 +192,9 @@ async fn notify_mode_publishes_the_root_sign_in_as_critical() {
         alert,
         json!({
             "guard": "mfa-guard", "rule": "root-console-mfa", "resource": format!("arn:aws:iam::{ACCOUNT}:root"),
-            "account": ACCOUNT, "region": "us-east-1", "event_id": event_id(&event),
+            "account": ACCOUNT, "region": "us-east-1",
+            "trigger": {"event": {"event_id": event_id(&event), "event_name": "ConsoleLogin"}},
+            "event_id": event_id(&event),
             "event_name": "ConsoleLogin", "principal": format!("arn:aws:iam::{ACCOUNT}:root"),
             "mode": "notify", "outcome": "notified",
             "evidence": format!("the root user of account {ACCOUNT} signed in to the console without MFA"),
@@ -319,9 +218,38 @@ async fn a_user_deleted_before_the_function_runs_is_skipped() {
 }
 
 #[tokio::test]
+async fn a_user_under_a_path_is_named_by_the_sign_ins_arn() {
+    let emu = emulator().await;
+    let pipeline = pipeline(&emu, &settings("remediate", &emu.quarantine, &[]));
+    let user = unique("path");
+    seed_at(&emu, &user, "/ops/", NO_MFA).await;
+    let arn = format!("arn:aws:iam::{ACCOUNT}:user/ops/{user}");
+    let mut event = event("console-login-without-mfa.json", &user);
+    event["detail"]["userIdentity"]["arn"] = json!(arn);
+
+    let mut finding = console_mfa_finding(&user, &emu.quarantine, true);
+    finding["resource"] = json!(arn);
+    assert_eq!(
+        handle(&pipeline, event.clone()).await,
+        outcome(&event, "remediated", None, vec![finding])
+    );
+    assert!(
+        view(&emu.iam, &user)
+            .await
+            .attached
+            .contains(&emu.quarantine)
+    );
+}
+
+#[tokio::test]
 async fn malformed_events_fail_with_the_field_named() {
     let emu = emulator().await;
     let pipeline = pipeline(&emu, &settings("remediate", &emu.quarantine, &[]));
+    let failed = |event: &Value, problem: &str| {
+        let reason =
+            format!("malformed event: event field `detail.requestParameters.userName` {problem}");
+        outcome(event, "failed", Some(&reason), vec![])
+    };
 
     // An admin role's call without a userName: IAM would act on the caller,
     // which is no user, so there is nobody to check.
@@ -330,27 +258,14 @@ async fn malformed_events_fail_with_the_field_named() {
         .as_object_mut()
         .unwrap()
         .remove("userName");
-    assert_eq!(
-        handle(&pipeline, event.clone()).await,
-        outcome(
-            &event,
-            "failed",
-            Some("malformed event: event field `detail.requestParameters.userName` is missing"),
-            vec![]
-        )
-    );
+    let result = handle(&pipeline, event.clone()).await;
+    assert_eq!(result, failed(&event, "is missing"));
 
     event["detail"]["requestParameters"]["userName"] = json!("../admin");
+    let result = handle(&pipeline, event.clone()).await;
     assert_eq!(
-        handle(&pipeline, event.clone()).await,
-        outcome(
-            &event,
-            "failed",
-            Some(
-                r#"malformed event: event field `detail.requestParameters.userName` is "../admin", not an IAM user name"#
-            ),
-            vec![]
-        )
+        result,
+        failed(&event, r#"is "../admin", not an IAM user name"#)
     );
 }
 
@@ -370,11 +285,28 @@ async fn without_a_user_name_iam_acts_on_the_calling_user() {
         .remove("userName");
     assert_eq!(
         handle(&pipeline, event.clone()).await,
-        outcome(
-            &event,
-            "remediated",
-            None,
-            vec![console_mfa_finding(&user, &emu.quarantine, true)]
-        )
+        quarantined(&event, &user, &emu.quarantine)
+    );
+}
+
+/// The kit's refused start covers `WARDEN_MFA_ACTION`; this is the other
+/// setting mfa-guard cannot start without.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missing_quarantine_policy_stops_the_start_and_names_the_variable() {
+    let emu = emulator().await;
+    let mut env = function_env(&emu.endpoint, settings("remediate", &emu.quarantine, &[]));
+    env.retain(|(k, _)| k != MfaGuard::QUARANTINE_POLICY_ARN);
+    env.push((MfaGuard::QUARANTINE_POLICY_ARN.into(), String::new()));
+
+    let run = run_function(
+        Path::new(env!("CARGO_BIN_EXE_mfa-guard")),
+        &env,
+        &[event("create-login-profile.json", "never-created")],
+    )
+    .await
+    .expect("the harness ran");
+
+    run.assert_refused_start(
+        "WARDEN_QUARANTINE_POLICY_ARN is required: mfa-guard attaches this customer-managed policy (the template's MfaQuarantinePolicy) to users without MFA, and detaches it once they have MFA",
     );
 }

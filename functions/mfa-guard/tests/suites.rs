@@ -1,0 +1,6 @@
+//! mfa-guard through the test kit's generic suites: every event file in
+//! every mode against moto, in process and through the built binary.
+
+mod fixture;
+
+warden_tests::guard_suites!(fixture::Users, env!("CARGO_BIN_EXE_mfa-guard"));
