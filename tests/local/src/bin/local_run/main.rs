@@ -41,7 +41,7 @@ events in observe mode, then in remediate mode, and prints each resource's state
 before and after. Exits 0 only if observe changed nothing and remediate fixed
 every violation.
 
-  --bin-dir DIR   where the built functions are (default: target/release)
+  --bin-dir DIR   where the built functions are (default: target/debug)
   --only GUARD    run one guard: bucket-guard, tag-guard, mfa-guard, trail-guard
   -h, --help      this help
 
@@ -56,7 +56,7 @@ struct Args {
 
 fn parse_args(args: impl Iterator<Item = String>) -> Result<Option<Args>, String> {
     let mut parsed = Args {
-        bin_dir: warden_tests::workspace_root().join("target/release"),
+        bin_dir: warden_tests::workspace_root().join("target/debug"),
         only: None,
     };
     let mut args = args.peekable();
