@@ -2,11 +2,14 @@
 //!
 //! Every SDK error is sorted here, once, into not-found (state, not an
 //! error), throttled, denied or other ([`sort`]); the throttling codes are
-//! the SDK's own list. The errors are returned to the Lambda runtime as
-//! invocation errors (not as an outcome), so Lambda's retries and the
-//! dead-letter queue take over with the event intact. Each message names the
-//! failing call and, when access was denied, the IAM action the function's
-//! role is missing.
+//! the SDK's own list. What a retry may help (throttling after the SDK's own
+//! retries, a 5xx, a timeout, a lost connection) is [`GuardError::retryable`]:
+//! it is returned to the Lambda runtime as an invocation error, so Lambda's
+//! retries and then the dead-letter queue take over with the event intact.
+//! What no retry can help (access denied, a validation error, a quota, a
+//! write AWS refuses by rule) ends the check as `failed`, with its finding
+//! published. Each message names the failing call and, when access was
+//! denied, the IAM action the function's role is missing.
 
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_runtime_api::http::Response;
@@ -48,8 +51,19 @@ pub enum GuardError {
         operation: &'static str,
         resource: String,
     },
+    /// AWS could not answer: a 5xx, a timeout, a lost connection. A retry
+    /// may help.
     #[error("{operation} on {resource} failed: {message}")]
     Aws {
+        operation: &'static str,
+        resource: String,
+        message: String,
+    },
+    /// AWS answered and will answer the same again: a validation error, a
+    /// quota, a write refused by rule (S3 refusing a public policy under
+    /// Block Public Access), an answer Warden cannot use.
+    #[error("{operation} on {resource} was refused: {message}")]
+    Refused {
         operation: &'static str,
         resource: String,
         message: String,
@@ -118,6 +132,17 @@ impl GuardError {
     {
         let resource = resource.to_string();
         let code = err.code().unwrap_or_default().to_string();
+        // A service's answer of 4xx will be the same on a retry; no answer,
+        // or a 5xx, may not.
+        let answered_4xx = match &err {
+            SdkError::ServiceError(context) => {
+                let status = context.raw().status().as_u16();
+                (400..500).contains(&status)
+                    && !aws_runtime::retries::classifiers::TRANSIENT_ERRORS.contains(&code.as_str())
+            }
+            SdkError::ConstructionFailure(_) => true,
+            _ => false,
+        };
         // A 403 whose error body the SDK could not read (moto wraps IAM's in
         // an extra `<Errors>` element) is a denial all the same.
         let forbidden_body = (code.is_empty())
@@ -155,25 +180,68 @@ impl GuardError {
                 operation: call.operation,
                 resource,
             },
-            Sorted::NotFound | Sorted::Other if code.is_empty() => GuardError::Aws {
-                operation: call.operation,
-                resource,
-                message,
-            },
-            Sorted::NotFound | Sorted::Other => GuardError::Aws {
-                operation: call.operation,
-                resource,
-                message: format!("{code}: {message}"),
-            },
+            Sorted::NotFound | Sorted::Other => {
+                let message = if code.is_empty() {
+                    message
+                } else {
+                    format!("{code}: {message}")
+                };
+                if answered_4xx {
+                    GuardError::Refused {
+                        operation: call.operation,
+                        resource,
+                        message,
+                    }
+                } else {
+                    GuardError::Aws {
+                        operation: call.operation,
+                        resource,
+                        message,
+                    }
+                }
+            }
         }
     }
 
-    /// An answer Warden could not use (an unreadable policy document).
+    /// An answer Warden could not use (an unreadable policy document), or a
+    /// request it could not build: the same on every retry.
     pub fn unusable(call: AwsCall, resource: &str, message: impl Into<String>) -> Self {
-        GuardError::Aws {
+        GuardError::Refused {
             operation: call.operation,
             resource: resource.to_string(),
             message: message.into(),
+        }
+    }
+
+    /// Can a retry help? Throttling after the SDK's own retries, a 5xx, a
+    /// timeout or a lost connection may pass; a denial, a validation error, a
+    /// quota or a refusal by rule will not.
+    pub fn retryable(&self) -> bool {
+        matches!(self, GuardError::Throttled { .. } | GuardError::Aws { .. })
+    }
+
+    /// The call that failed.
+    pub fn operation(&self) -> &'static str {
+        match self {
+            GuardError::AccessDenied { operation, .. }
+            | GuardError::Throttled { operation, .. }
+            | GuardError::Aws { operation, .. }
+            | GuardError::Refused { operation, .. } => operation,
+        }
+    }
+
+    /// What a person must do about an error no retry can help.
+    pub fn remedy(&self) -> &'static str {
+        match self {
+            GuardError::AccessDenied { .. } => {
+                "grant the permission to the function's role; Warden checks again on the next change or sweep"
+            }
+            GuardError::Refused { .. } => {
+                "make the change by hand, or exempt the resource from the rule; Warden checks again on the next change or sweep"
+            }
+            GuardError::Throttled { .. } | GuardError::Aws { .. } => {
+                "Lambda retries the event, then sends it to the dead-letter queue"
+            }
         }
     }
 
@@ -184,6 +252,7 @@ impl GuardError {
             GuardError::AccessDenied { .. } => "Warden.AccessDenied",
             GuardError::Throttled { .. } => "Warden.Throttled",
             GuardError::Aws { .. } => "Warden.AwsError",
+            GuardError::Refused { .. } => "Warden.Refused",
         }
     }
 }
@@ -250,6 +319,32 @@ mod tests {
             matches!(&err, GuardError::AccessDenied { message, .. } if message == "User is not authorized"),
             "{err:?}"
         );
+    }
+
+    #[test]
+    fn what_a_retry_can_help() {
+        let error = |code: &str, status: u16| GuardError::from_sdk(CALL, ARN, service_error(code, status, ""));
+        for (code, status, retryable, kind) in [
+            ("ThrottlingException", 400, true, "Warden.Throttled"),
+            ("InternalError", 500, true, "Warden.AwsError"),
+            ("ServiceUnavailable", 503, true, "Warden.AwsError"),
+            ("RequestTimeout", 400, true, "Warden.AwsError"),
+            ("AccessDenied", 403, false, "Warden.AccessDenied"),
+            ("LimitExceeded", 409, false, "Warden.Refused"),
+            ("MalformedPolicy", 400, false, "Warden.Refused"),
+            ("InvalidParameterValue", 400, false, "Warden.Refused"),
+        ] {
+            let err = error(code, status);
+            assert_eq!((err.retryable(), err.error_type()), (retryable, kind), "{code} {status}");
+        }
+        let refused = error("LimitExceeded", 409);
+        assert_eq!(
+            refused.to_string(),
+            format!("StartLogging on {ARN} was refused: LimitExceeded: not authorized")
+        );
+        let timeout: SdkError<ErrorMetadata, Response> =
+            SdkError::timeout_error(std::io::Error::other("timed out"));
+        assert!(GuardError::from_sdk(CALL, ARN, timeout).retryable());
     }
 
     #[test]

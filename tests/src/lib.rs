@@ -10,6 +10,7 @@
 pub mod alerts;
 pub mod aws;
 pub mod error;
+pub mod faults;
 pub mod fixtures;
 pub mod kit;
 pub mod moto;

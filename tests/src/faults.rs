@@ -1,0 +1,411 @@
+//! Faults on purpose: a small HTTP proxy in front of moto that makes any one
+//! AWS call throttle, answer 500, hang, be denied, hit a quota, fail as AWS
+//! would refuse it by rule, or see the resource changed just before it runs.
+//!
+//! Point a function (or an in-process pipeline's SDK configuration) at
+//! [`FaultProxy::endpoint`] instead of moto's; every request is forwarded
+//! unchanged unless a [`Fault`] matches its operation name, which is read the
+//! way each AWS protocol carries it: the `X-Amz-Target` header (JSON
+//! protocols), the `Action` form field (query protocols), or the method, path
+//! and query of an S3 request (`PUT /bucket?policy` is `PutBucketPolicy`).
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use http_body_util::{BodyExt, Full};
+use hyper::body::{Bytes, Incoming};
+use hyper::server::conn::http1;
+use hyper::{Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::task::JoinHandle;
+
+use crate::error::HarnessError;
+
+/// A change made to the emulator just before a call is forwarded.
+pub type Interference = Arc<dyn Fn() -> Pin<Box<dyn Future<Output = ()> + Send>> + Send + Sync>;
+
+/// What a matching call meets instead of (or before) the emulator.
+#[derive(Clone)]
+pub enum Effect {
+    /// Throttled (`ThrottlingException`; `SlowDown` for S3), as after the
+    /// SDK's retries.
+    Throttle,
+    /// HTTP 500 `InternalError`.
+    ServerError,
+    /// No answer for this long, then the connection is closed.
+    Hang(Duration),
+    /// HTTP 403 `AccessDenied`: the role lacks the permission.
+    Denied,
+    /// A quota (`LimitExceeded`, as IAM answers when a user has too many
+    /// policies attached).
+    Quota,
+    /// Any other answer: status, error code and message (S3's refusal of a
+    /// public policy under Block Public Access is a 403 `AccessDenied` whose
+    /// message says so).
+    Answer {
+        status: u16,
+        code: String,
+        message: String,
+    },
+    /// Runs the change, then forwards the call: the resource changed
+    /// between Warden's read and its write.
+    Before(Interference),
+}
+
+impl std::fmt::Debug for Effect {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Effect::Throttle => f.write_str("Throttle"),
+            Effect::ServerError => f.write_str("ServerError"),
+            Effect::Hang(d) => write!(f, "Hang({d:?})"),
+            Effect::Denied => f.write_str("Denied"),
+            Effect::Quota => f.write_str("Quota"),
+            Effect::Answer { status, code, .. } => write!(f, "Answer({status} {code})"),
+            Effect::Before(_) => f.write_str("Before(..)"),
+        }
+    }
+}
+
+/// A fault: `effect` for the next `times` calls of `operation`.
+#[derive(Debug, Clone)]
+pub struct Fault {
+    pub operation: String,
+    pub effect: Effect,
+    pub times: u32,
+}
+
+#[derive(Default)]
+struct State {
+    faults: Vec<Fault>,
+    /// Every operation forwarded or faulted, in order.
+    seen: Vec<String>,
+}
+
+/// The proxy; stopped when dropped.
+pub struct FaultProxy {
+    endpoint: String,
+    state: Arc<Mutex<State>>,
+    task: JoinHandle<()>,
+}
+
+impl Drop for FaultProxy {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl FaultProxy {
+    /// Starts a proxy on loopback forwarding to `upstream` (`http://host:port`).
+    pub async fn start(upstream: &str) -> Result<Self, HarnessError> {
+        let authority = upstream
+            .trim_end_matches('/')
+            .strip_prefix("http://")
+            .ok_or_else(|| HarnessError::Moto {
+                endpoint: upstream.to_string(),
+                detail: "the fault proxy forwards to http:// endpoints only".into(),
+            })?
+            .to_string();
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .map_err(|e| HarnessError::io("binding the fault proxy", e))?;
+        let address = listener
+            .local_addr()
+            .map_err(|e| HarnessError::io("reading the fault proxy's address", e))?;
+        let state = Arc::new(Mutex::new(State::default()));
+        let task = tokio::spawn(serve(listener, authority, state.clone()));
+        Ok(Self {
+            endpoint: format!("http://{address}"),
+            state,
+            task,
+        })
+    }
+
+    pub fn endpoint(&self) -> &str {
+        &self.endpoint
+    }
+
+    /// `effect` for the next call of `operation` (e.g. `PutBucketPolicy`).
+    pub fn inject(&self, operation: &str, effect: Effect) {
+        self.inject_times(operation, effect, 1);
+    }
+
+    /// `effect` for the next `times` calls of `operation`.
+    pub fn inject_times(&self, operation: &str, effect: Effect, times: u32) {
+        self.lock().faults.push(Fault {
+            operation: operation.to_string(),
+            effect,
+            times,
+        });
+    }
+
+    /// Every operation the proxy has seen, in order.
+    pub fn seen(&self) -> Vec<String> {
+        self.lock().seen.clone()
+    }
+
+    /// Forgets what was seen and every fault not yet used.
+    pub fn clear(&self) {
+        let mut state = self.lock();
+        state.seen.clear();
+        state.faults.clear();
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+async fn serve(listener: TcpListener, upstream: String, state: Arc<Mutex<State>>) {
+    loop {
+        let Ok((stream, _)) = listener.accept().await else {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            continue;
+        };
+        let (upstream, state) = (upstream.clone(), state.clone());
+        tokio::spawn(async move {
+            let service = hyper::service::service_fn(move |request| {
+                handle(upstream.clone(), state.clone(), request)
+            });
+            let _ = http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), service)
+                .await;
+        });
+    }
+}
+
+async fn handle(
+    upstream: String,
+    state: Arc<Mutex<State>>,
+    request: Request<Incoming>,
+) -> Result<Response<Full<Bytes>>, Infallible> {
+    let (parts, body) = request.into_parts();
+    let body = body
+        .collect()
+        .await
+        .map(|collected| collected.to_bytes())
+        .unwrap_or_default();
+    let operation = operation_of(&parts, &body);
+    let effect = {
+        let mut state = state.lock().unwrap_or_else(PoisonError::into_inner);
+        state.seen.push(operation.clone());
+        let matched = state
+            .faults
+            .iter_mut()
+            .find(|fault| fault.operation == operation && fault.times > 0);
+        matched.map(|fault| {
+            fault.times -= 1;
+            fault.effect.clone()
+        })
+    };
+    let protocol = Protocol::of(&parts);
+    match effect {
+        None => {}
+        Some(Effect::Before(change)) => change().await,
+        Some(Effect::Hang(duration)) => {
+            tokio::time::sleep(duration).await;
+            return Ok(protocol.error(503, "RequestTimeout", "the proxy held the call"));
+        }
+        Some(Effect::Throttle) if protocol == Protocol::S3 => {
+            return Ok(protocol.error(503, "SlowDown", "Please reduce your request rate."));
+        }
+        Some(Effect::Throttle) => {
+            return Ok(protocol.error(400, "ThrottlingException", "Rate exceeded"));
+        }
+        Some(Effect::ServerError) => {
+            let message = "We encountered an internal error. Please try again.";
+            return Ok(protocol.error(500, "InternalError", message));
+        }
+        Some(Effect::Denied) => {
+            let message = format!("User is not authorized to perform: {operation}");
+            return Ok(protocol.error(403, "AccessDenied", &message));
+        }
+        Some(Effect::Quota) => {
+            let message = "Cannot exceed quota for PoliciesPerUser: 10";
+            return Ok(protocol.error(409, "LimitExceeded", message));
+        }
+        Some(Effect::Answer {
+            status,
+            code,
+            message,
+        }) => return Ok(protocol.error(status, &code, &message)),
+    }
+    Ok(forward(&upstream, parts, body)
+        .await
+        .unwrap_or_else(|why| protocol.error(502, "ProxyError", &why)))
+}
+
+/// Sends the request on to the emulator, unchanged.
+async fn forward(
+    upstream: &str,
+    parts: hyper::http::request::Parts,
+    body: Bytes,
+) -> Result<Response<Full<Bytes>>, String> {
+    let stream = TcpStream::connect(upstream)
+        .await
+        .map_err(|e| format!("connecting to {upstream}: {e}"))?;
+    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .await
+        .map_err(|e| format!("handshake with {upstream}: {e}"))?;
+    tokio::spawn(connection);
+    let request = Request::from_parts(parts, Full::new(body));
+    let response = sender
+        .send_request(request)
+        .await
+        .map_err(|e| format!("forwarding to {upstream}: {e}"))?;
+    let (parts, body) = response.into_parts();
+    let body = body
+        .collect()
+        .await
+        .map_err(|e| format!("reading {upstream}'s answer: {e}"))?
+        .to_bytes();
+    Ok(Response::from_parts(parts, Full::new(body)))
+}
+
+/// How a request's service encodes its errors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Protocol {
+    /// S3's `<Error>` XML.
+    S3,
+    /// JSON with `x-amzn-ErrorType` (CloudTrail, the Tagging API, SQS, ...).
+    Json,
+    /// The query protocols' `<ErrorResponse>` XML (IAM, SNS, STS).
+    Query,
+}
+
+impl Protocol {
+    fn of(parts: &hyper::http::request::Parts) -> Self {
+        let json = parts.headers.contains_key("x-amz-target")
+            || parts
+                .headers
+                .get("content-type")
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|t| t.contains("json"));
+        if is_s3(parts) {
+            Protocol::S3
+        } else if json {
+            Protocol::Json
+        } else {
+            Protocol::Query
+        }
+    }
+
+    /// An AWS error answer in this protocol.
+    fn error(self, status: u16, code: &str, message: &str) -> Response<Full<Bytes>> {
+        let (content_type, body) = match self {
+            Protocol::S3 => (
+                "application/xml",
+                format!(
+                    "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>{code}</Code><Message>{message}</Message><RequestId>fault</RequestId></Error>"
+                ),
+            ),
+            Protocol::Json => (
+                "application/x-amz-json-1.1",
+                serde_json::json!({"__type": code, "message": message}).to_string(),
+            ),
+            Protocol::Query => (
+                "text/xml",
+                format!(
+                    "<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code><Message>{message}</Message></Error><RequestId>fault</RequestId></ErrorResponse>"
+                ),
+            ),
+        };
+        let mut response = Response::new(Full::new(Bytes::from(body)));
+        *response.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
+        let headers = response.headers_mut();
+        headers.insert(
+            "content-type",
+            hyper::header::HeaderValue::from_static(content_type),
+        );
+        if let Ok(value) = hyper::header::HeaderValue::from_str(code) {
+            headers.insert("x-amzn-errortype", value);
+        }
+        response
+    }
+}
+
+/// Is this an S3 request? S3 is the one REST-XML service Warden calls
+/// without an `X-Amz-Target` or an `Action`: its signing scope says `s3`.
+fn is_s3(parts: &hyper::http::request::Parts) -> bool {
+    parts
+        .headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|auth| auth.contains("/s3/aws4_request"))
+}
+
+/// The operation a request calls.
+pub fn operation_of(parts: &hyper::http::request::Parts, body: &[u8]) -> String {
+    if let Some(target) = parts.headers.get("x-amz-target").and_then(|v| v.to_str().ok()) {
+        return target.rsplit('.').next().unwrap_or(target).to_string();
+    }
+    let form = std::str::from_utf8(body).unwrap_or_default();
+    let query = parts.uri.query().unwrap_or_default();
+    for pairs in [form, query] {
+        if let Some(action) = pairs
+            .split('&')
+            .find_map(|pair| pair.strip_prefix("Action="))
+        {
+            return action.to_string();
+        }
+    }
+    if is_s3(parts) {
+        return s3_operation(parts.method.as_str(), parts.uri.path(), query);
+    }
+    format!("{} {}", parts.method, parts.uri.path())
+}
+
+/// S3's REST operations Warden makes, from method, path and sub-resource.
+fn s3_operation(method: &str, path: &str, query: &str) -> String {
+    let params: HashMap<&str, &str> = query
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| p.split_once('=').unwrap_or((p, "")))
+        .collect();
+    let bucket_only = path.trim_matches('/').split('/').count() == 1;
+    let sub = [
+        ("encryption", "BucketEncryption"),
+        ("policy", "BucketPolicy"),
+        ("publicAccessBlock", "PublicAccessBlock"),
+        ("tagging", "BucketTagging"),
+        ("location", "BucketLocation"),
+    ]
+    .into_iter()
+    .find(|(key, _)| params.contains_key(key));
+    let verb = match method {
+        "GET" => "Get",
+        "PUT" => "Put",
+        "DELETE" => "Delete",
+        "HEAD" => "Head",
+        other => other,
+    };
+    match sub {
+        Some(("publicAccessBlock", name)) => format!("{verb}{name}"),
+        Some((_, name)) => format!("{verb}{name}"),
+        None if bucket_only && method == "HEAD" => "HeadBucket".into(),
+        None if bucket_only && method == "PUT" => "CreateBucket".into(),
+        None if bucket_only && method == "GET" => "ListObjects".into(),
+        None if path == "/" || path.is_empty() => "ListBuckets".into(),
+        None => format!("{verb}Object"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn s3_operations_are_named_as_the_api_names_them() {
+        assert_eq!(s3_operation("PUT", "/b", "policy="), "PutBucketPolicy");
+        assert_eq!(s3_operation("GET", "/b", "encryption"), "GetBucketEncryption");
+        assert_eq!(s3_operation("PUT", "/b", "publicAccessBlock="), "PutPublicAccessBlock");
+        assert_eq!(s3_operation("GET", "/b", "tagging"), "GetBucketTagging");
+        assert_eq!(s3_operation("PUT", "/b", ""), "CreateBucket");
+        assert_eq!(s3_operation("HEAD", "/b", ""), "HeadBucket");
+        assert_eq!(s3_operation("GET", "/", ""), "ListBuckets");
+    }
+}
