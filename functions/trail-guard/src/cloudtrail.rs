@@ -1,48 +1,25 @@
 //! The adapter around CloudTrail: one concurrent round of reads, one of
 //! writes, always in the trail's home region (CloudTrail refuses changes to
-//! a trail from any other region). A missing trail becomes `None`, or
-//! [`TrailState::Deleted`] when the event was its deletion; anything else an
-//! error naming the call and the permission it needs.
+//! a trail from any other region). A missing trail becomes `None` (what that
+//! means is the guard's to say: after a `DeleteTrail` it is the deletion
+//! itself, see [`TrailGuard`]'s `missing`); anything else an error naming the
+//! call and the permission it needs.
 
+use crate::calls::{
+    GET_EVENT_SELECTORS, GET_TRAIL, GET_TRAIL_STATUS, LIST_TAGS, START_LOGGING, UPDATE_TRAIL,
+};
 use crate::selectors::{AdvancedSelector, BasicSelector, FieldSelector, Selectors};
-use crate::{Trail, TrailPlan, TrailSettings, TrailState, Trigger};
+use crate::{Trail, TrailGuard, TrailPlan, TrailSettings, TrailState};
 use aws_config::SdkConfig;
 use aws_sdk_cloudtrail::Client;
 use aws_sdk_cloudtrail::config::Region;
-use aws_sdk_cloudtrail::error::{ProvideErrorMetadata, SdkError};
 use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};
-use warden_shared::pipeline::Snapshot;
-use warden_shared::{AwsCall, GuardError};
-
-const GET_TRAIL: AwsCall = AwsCall::new("GetTrail", "cloudtrail:GetTrail");
-const GET_TRAIL_STATUS: AwsCall = AwsCall::new("GetTrailStatus", "cloudtrail:GetTrailStatus");
-const GET_EVENT_SELECTORS: AwsCall =
-    AwsCall::new("GetEventSelectors", "cloudtrail:GetEventSelectors");
-const LIST_TAGS: AwsCall = AwsCall::new("ListTags", "cloudtrail:ListTags");
-const START_LOGGING: AwsCall = AwsCall::new("StartLogging", "cloudtrail:StartLogging");
-const UPDATE_TRAIL: AwsCall = AwsCall::new("UpdateTrail", "cloudtrail:UpdateTrail");
+use warden_shared::error::found;
+use warden_shared::{Adapter, GuardError, Snapshot};
 
 /// The error codes that mean "there is no such trail".
 const NOT_FOUND: [&str; 2] = ["TrailNotFoundException", "ResourceNotFoundException"];
-
-/// Sorts a CloudTrail answer: `None` for a trail that does not exist, an
-/// error naming the call for anything else that went wrong.
-fn found<T, E, R>(
-    call: AwsCall,
-    arn: &str,
-    result: Result<T, SdkError<E, R>>,
-) -> Result<Option<T>, GuardError>
-where
-    E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
-{
-    match result {
-        Ok(output) => Ok(Some(output)),
-        Err(err) if err.code().is_some_and(|code| NOT_FOUND.contains(&code)) => Ok(None),
-        Err(err) => Err(GuardError::from_sdk(call, arn, err)),
-    }
-}
 
 /// CloudTrail clients, one per home region, built on first use from the
 /// function's SDK configuration (credentials, retries, `AWS_ENDPOINT_URL`,
@@ -85,16 +62,16 @@ impl Trails {
             client.get_event_selectors().trail_name(arn).send(),
             client.list_tags().resource_id_list(arn).send(),
         );
-        let got = found(GET_TRAIL, arn, got)?;
-        let status = found(GET_TRAIL_STATUS, arn, status)?;
-        let selectors = found(GET_EVENT_SELECTORS, arn, selectors)?;
-        let tags = found(LIST_TAGS, arn, tags)?;
+        let got = found(GET_TRAIL, arn, &NOT_FOUND, got)?;
+        let status = found(GET_TRAIL_STATUS, arn, &NOT_FOUND, status)?;
+        let selectors = found(GET_EVENT_SELECTORS, arn, &NOT_FOUND, selectors)?;
+        let tags = found(LIST_TAGS, arn, &NOT_FOUND, tags)?;
         let (Some(got), Some(status), Some(selectors), Some(tags)) = (got, status, selectors, tags)
         else {
-            return Ok(gone(trail));
+            return Ok(None);
         };
         let Some(settings) = got.trail() else {
-            return Ok(gone(trail));
+            return Ok(None);
         };
 
         let selectors = Selectors {
@@ -186,66 +163,12 @@ impl Trails {
     }
 }
 
-/// A trail that could not be found: deleted by the event itself (still a
-/// finding), or gone before the event was handled (nothing to check).
-fn gone(trail: &Trail) -> Option<Snapshot<TrailState>> {
-    (trail.trigger == Trigger::DeleteTrail).then(|| Snapshot {
-        state: TrailState::Deleted,
-        tags: vec![],
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use aws_sdk_cloudtrail::config::http::HttpResponse;
-    use aws_sdk_cloudtrail::error::ErrorMetadata;
-    use aws_sdk_cloudtrail::operation::get_trail::GetTrailError;
-    use aws_sdk_cloudtrail::operation::start_logging::StartLoggingError;
-    use aws_smithy_types::body::SdkBody;
-
-    const ARN: &str = "arn:aws:cloudtrail:us-east-1:123456789012:trail/t1";
-
-    fn service_error<E>(err: E, status: u16) -> SdkError<E, HttpResponse> {
-        let status = status.try_into().expect("a status code");
-        SdkError::service_error(err, HttpResponse::new(status, SdkBody::empty()))
+impl Adapter<TrailGuard> for Trails {
+    async fn read(&self, trail: &Trail) -> Result<Option<Snapshot<TrailState>>, GuardError> {
+        Trails::read(self, trail).await
     }
 
-    fn error(code: &str, message: &str) -> ErrorMetadata {
-        ErrorMetadata::builder().code(code).message(message).build()
-    }
-
-    #[test]
-    fn access_denied_names_the_missing_permission() {
-        let denied = service_error(
-            StartLoggingError::generic(error("AccessDeniedException", "not authorized")),
-            400,
-        );
-        let err = found::<(), _, _>(START_LOGGING, ARN, Err(denied)).unwrap_err();
-        assert_eq!(err.error_type(), "Warden.AccessDenied");
-        assert_eq!(
-            err.to_string(),
-            format!(
-                "StartLogging on {ARN} was denied: grant the function's role `cloudtrail:StartLogging` on it (not authorized)"
-            )
-        );
-    }
-
-    #[test]
-    fn a_missing_trail_is_not_an_error() {
-        let missing = service_error(
-            GetTrailError::generic(error("TrailNotFoundException", "Unknown trail")),
-            400,
-        );
-        assert!(matches!(
-            found::<(), _, _>(GET_TRAIL, ARN, Err(missing)),
-            Ok(None)
-        ));
-        let throttled = service_error(
-            GetTrailError::generic(error("ThrottlingException", "Rate exceeded")),
-            400,
-        );
-        let err = found::<(), _, _>(GET_TRAIL, ARN, Err(throttled)).unwrap_err();
-        assert_eq!(err.error_type(), "Warden.Throttled");
+    async fn apply(&self, trail: &Trail, plan: &TrailPlan) -> Result<(), GuardError> {
+        self.write(trail, plan).await
     }
 }

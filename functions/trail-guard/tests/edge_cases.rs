@@ -1,107 +1,98 @@
-//! trail-guard end to end against the moto emulator, in process: the real
-//! pipeline, the real CloudTrail adapter and SDK over HTTP, with every
-//! resulting trail read back independently through the SDK.
+//! trail-guard's own edge cases against moto, in process (the generic
+//! suites in `suites.rs` run every event file in every mode): home regions
+//! and ARNs, organization trails, trails gone or deleted, recreated trails,
+//! advanced selectors, missing KMS keys, exemptions, and the one
+//! `UpdateTrail` that names only what it turns back on.
 
-mod common;
+mod fixture;
 
-use common::*;
+use fixture::*;
 use serde_json::{Value, json};
-use trail_guard::{TrailGuard, TrailRules};
-use warden_shared::{Config, Pipeline};
-use warden_tests::fixtures::{event_id, handle, observed, unique};
-
-fn pipeline(emu: &Emulator, env: &[(String, String)]) -> Pipeline<TrailGuard> {
-    let config = Config::from_env(env).expect("valid settings");
-    let rules = TrailRules::from_env(env).expect("valid trail settings");
-    Pipeline::build(TrailGuard::new(&emu.config, rules), config, &emu.config)
-}
-
-#[test]
-fn every_event_file_has_a_case() {
-    EVENTS.assert_cases_cover(cases().iter().map(|c| c.file));
-}
+use warden_tests::fixtures::{event_id, handle, unique};
 
 #[tokio::test]
-async fn every_event_file_in_remediate_mode() {
+async fn a_trail_is_read_and_fixed_in_its_home_region() {
     let emu = emulator().await;
-    for case in cases() {
-        let (trail, event, before) = prepare(&emu, &case, "remediate").await;
-
-        let outcome = handle(
-            &pipeline(&emu, &settings("remediate", &case.env)),
-            event.clone(),
-        )
-        .await;
-
-        assert_eq!(outcome, (case.expect)(&trail, &event), "{}", case.file);
-        if case.seed != Seed::Nothing {
-            let (region, _) = home(&event);
-            assert_eq!(
-                view(&emu, &region, &trail).await,
-                (case.after)(before),
-                "{}",
-                case.file
-            );
-        }
-    }
-}
-
-#[tokio::test]
-async fn observe_mode_changes_nothing_and_still_reports() {
-    let emu = emulator().await;
-    for case in cases() {
-        let (trail, event, before) = prepare(&emu, &case, "observe").await;
-
-        let outcome = handle(
-            &pipeline(&emu, &settings("observe", &case.env)),
-            event.clone(),
-        )
-        .await;
-
-        assert_eq!(
-            outcome,
-            observed((case.expect)(&trail, &event)),
-            "{}",
-            case.file
-        );
-        if case.seed != Seed::Nothing {
-            let (region, _) = home(&event);
-            assert_eq!(
-                view(&emu, &region, &trail).await,
-                before,
-                "{}: observe must not change the trail",
-                case.file
-            );
-        }
-    }
-}
-
-#[tokio::test]
-async fn a_stopped_trail_is_logging_again_and_a_replay_changes_nothing() {
-    let emu = emulator().await;
-    let trail = unique("replay");
-    let event = event("stop-logging-by-name.json", &trail);
-    seed(&emu, &trail, Seed::Weakened, &event).await;
-    let before = view(&emu, "us-east-1", &trail).await.unwrap();
-    assert!(!before.is_logging, "seeded stopped");
     let pipeline = pipeline(&emu, &settings("remediate", &[]));
 
+    // A bare name made in eu-west-1 is the caller's trail there.
+    let by_name = unique("home-name");
+    let mut event_by_name = event("stop-logging-by-name.json", &by_name);
+    event_by_name["region"] = json!("eu-west-1");
+    event_by_name["detail"]["awsRegion"] = json!("eu-west-1");
+    seed(&emu, &by_name, Seed::Weakened, &event_by_name).await;
     assert_eq!(
-        handle(&pipeline, event.clone()).await["status"],
-        "remediated"
+        handle(&pipeline, event_by_name.clone()).await,
+        outcome(
+            &event_by_name,
+            "remediated",
+            None,
+            vec![logging_finding(&arn("eu-west-1", &by_name), true)]
+        )
     );
-    let fixed = view(&emu, "us-east-1", &trail).await.unwrap();
-    assert!(fixed.is_logging, "GetTrailStatus reads IsLogging: true");
+    assert!(view(&emu, "eu-west-1", &by_name).await.unwrap().is_logging);
+
+    // An ARN routes every call to the trail's home region, whatever region
+    // the call was recorded in.
+    let by_arn = unique("home-arn");
+    let mut event_by_arn = event("stop-logging-by-arn.json", &by_arn);
+    event_by_arn["region"] = json!("us-east-1");
+    event_by_arn["detail"]["awsRegion"] = json!("us-east-1");
+    seed(&emu, &by_arn, Seed::Weakened, &event_by_arn).await;
     assert_eq!(
-        fixed.settings, before.settings,
-        "nothing else about the trail changed"
+        handle(&pipeline, event_by_arn.clone()).await,
+        outcome(
+            &event_by_arn,
+            "remediated",
+            None,
+            vec![logging_finding(&arn("eu-west-1", &by_arn), true)]
+        )
     );
+    assert!(view(&emu, "eu-west-1", &by_arn).await.unwrap().is_logging);
+}
+
+#[tokio::test]
+async fn a_deletion_by_arn_quotes_the_arn_as_the_request_named_it() {
+    let emu = emulator().await;
+    let trail = unique("deleted-arn");
+    let trail_arn = arn("us-east-1", &trail);
+    let mut event = event("delete-trail.json", &trail);
+    event["detail"]["requestParameters"]["name"] = json!(trail_arn);
+    seed(&emu, &trail, Seed::Weakened, &event).await;
+
+    let result = handle(&pipeline(&emu, &settings("remediate", &[])), event.clone()).await;
 
     assert_eq!(
-        handle(&pipeline, event.clone()).await,
-        outcome(&event, "compliant", None, vec![])
+        result,
+        outcome(
+            &event,
+            "notified",
+            Some(DELETED_WHY),
+            vec![deleted_finding(&trail_arn, &trail_arn)]
+        )
     );
-    assert_eq!(view(&emu, "us-east-1", &trail).await.unwrap(), fixed);
+}
+
+#[tokio::test]
+async fn an_organization_trail_of_another_account_makes_no_aws_call() {
+    let emu = emulator().await;
+    // AWS behind a closed port: any call would be an infrastructure error.
+    let env = settings("remediate", &[]);
+    let closed = warden_tests::aws::sdk_config("http://127.0.0.1:9").await;
+    let offline = Emulator {
+        config: closed,
+        s3: emu.s3.clone(),
+    };
+    let event = event("stop-logging-organization-trail.json", "unused");
+
+    let result = handle(&pipeline(&offline, &env), event.clone()).await;
+
+    assert_eq!(result["status"], "skipped");
+    assert_eq!(
+        result["reason"],
+        "arn:aws:cloudtrail:us-east-1:111122223333:trail/warden-org-trail belongs to account 111122223333, \
+         not 123456789012: an organization trail seen from a member account is guarded in the account that owns it"
+    );
 }
 
 #[tokio::test]
@@ -134,6 +125,37 @@ async fn a_replayed_deletion_is_reported_again_and_no_trail_is_created() {
 }
 
 #[tokio::test]
+async fn a_deletion_of_a_trail_that_exists_again_is_not_reported() {
+    let emu = emulator().await;
+    let trail = unique("recreated");
+    let event = event("delete-trail.json", &trail);
+    // Deleted and recreated before the event is handled: a healthy trail.
+    create_healthy(&emu, "us-east-1", &trail, true, &[]).await;
+    assert_eq!(
+        handle(&pipeline(&emu, &settings("remediate", &[])), event.clone()).await,
+        outcome(&event, "compliant", None, vec![])
+    );
+
+    // The standing rules run on the new trail.
+    let no_key = unique("recreated-nokey");
+    let event_no_key = fixture::event("delete-trail.json", &no_key);
+    create_healthy(&emu, "us-east-1", &no_key, false, &[]).await;
+    assert_eq!(
+        handle(
+            &pipeline(&emu, &settings("remediate", &[])),
+            event_no_key.clone()
+        )
+        .await,
+        outcome(
+            &event_no_key,
+            "notified",
+            Some(KMS_WHY),
+            vec![encryption_finding(&arn("us-east-1", &no_key))]
+        )
+    );
+}
+
+#[tokio::test]
 async fn a_trail_deleted_before_its_stop_event_is_handled_is_skipped() {
     let emu = emulator().await;
     let trail = unique("gone");
@@ -141,6 +163,35 @@ async fn a_trail_deleted_before_its_stop_event_is_handled_is_skipped() {
     let result = handle(&pipeline(&emu, &settings("remediate", &[])), event.clone()).await;
     let reason = format!("{} no longer exists", arn("us-east-1", &trail));
     assert_eq!(result, outcome(&event, "skipped", Some(&reason), vec![]));
+}
+
+#[tokio::test]
+async fn advanced_selectors_that_keep_write_management_events_are_compliant() {
+    let emu = emulator().await;
+    let trail = unique("advanced-ok");
+    let mut event = event("put-event-selectors-advanced-data-only.json", &trail);
+    event["detail"]["requestParameters"]["advancedEventSelectors"] = json!([
+        {"name": "Management events but KMS", "fieldSelectors": [
+            {"field": "eventCategory", "equals": ["Management"]},
+            {"field": "eventSource", "notEquals": ["kms.amazonaws.com"]}]},
+        {"name": "S3 object writes", "fieldSelectors": [
+            {"field": "eventCategory", "equals": ["Data"]},
+            {"field": "resources.type", "equals": ["AWS::S3::Object"]},
+            {"field": "readOnly", "equals": ["false"]}]}
+    ]);
+    seed(&emu, &trail, Seed::Weakened, &event).await;
+    let before = view(&emu, "us-east-1", &trail).await.unwrap();
+    assert_eq!(
+        before.selectors["advanced"],
+        json!(["Management events but KMS", "S3 object writes"]),
+        "seeded with the event's selectors"
+    );
+
+    assert_eq!(
+        handle(&pipeline(&emu, &settings("remediate", &[])), event.clone()).await,
+        outcome(&event, "compliant", None, vec![])
+    );
+    assert_eq!(view(&emu, "us-east-1", &trail).await.unwrap(), before);
 }
 
 #[tokio::test]
@@ -315,7 +366,9 @@ async fn notify_mode_publishes_the_deletion_with_its_severity() {
         alert,
         json!({
             "guard": "trail-guard", "rule": "trail-deleted", "resource": trail_arn,
-            "account": "123456789012", "region": "us-east-1", "event_id": event_id(&event),
+            "account": "123456789012", "region": "us-east-1",
+            "trigger": {"event": {"event_id": event_id(&event), "event_name": "DeleteTrail"}},
+            "event_id": event_id(&event),
             "event_name": "DeleteTrail", "principal": "arn:aws:iam::123456789012:user/alice",
             "mode": "notify", "outcome": "notified",
             "evidence": format!("DeleteTrail deleted the trail (requestParameters.name: {trail}); nothing is recorded for it any more and its settings are gone"),
