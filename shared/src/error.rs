@@ -323,7 +323,9 @@ mod tests {
 
     #[test]
     fn what_a_retry_can_help() {
-        let error = |code: &str, status: u16| GuardError::from_sdk(CALL, ARN, service_error(code, status, ""));
+        let error = |code: &str, status: u16| {
+            GuardError::from_sdk(CALL, ARN, service_error(code, status, ""))
+        };
         for (code, status, retryable, kind) in [
             ("ThrottlingException", 400, true, "Warden.Throttled"),
             ("InternalError", 500, true, "Warden.AwsError"),
@@ -335,7 +337,11 @@ mod tests {
             ("InvalidParameterValue", 400, false, "Warden.Refused"),
         ] {
             let err = error(code, status);
-            assert_eq!((err.retryable(), err.error_type()), (retryable, kind), "{code} {status}");
+            assert_eq!(
+                (err.retryable(), err.error_type()),
+                (retryable, kind),
+                "{code} {status}"
+            );
         }
         let refused = error("LimitExceeded", 409);
         assert_eq!(

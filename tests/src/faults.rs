@@ -340,7 +340,11 @@ fn is_s3(parts: &hyper::http::request::Parts) -> bool {
 
 /// The operation a request calls.
 pub fn operation_of(parts: &hyper::http::request::Parts, body: &[u8]) -> String {
-    if let Some(target) = parts.headers.get("x-amz-target").and_then(|v| v.to_str().ok()) {
+    if let Some(target) = parts
+        .headers
+        .get("x-amz-target")
+        .and_then(|v| v.to_str().ok())
+    {
         return target.rsplit('.').next().unwrap_or(target).to_string();
     }
     let form = std::str::from_utf8(body).unwrap_or_default();
@@ -401,8 +405,14 @@ mod tests {
     #[test]
     fn s3_operations_are_named_as_the_api_names_them() {
         assert_eq!(s3_operation("PUT", "/b", "policy="), "PutBucketPolicy");
-        assert_eq!(s3_operation("GET", "/b", "encryption"), "GetBucketEncryption");
-        assert_eq!(s3_operation("PUT", "/b", "publicAccessBlock="), "PutPublicAccessBlock");
+        assert_eq!(
+            s3_operation("GET", "/b", "encryption"),
+            "GetBucketEncryption"
+        );
+        assert_eq!(
+            s3_operation("PUT", "/b", "publicAccessBlock="),
+            "PutPublicAccessBlock"
+        );
         assert_eq!(s3_operation("GET", "/b", "tagging"), "GetBucketTagging");
         assert_eq!(s3_operation("PUT", "/b", ""), "CreateBucket");
         assert_eq!(s3_operation("HEAD", "/b", ""), "HeadBucket");

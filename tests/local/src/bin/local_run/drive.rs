@@ -26,7 +26,7 @@ struct Seen<F: Fixture> {
 
 /// Runs every case of `F` through `binary` against the emulator at
 /// `endpoint`; prints the table and returns whether everything held.
-pub async fn run<F: Fixture>(binary: &Path, endpoint: &str) -> Result<bool, String> {
+pub(crate) async fn run<F: Fixture>(binary: &Path, endpoint: &str) -> Result<bool, String> {
     let world = F::world(endpoint).await;
     let mut seen: Vec<Seen<F>> = Vec::new();
     for (case, seeded) in seed_all::<F>(&world, "local").await {
