@@ -370,7 +370,8 @@ fn s3_operation(method: &str, path: &str, query: &str) -> String {
         .filter(|p| !p.is_empty())
         .map(|p| p.split_once('=').unwrap_or((p, "")))
         .collect();
-    let bucket_only = path.trim_matches('/').split('/').count() == 1;
+    let trimmed = path.trim_matches('/');
+    let bucket_only = !trimmed.is_empty() && !trimmed.contains('/');
     let sub = [
         ("encryption", "BucketEncryption"),
         ("policy", "BucketPolicy"),
@@ -393,7 +394,7 @@ fn s3_operation(method: &str, path: &str, query: &str) -> String {
         None if bucket_only && method == "HEAD" => "HeadBucket".into(),
         None if bucket_only && method == "PUT" => "CreateBucket".into(),
         None if bucket_only && method == "GET" => "ListObjects".into(),
-        None if path == "/" || path.is_empty() => "ListBuckets".into(),
+        None if trimmed.is_empty() => "ListBuckets".into(),
         None => format!("{verb}Object"),
     }
 }

@@ -48,6 +48,17 @@ pub fn resource(name: &str) -> &'static Value {
     value
 }
 
+/// A function's property as deployed: its own, or the one every function
+/// gets from `Globals` (`DeadLetterQueue`, `EventInvokeConfig`, ...).
+pub fn function_property(function: &str, key: &str) -> &'static Value {
+    let own = &resource(function)["Properties"][key];
+    if own.is_null() {
+        &template()["Globals"]["Function"][key]
+    } else {
+        own
+    }
+}
+
 /// The names of a function's environment variables (its own and those
 /// every function gets from `Globals`), sorted.
 pub fn variables(function: &str) -> Vec<String> {

@@ -16,7 +16,9 @@ use serde_json::{Value, json};
 use std::path::PathBuf;
 use warden_shared::Config;
 use warden_shared::guard::permissions;
-use warden_tests::template::{allowed_actions, assert_role_allows_exactly, resource, template};
+use warden_tests::template::{
+    allowed_actions, assert_role_allows_exactly, function_property, resource, template, variables,
+};
 
 fn root() -> PathBuf {
     PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
@@ -144,12 +146,14 @@ fn the_rule_exists_only_in_us_east_1_and_keeps_failed_deliveries() {
         }),
         "{queue_statements:#?}"
     );
-    let function = &resource("MfaGuardFunction")["Properties"];
     assert_eq!(
-        function["DeadLetterQueue"]["TargetArn"],
+        function_property("MfaGuardFunction", "DeadLetterQueue")["TargetArn"],
         json!({"Fn::GetAtt": ["WardenDeadLetterQueue", "Arn"]})
     );
-    assert!(function["EventInvokeConfig"]["MaximumRetryAttempts"].is_number());
+    assert!(
+        function_property("MfaGuardFunction", "EventInvokeConfig")["MaximumRetryAttempts"]
+            .is_number()
+    );
 }
 
 #[test]
@@ -159,11 +163,8 @@ fn the_function_gets_every_setting_the_code_reads() {
         function["Metadata"]["BuildProperties"]["Binary"],
         "mfa-guard"
     );
-    let variables = function["Properties"]["Environment"]["Variables"]
-        .as_object()
-        .expect("variables");
-    let mut declared: Vec<&str> = variables.keys().map(String::as_str).collect();
-    declared.sort_unstable();
+    let declared = variables("MfaGuardFunction");
+    let variables = &function["Properties"]["Environment"]["Variables"];
     let mut read = vec![
         Config::MODE,
         Config::TOPIC_ARN,

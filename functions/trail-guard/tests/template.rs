@@ -8,7 +8,8 @@ use trail_guard::{HANDLED_EVENTS, TrailGuard};
 use warden_shared::Config;
 use warden_shared::guard::permissions;
 use warden_tests::template::{
-    allowed_actions, assert_role_allows_exactly, event_names, resource, variables,
+    allowed_actions, assert_role_allows_exactly, event_names, function_property, resource,
+    variables,
 };
 
 fn read_settings() -> Vec<&'static str> {
@@ -81,7 +82,10 @@ fn failed_deliveries_reach_the_dead_letter_queue() {
         "{sources:?}"
     );
     let function = &resource("TrailGuardFunction")["Properties"];
-    assert_eq!(function["DeadLetterQueue"]["Type"], "SQS");
+    assert_eq!(
+        function_property("TrailGuardFunction", "DeadLetterQueue")["Type"],
+        "SQS"
+    );
     assert_eq!(
         function["Events"]["TrailChange"]["Properties"]["DeadLetterConfig"]["Arn"],
         json!({"Fn::GetAtt": ["WardenDeadLetterQueue", "Arn"]})
