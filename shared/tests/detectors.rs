@@ -98,6 +98,10 @@ const EMAIL_NEG: &[(&str, &str)] = &[
         "/usr/bin/ssh -A -J jump admin@db.internal.example.com",
     ),
     ("Copy", "scp -P 2222 ops@files.example.com"),
+    (
+        "Key",
+        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl jane@laptop.example.com",
+    ),
 ];
 
 const ACCOUNT_POS: &[(&str, &str)] = &[
@@ -550,6 +554,7 @@ const CARD_POS: &[(&str, &str)] = &[
     ("card", "6304000000000000"),
     ("card", "5018 1234 5673"),
     ("Notes", "maestro 6761234567890123455"),
+    ("Notes", "paid with 3509337514229976"),
 ];
 
 const CARD_NEG: &[(&str, &str)] = &[
@@ -576,6 +581,8 @@ const CARD_NEG: &[(&str, &str)] = &[
     ("card", "5555555555554443"),
     ("card", "4111 11 11 1111 1111"),
     ("card", "4111111111111111.5"),
+    ("Barcode", "571174296921"),
+    ("Notes", "501812345673"),
 ];
 
 const PHONE_POS: &[(&str, &str)] = &[

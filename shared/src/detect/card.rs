@@ -83,8 +83,9 @@ fn card_in_groups(
             }
         }
         let digits = &digits[..len];
-        // Twelve digits are a Maestro card only where no account id is meant.
-        if luhn(digits) && card_network(digits) && (len > 12 || !cx.hints_at(s).account_id()) {
+        // Twelve digits (a short Maestro) are as common as other numbers of
+        // that length (UPC barcodes): only with a card keyword.
+        if luhn(digits) && card_network(digits) && (len > 12 || cx.hints_at(s).card) {
             let confidence = if cx.hints_at(s).card {
                 Confidence::High
             } else {
@@ -126,18 +127,18 @@ fn card_network(d: &[u8]) -> bool {
         return matches!(p2, 50 | 56..=58 | 63 | 67) || p4 == 604;
     }
     match d[0] {
-        0 => p4 == 604,                                            // Maestro
-        1 => p4 == 1800 && len == 15,                              // JCB (legacy)
-        2 if p4 == 2131 => len == 15,                              // JCB (legacy)
-        4 => matches!(len, 13 | 16 | 19),                          // Visa
-        5 if (51..=55).contains(&p2) => len == 16,                 // Mastercard
-        5 => matches!(p2, 50 | 56..=58) && len >= 13,              // Maestro
-        2 if (2221..=2720).contains(&p4) => len == 16,             // Mastercard 2-series
-        2 => (2200..=2204).contains(&p4) && len >= 16,             // Mir
-        3 if p2 == 34 || p2 == 37 => len == 15,                    // Amex
-        3 if p2 == 35 => (3528..=3589).contains(&p4) && len >= 16, // JCB
-        3 => matches!(p2, 30 | 36 | 38 | 39) && len >= 14,         // Diners
-        6 => len >= 13,                          // Discover, UnionPay, Maestro, RuPay
+        0 => p4 == 604,                                    // Maestro
+        1 => p4 == 1800 && len == 15,                      // JCB (legacy)
+        2 if p4 == 2131 => len == 15,                      // JCB (legacy)
+        4 => matches!(len, 13 | 16 | 19),                  // Visa
+        5 if (51..=55).contains(&p2) => len == 16,         // Mastercard
+        5 => matches!(p2, 50 | 56..=58) && len >= 13,      // Maestro
+        2 if (2221..=2720).contains(&p4) => len == 16,     // Mastercard 2-series
+        2 => (2200..=2204).contains(&p4) && len >= 16,     // Mir
+        3 if p2 == 34 || p2 == 37 => len == 15,            // Amex
+        3 if p2 == 35 => len >= 16, // JCB (3528–3589 issued; test numbers use all of 35)
+        3 => matches!(p2, 30 | 36 | 38 | 39) && len >= 14, // Diners
+        6 => len >= 13,             // Discover, UnionPay, Maestro, RuPay
         8 => matches!(p2, 81 | 82) && len >= 16, // UnionPay, RuPay
         _ => false,
     }

@@ -83,7 +83,7 @@ impl Hints {
                 b'o' => owner |= at(b"owner") || at(b"owning"),
                 b'm' => {
                     phone |= at(b"mobile") || at(b"msisdn");
-                    card |= at(b"mastercard");
+                    card |= at(b"mastercard") || at(b"maestro");
                 }
                 b'p' => {
                     weak |= at(b"passwd") || at(b"password") || at(b"passphrase");
@@ -107,6 +107,8 @@ impl Hints {
             let is = |x: &[u8]| w.eq_ignore_ascii_case(x);
             match w.len() {
                 2 => card |= is(b"cc"),
+                3 if is(b"jcb") || is(b"pay") => card = true,
+                4 if is(b"paid") => card = true,
                 3 => {
                     weak |= is(b"key") || is(b"pwd");
                     phone |= is(b"tel") || is(b"fax") || is(b"sms") || is(b"mob");

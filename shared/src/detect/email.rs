@@ -84,7 +84,7 @@ fn email_at(v: &[u8], at: usize, floor: usize) -> Option<(usize, usize)> {
     }
     // `ssh deploy@bastion.example.com`, `ssh -i key.pem -p 2222 ec2-user@host`:
     // a login, not an address.
-    if ssh_login(&v[..s]) {
+    if ssh_login(&v[..s]) || ssh_key_comment(&v[..s]) {
         return None;
     }
     // `https://user@host`: URL user-info (credentials are their own detector).
@@ -129,6 +129,21 @@ fn ssh_login(before: &[u8]) -> bool {
         option_argument = true;
     }
     false
+}
+
+/// Whether `before` ends with the type and body of an ssh public key
+/// (`ssh-ed25519 AAAAC3Nz… `), making what follows its comment, by
+/// convention `user@host`: a machine login, not an address.
+fn ssh_key_comment(before: &[u8]) -> bool {
+    let mut words = before.rsplit(|&b| b == b' ');
+    if words.next() != Some(b"") {
+        return false;
+    }
+    let body = words.next().unwrap_or_default();
+    let kind = words.next().unwrap_or_default();
+    body.len() >= 16
+        && body.starts_with(b"AAAA")
+        && (kind.starts_with(b"ssh-") || kind.starts_with(b"ecdsa-") || kind.starts_with(b"sk-"))
 }
 
 /// Whether position `i` is inside the authority of a URL: `://` occurs

@@ -15,7 +15,7 @@ use crate::detection::{Confidence, DetectorId};
 pub(super) fn may_hold(cx: &Ctx<'_>, stats: &Stats) -> bool {
     stats.b64max >= 64
         || (stats.eq && stats.run20)
-        || (stats.b64max >= 40 && cx.key_hints().session)
+        || (stats.b64max > 40 && cx.key_hints().session)
         || ((stats.eq || stats.colon) && stats.b64max >= 16 && names_a_credential(cx.v))
 }
 
@@ -107,8 +107,8 @@ pub(super) fn scan_session_credentials(cx: &Ctx<'_>, out: &mut Vec<Candidate>) {
             i = ve;
         }
     }
-    // Bare session tokens: a known prefix, or any long random-looking run
-    // under a session-token key.
+    // Bare session tokens: a known prefix, or any random-looking run longer
+    // than 40 under a session-token key.
     let mut i = 0;
     while i < n {
         if !is_b64(v[i]) {
@@ -116,7 +116,11 @@ pub(super) fn scan_session_credentials(cx: &Ctx<'_>, out: &mut Vec<Candidate>) {
             continue;
         }
         let s = i;
-        while i < n && (is_b64(v[i]) || v[i] == b'=') {
+        while i < n && is_b64(v[i]) {
+            i += 1;
+        }
+        // Padding ends a token; it never joins a name to a value.
+        while i < n && v[i] == b'=' && i - s >= 40 && !v.get(i + 1).is_some_and(|&b| is_b64(b)) {
             i += 1;
         }
         if s > 0 && v[s - 1].is_ascii_alphanumeric() {
@@ -124,7 +128,8 @@ pub(super) fn scan_session_credentials(cx: &Ctx<'_>, out: &mut Vec<Candidate>) {
         }
         let run = &v[s..i];
         let known = run.len() >= 100 && TOKEN_PREFIXES.iter().any(|p| run.starts_with(p));
-        let keyed = run.len() >= 40 && cx.key_hints().session && mixed(run);
+        // Longer than a secret access key (exactly 40), which may sit beside.
+        let keyed = run.len() > 40 && cx.key_hints().session && mixed(run);
         let taken = out[first..].iter().any(|c| c.start < i && s < c.end);
         if (known || keyed) && !taken {
             out.push(Candidate::new(
