@@ -12,7 +12,9 @@ use std::hint::black_box;
 use warden_shared::detect::{AllowList, DetectorId, Detectors};
 
 /// 50 tags as they appear on real resources: mostly clean, a few with
-/// findings (an email, an account id, a key pair, credentials in a URL).
+/// findings (an email, an account id, an access key id, credentials in a
+/// URL); the account ids inside its ARNs and ECR image are identifiers, not
+/// findings.
 /// Shared with tag-guard's evaluate benchmark.
 fn tags() -> Vec<(String, String)> {
     let list: Vec<serde_json::Value> =
@@ -31,7 +33,7 @@ fn scan_50_tags(c: &mut Criterion) {
     let detectors = Detectors::new(DetectorId::ALL.to_vec(), AllowList::empty());
     let tags = tags();
     let found: usize = tags.iter().map(|(k, v)| detectors.scan(k, v).len()).sum();
-    assert!(found >= 5, "the benchmark event should hold a few findings");
+    assert!(found >= 4, "the benchmark event should hold a few findings");
 
     c.bench_function("scan_50_tags", |b| {
         b.iter(|| {

@@ -18,6 +18,7 @@ pub mod arn;
 pub mod aws;
 pub mod config;
 pub mod detect;
+pub mod detection;
 pub mod error;
 pub mod event;
 pub mod exempt;

@@ -15,8 +15,13 @@
 //! | `private-key` | the `BEGIN` line | `-----BEGIN RSA PRIVATE KEY-----\nMIIE…` → `-----BEGIN RSA PRIVATE KEY----- [redacted]` |
 //! | `payment-card` | first 4 and last 4 digits, separators dropped | `4111 1111 1111 1234` → `4111********1234` |
 //! | `phone-number` | a leading `+` and the last 2 digits | `+44 20 7946 0958` → `+**********58` |
+//! | `aws-session-credentials` | the parameter or label name, value hidden; a bare token keeps only its 4-character format prefix | `X-Amz-Signature=9f86d0…` → `X-Amz-Signature=***`; `IQoJb3JpZ2luX2Vj…` → `IQoJ***` |
+//!
+//! [`mask_spans`] shows a value with its detections masked and the rest kept;
+//! [`crate::detection::describe`] shows only the masked detections, which is
+//! what evidence should use when the rest of the value may hold more.
 
-use crate::detect::{Detection, DetectorId, private_key_header_end};
+use crate::detection::{Detection, DetectorId};
 
 /// The masked sample of a value matched by `detector`.
 ///
@@ -32,6 +37,7 @@ pub fn mask(detector: DetectorId, matched: &str) -> String {
         DetectorId::PrivateKey => private_key(matched),
         DetectorId::PaymentCard => digits_keep(matched, 4, 4, 12),
         DetectorId::PhoneNumber => phone(matched),
+        DetectorId::AwsSessionCredentials => session_credentials(matched),
     };
     if out == matched {
         // Only reachable when the input is itself a mask.
@@ -51,7 +57,9 @@ pub fn mask(detector: DetectorId, matched: &str) -> String {
 /// must come from scanning this same value (as [`Detectors::scan`] returns
 /// them: ordered, non-overlapping); a span that does not fit is masked whole.
 ///
-/// Note that the text around the detections is kept as it is.
+/// Note that the text around the detections is kept as it is: whatever no
+/// detector matched stays in clear. For evidence, prefer
+/// [`crate::detection::describe`].
 ///
 /// [`Detectors::scan`]: crate::detect::Detectors::scan
 pub fn mask_spans(value: &str, detections: &[Detection]) -> String {
@@ -163,6 +171,44 @@ fn private_key(m: &str) -> String {
     format!("{header} [redacted]")
 }
 
+/// `X-Amz-Signature=***`: the name of the parameter or label, if the match
+/// starts with one (up to 40 letters, digits, `-` or `_` before `=`, `:` or
+/// a quote), and nothing of the value; a bare token of 40 or more
+/// characters keeps its first 4 (a format prefix such as `IQoJ`).
+fn session_credentials(m: &str) -> String {
+    let b = m.as_bytes();
+    let name_len = b
+        .iter()
+        .position(|&c| matches!(c, b'=' | b':' | b'"' | b'\\'))
+        .filter(|&n| {
+            (1..=40).contains(&n)
+                && b[..n]
+                    .iter()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_'))
+        });
+    match name_len {
+        Some(n) => format!("{}=***", &m[..n]),
+        None if b.len() >= 40 && b[..4].iter().all(u8::is_ascii_alphanumeric) => {
+            format!("{}***", &m[..4])
+        }
+        None => stars(m.chars().count().min(8)),
+    }
+}
+
+/// The end of a `-----BEGIN … PRIVATE KEY-----` header starting at `s`.
+pub(crate) fn private_key_header_end(v: &[u8], s: usize) -> Option<usize> {
+    let rest = v.get(s..)?;
+    let label = rest.strip_prefix(b"-----BEGIN ")?;
+    let close = label.windows(5).position(|w| w == b"-----")?;
+    let kind = &label[..close];
+    let ok = kind.len() <= 40
+        && kind
+            .iter()
+            .all(|&b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b' ')
+        && (kind.ends_with(b"PRIVATE KEY") || kind.ends_with(b"PRIVATE KEY BLOCK"));
+    ok.then_some(s + 11 + close + 5)
+}
+
 /// `+**********58`: a leading `+` and the last 2 digits.
 fn phone(m: &str) -> String {
     let plus = m.trim_start().starts_with('+');
@@ -187,7 +233,7 @@ fn phone(m: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::detect::Confidence;
+    use crate::detection::Confidence;
 
     #[test]
     fn documented_examples() {
@@ -227,6 +273,22 @@ mod tests {
             (PaymentCard, "4111 1111 1111 1234", "4111********1234"),
             (PhoneNumber, "+44 20 7946 0958", "+**********58"),
             (PhoneNumber, "(555) 123-4567", "********67"),
+            (
+                AwsSessionCredentials,
+                "X-Amz-Signature=9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+                "X-Amz-Signature=***",
+            ),
+            (
+                AwsSessionCredentials,
+                "SessionToken\": \"IQoJb3JpZ2luX2VjEJr//////////wEaCXVzLWVhc3QtMSJHMEUCIQ",
+                "SessionToken=***",
+            ),
+            (
+                AwsSessionCredentials,
+                "IQoJb3JpZ2luX2VjEJr//////////wEaCXVzLWVhc3QtMSJHMEUCIQ",
+                "IQoJ***",
+            ),
+            (AwsSessionCredentials, "short", "*****"),
         ];
         for (d, input, want) in cases {
             assert_eq!(mask(d, input), want, "{d} {input}");
@@ -275,6 +337,7 @@ mod tests {
             confidence: Confidence::High,
             masked: "j***@e***.com".into(),
             span: 8..24,
+            in_identifier: false,
         }];
         assert_eq!(
             mask_spans("Contact jane@example.com today", &detections),

@@ -7,7 +7,8 @@
 
 use proptest::prelude::*;
 use warden_shared::detect::{
-    AllowList, Confidence, Detection, DetectorId, Detectors, TagAction, parse_detector_list,
+    AccountIdsInIdentifiers, AllowList, Confidence, Detection, DetectorId, Detectors, TagAction,
+    describe, detector_ids, parse_detector_list,
 };
 use warden_shared::mask::{mask, mask_spans};
 
@@ -51,6 +52,11 @@ const EMAIL_POS: &[(&str, &str)] = &[
     ("Owner", "j@example.museum"),
     ("Name", "report for bob@example.com (weekly)"),
     ("owner", "\"jane@example.com\""),
+    ("Owner", "jane@example.com1"),
+    ("Owner", "jane@example.com2024"),
+    ("Description", "{\\\"email\\\":\\\"jane@example.com\\\"}"),
+    ("Payload", "\\\"email\\\":\\\"jane@example.com\\\""),
+    ("Notes", "ssh keys are managed by jane@example.com"),
 ];
 
 const EMAIL_NEG: &[(&str, &str)] = &[
@@ -81,6 +87,24 @@ const EMAIL_NEG: &[(&str, &str)] = &[
     ("Proxy", "https://proxy.example.com:8080"),
     ("Mention", "ping @oncall.team"),
     ("Owner", "jane.doe[at]example.com"),
+    ("Login", "ssh -i key.pem user@host.example.com"),
+    (
+        "Login",
+        "ssh -i ~/.ssh/prod.pem ec2-user@ec2-3-91-12-4.compute-1.amazonaws.com",
+    ),
+    (
+        "Login",
+        "ssh -p 2222 -o StrictHostKeyChecking=no deploy@bastion.example.com",
+    ),
+    (
+        "Login",
+        "/usr/bin/ssh -A -J jump admin@db.internal.example.com",
+    ),
+    ("Copy", "scp -P 2222 ops@files.example.com"),
+    (
+        "Key",
+        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl jane@laptop.example.com",
+    ),
 ];
 
 const ACCOUNT_POS: &[(&str, &str)] = &[
@@ -89,51 +113,26 @@ const ACCOUNT_POS: &[(&str, &str)] = &[
     ("owner-account", "111122223333"),
     ("AWSAccountId", "444455556666"),
     ("account", "1234-5678-9012"),
-    ("Role", "arn:aws:iam::123456789012:role/Admin"),
-    (
-        "KmsKey",
-        "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
-    ),
-    (
-        "Topic",
-        "arn:aws-us-gov:sns:us-gov-west-1:123456789012:alerts",
-    ),
-    (
-        "Image",
-        "123456789012.dkr.ecr.us-east-1.amazonaws.com/app:1.0",
-    ),
-    (
-        "Queue",
-        "https://sqs.us-east-1.amazonaws.com/123456789012/orders",
-    ),
     ("Description", "Account ID: 123456789012"),
     ("Notes", "lives in acct 098765432109"),
     ("TargetAccount", "prod (123456789012)"),
     ("payer_account_id", "999988887777"),
     ("AccountNumber", "000123456789"),
-    (
-        "Function",
-        "arn:aws:lambda:us-east-1:123456789012:function:my-fn",
-    ),
-    (
-        "Principal",
-        "arn:aws:sts::123456789012:assumed-role/deployer/session",
-    ),
-    (
-        "Log",
-        "arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/x:*",
-    ),
-    (
-        "Table",
-        "arn:aws-cn:dynamodb:cn-north-1:123456789012:table/orders",
-    ),
     ("Accounts", "123456789012, 210987654321"),
     ("Desc", "aws_account_id=123456789012"),
-    (
-        "AccessPoint",
-        "arn:aws:s3:us-east-1:123456789012:accesspoint/ap",
-    ),
     ("Note", "see account 1234 5678 9012"),
+    ("OwnerId", "123456789012"),
+    ("owner", "123456789012"),
+    ("RequesterId", "123456789012"),
+    ("registryId", "123456789012"),
+    ("payer", "123456789012"),
+    ("InstanceOwnerId", "123456789012"),
+    ("ExpectedBucketOwner", "123456789012"),
+    ("Principal", "123456789012"),
+    ("Description", "{\\\"awsAccountId\\\":\\\"123456789012\\\"}"),
+    ("Payload", "{\"OwnerId\": \"123456789012\"}"),
+    ("Notes", "owner=123456789012"),
+    ("AccountId", "arn 123456789012"),
 ];
 
 const ACCOUNT_NEG: &[(&str, &str)] = &[
@@ -161,6 +160,96 @@ const ACCOUNT_NEG: &[(&str, &str)] = &[
     ("OrderNumber", "Order 123456789012 shipped"),
     ("Ticket", "notarn:aws:iam::123456789012:role/x"),
     ("account", "card 4111 1111 1111 1111"),
+    ("OwnerPhone", "447700900123"),
+];
+
+/// Account ids inside AWS identifiers: not findings by default, whatever the
+/// key; reported with `AccountIdsInIdentifiers::Report`, low and flagged.
+const IDENTIFIERS: &[(&str, &str)] = &[
+    ("Role", "arn:aws:iam::123456789012:role/Admin"),
+    ("AccountId", "arn:aws:iam::123456789012:root"),
+    ("OwnerId", "arn:aws:iam::123456789012:user/jane"),
+    (
+        "KmsKey",
+        "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+    ),
+    (
+        "Topic",
+        "arn:aws-us-gov:sns:us-gov-west-1:123456789012:alerts",
+    ),
+    (
+        "Table",
+        "arn:aws-cn:dynamodb:cn-north-1:123456789012:table/orders",
+    ),
+    ("Queue", "arn:aws-iso:sqs:us-iso-east-1:123456789012:q"),
+    ("Queue", "arn:aws-iso-b:sqs:us-isob-east-1:123456789012:q"),
+    (
+        "Function",
+        "arn:aws:lambda:us-east-1:123456789012:function:my-fn",
+    ),
+    (
+        "Principal",
+        "arn:aws:sts::123456789012:assumed-role/deployer/session",
+    ),
+    (
+        "Log",
+        "arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/x:*",
+    ),
+    (
+        "AccessPoint",
+        "arn:aws:s3:us-east-1:123456789012:accesspoint/ap",
+    ),
+    (
+        "aws:cloudformation:stack-id",
+        "arn:aws:cloudformation:us-east-1:123456789012:stack/web/466df9e0-0dff-08e3-8e2f-5088487c4896",
+    ),
+    (
+        "Image",
+        "123456789012.dkr.ecr.us-east-1.amazonaws.com/app:1.0",
+    ),
+    (
+        "Queue",
+        "https://sqs.us-east-1.amazonaws.com/123456789012/orders",
+    ),
+    (
+        "QueueUrl",
+        "https://queue.amazonaws.com/123456789012/legacy",
+    ),
+    (
+        "Console",
+        "https://123456789012.signin.aws.amazon.com/console",
+    ),
+    (
+        "Host",
+        "reports-123456789012.s3-accesspoint.us-west-2.amazonaws.com",
+    ),
+    ("Bucket", "cdk-hnb659fds-assets-123456789012-us-east-1"),
+    ("owner", "cdk-hnb659fds-deploy-role-123456789012-us-east-1"),
+    ("Bucket", "sagemaker-us-east-1-123456789012"),
+    ("account", "aws-cloudtrail-logs-123456789012-abcd1234"),
+    ("Bucket", "aws-controltower-logs-123456789012-us-east-1"),
+    ("Bucket", "elasticbeanstalk-eu-west-1-123456789012"),
+    (
+        "account",
+        "StackSet-AWSControlTowerBP-BASELINE-CONFIG-123456789012",
+    ),
+    (
+        "Prefix",
+        "s3://logs/AWSLogs/123456789012/CloudTrail/us-east-1/",
+    ),
+    (
+        "Description",
+        "UpdateTrail on arn:aws:cloudtrail:us-east-1:123456789012:trail/main by the deployer role",
+    ),
+    (
+        "Name",
+        "arn:aws:cloudtrail:us-east-1:123456789012:trail/management",
+    ),
+    (
+        "Payload",
+        "{\\\"Arn\\\":\\\"arn:aws:iam::123456789012:root\\\"}",
+    ),
+    ("CardNumber", "arn:aws:iam::501812345673:role/x"),
 ];
 
 const ACCESS_KEY_POS: &[(&str, &str)] = &[
@@ -319,6 +408,9 @@ const URL_POS: &[(&str, &str)] = &[
     ("url", "postgresql://app:Zx9%21pass@[::1]:5432/app"),
     ("url", "smtp://mailer:M41l3r@smtp.example.com:587"),
     ("url", "HTTPS://Admin:Secret99@EXAMPLE.COM"),
+    ("url", "https://user:p%40ss%21word@db.example.com"),
+    ("url", "postgres://app:%21Secr3t%23@db.example.com:5432/app"),
+    ("url", "redis://:%25abc123@cache.example.com:6379"),
 ];
 
 const URL_NEG: &[(&str, &str)] = &[
@@ -344,6 +436,7 @@ const URL_NEG: &[(&str, &str)] = &[
     ("url", "s3://bucket/key@2x.png"),
     ("url", "file:///etc/passwd"),
     ("url", "https://user:pass@/path"),
+    ("url", "redis://:%REDIS_PASSWORD%@cache:6379"),
 ];
 
 const PK_BODY: &str = "MIIEpAIBAAKCAQEA3Tz2mr7SZiAMfQyuvBjM9Oi7lxcuc3bZ9uSCSzsEeVdEQ1PZ";
@@ -456,6 +549,15 @@ const CARD_POS: &[(&str, &str)] = &[
     ("Notes", "4242424242424242"),
     ("card", "6205500000000000004"),
     ("Notes", "card: 4111111111111111 exp 12/26"),
+    ("card", "213112345678904"),
+    ("card", "180012345678905"),
+    ("card", "3528000700000000"),
+    ("card", "501812345673"),
+    ("card", "6759649826438453"),
+    ("card", "6304000000000000"),
+    ("card", "5018 1234 5673"),
+    ("Notes", "maestro 6761234567890123455"),
+    ("Notes", "paid with 3509337514229976"),
 ];
 
 const CARD_NEG: &[(&str, &str)] = &[
@@ -482,6 +584,8 @@ const CARD_NEG: &[(&str, &str)] = &[
     ("card", "5555555555554443"),
     ("card", "4111 11 11 1111 1111"),
     ("card", "4111111111111111.5"),
+    ("Barcode", "571174296921"),
+    ("Notes", "501812345673"),
 ];
 
 const PHONE_POS: &[(&str, &str)] = &[
@@ -506,6 +610,13 @@ const PHONE_POS: &[(&str, &str)] = &[
     ("PagerPhone", "1-800-555-0199"),
     ("phones", "+1 212 555 0199, +1 212 555 0188"),
     ("sms", "07700 900456"),
+    ("Phone", "+1 212 555 0199 x123"),
+    ("Phone", "212-555-0199 ext. 123"),
+    ("Phone", "001-715-244-0916x50263"),
+    ("Phone", "+1 (212) 555-0199;ext=42"),
+    ("Phone", "+61.3.1234.5678"),
+    ("Mobile", "+61.453.988.694"),
+    ("Phone", "+49(0)7828 686603"),
 ];
 
 const PHONE_NEG: &[(&str, &str)] = &[
@@ -532,6 +643,61 @@ const PHONE_NEG: &[(&str, &str)] = &[
     ("Phone", "x5551234567"),
     ("Phone", "/var/log/5551234567"),
 ];
+
+const SIG: &str = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+const TOKEN: &str = "IQoJb3JpZ2luX2VjEJr//////////wEaCXVzLWVhc3QtMSJHMEUCIQD6m8d2ZQ4YSJTjd4mIj2uAGBp6x0lzpBHWfwqqkIXyDAIgPqLTBMcS2T6KCu2V8nBaHFP0jAuf2MJ1Xt9UrqW3Ur4qmwIIo";
+
+fn session_pos() -> Vec<(&'static str, String)> {
+    let presigned = |q: &str| format!("https://reports.s3.us-east-1.amazonaws.com/q3.pdf?{q}");
+    let cred = "X-Amz-Credential=ASIAY34FZKBOKMUTVV7A%2F20240517%2Fus-east-1%2Fs3%2Faws4_request";
+    vec![
+        ("Url", presigned(&format!("X-Amz-Algorithm=AWS4-HMAC-SHA256&{cred}&X-Amz-Date=20240517T093512Z&X-Amz-Expires=3600&X-Amz-SignedHeaders=host&X-Amz-Security-Token=IQoJb3JpZ2luX2VjEJr%2F%2F%2F%2F%2FwEaCXVzLWVhc3QtMSJHMEUCIQD6m8d2ZQ4YSJTjd4mIj2uAGBp6&X-Amz-Signature={SIG}"))),
+        ("Url", presigned(&format!("X-Amz-Algorithm=AWS4-HMAC-SHA256&{cred}&X-Amz-Signature={SIG}"))),
+        ("Description", format!("download: {}", presigned(&format!("X-Amz-Signature={SIG}")))),
+        ("Link", presigned(&format!("x-amz-signature={SIG}"))),
+        ("Link", presigned(cred)),
+        ("Link", "https://b.s3.amazonaws.com/k?AWSAccessKeyId=AKIAIOSFODNN7EXAMPLE&Signature=I5QhzCQsL4W5UDD2vRTj%2B0qBo2A%3D&Expires=1610366992".into()),
+        ("env", format!("AWS_SESSION_TOKEN={TOKEN}")),
+        ("Notes", format!("aws_session_token = {TOKEN}")),
+        ("Notes", format!("{{\"SessionToken\": \"{TOKEN}\"}}")),
+        ("Notes", format!("{{\\\"SessionToken\\\":\\\"{TOKEN}\\\"}}")),
+        ("Header", format!("X-Amz-Security-Token: {TOKEN}")),
+        ("Description", TOKEN.into()),
+        ("SessionToken", TOKEN.into()),
+        ("aws_session_token", "FwoGZXIvYXdzEBYaDHhBTXx2example0KjAbCdEfGhIjKlMnOpQrStUvWxYz".into()),
+        ("Notes", format!("token {TOKEN} expires at noon")),
+        ("Notes", "AQoDYXdzEPT//////////wEXAMPLEtc764bNrC9SAPBSM22wDOk4x4HIZ8j4FZTwdQWLWsKWHGBuFqwAeMicRXmxfpSPfIeoIYRqTflfKD8YUuwthAx7mSEI/qkPpKPi/kMcGdQrmGdeehM4IC1NtBmUpp2wUE8phUZampKsburEDy0KPkyQDYwT7WZ0wq5VSXDvp75YU9HFvlRd8Tx6q6fE8YQcHNVXAkiY9q6d+xo0rKwT38xVqr7ZD0u0iPPkUL64lIZbqBAz+scqKmlzm8FDrypNC9Yjc8fPOLn9FX9KSYvKTr4rvx3iSIlTJabIQwj2ICCR/oLxBA==".into()),
+        ("creds", format!("AWS_ACCESS_KEY_ID=ASIAY34FZKBOKMUTVV7A AWS_SECRET_ACCESS_KEY={SECRET_1} AWS_SESSION_TOKEN={TOKEN}")),
+        ("Url", format!("https://example.com/api?X-Amz-Security-Token={TOKEN}")),
+        ("SecurityToken", format!("\"{TOKEN}\"")),
+        ("Notes", format!("X-Amz-Signature={SIG}")),
+    ]
+}
+
+fn session_neg() -> Vec<(&'static str, String)> {
+    vec![
+        ("Url", "https://reports.s3.us-east-1.amazonaws.com/q3.pdf".into()),
+        ("Url", "https://reports.s3.amazonaws.com/q3.pdf?versionId=3HL4kqtJlcpXroDTDmJ".into()),
+        ("Notes", "X-Amz-Signature=".into()),
+        ("Notes", "X-Amz-Signature=${SIGNATURE}".into()),
+        ("Notes", "set X-Amz-Security-Token to the session token".into()),
+        ("Notes", "X-Amz-Credential=abc".into()),
+        ("Notes", "X-Amz-Date=20240517T093512Z&X-Amz-Expires=3600".into()),
+        ("Notes", format!("Signature={SIG}")),
+        ("Commit", SIG.into()),
+        ("Checksum", format!("sha256:{SIG}")),
+        ("Notes", "AWS_SESSION_TOKEN=".into()),
+        ("Notes", "session_token = <token>".into()),
+        ("SessionToken", "b7c1e9a2-4f3d-4c8e-9a61-2f0d7e5b3c19".into()),
+        ("SessionToken", "3f5e2b7c9a1d4e6f8b0c2d4e6f8a0b1c3d5e7f90".into()),
+        ("Description", "IQoJ".into()),
+        ("Key", "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQC7vbqajDhA2kR9Xq5p3Lz8YmC7vbqajDhA2kR9Xq5p3Lz8YmC7vbqajDhA2kR9Xq5p3Lz8Ym user@host".into()),
+        ("Image", format!("nginx@sha256:{SIG}")),
+        ("Notes", "MySignature=abcdefabcdefabcdefabcdef".into()),
+        ("Token", "ghp_abcdefghijklmnopqrstuvwxyz0123456789".into()),
+        ("Notes", "Token=IQoJb3JpZ2lu".into()),
+    ]
+}
 
 /// Values no detector may flag under any of these keys, including keys that
 /// make detectors eager.
@@ -698,6 +864,113 @@ fn phone_number_table() {
 }
 
 #[test]
+fn session_credentials_table() {
+    run_table(
+        AwsSessionCredentials,
+        &refs(&session_pos()),
+        &refs(&session_neg()),
+    );
+}
+
+#[test]
+fn account_ids_inside_identifiers_are_not_findings() {
+    assert!(IDENTIFIERS.len() >= 20);
+    let report = Detectors::all().with_account_ids_in_identifiers(AccountIdsInIdentifiers::Report);
+    assert_eq!(
+        Detectors::all().account_ids_in_identifiers(),
+        AccountIdsInIdentifiers::Ignore
+    );
+    for (key, value) in IDENTIFIERS {
+        let found = Detectors::all().scan(key, value);
+        assert!(found.is_empty(), "{key}={value:?}: {found:?}");
+        let found = report.scan(key, value);
+        assert!(!found.is_empty(), "report {key}={value:?}");
+        for f in &found {
+            assert_eq!(f.detector, AwsAccountId, "{key}={value:?}: {found:?}");
+            assert!(f.in_identifier && f.confidence == Confidence::Low, "{f:?}");
+            assert_eq!(f.masked.len(), 12, "{value:?}");
+            assert!(f.masked.starts_with("********"), "{value:?}");
+        }
+        assert_hidden(value, &found);
+    }
+    let found = report.scan("Role", "arn:aws:iam::123456789012:role/x");
+    assert_eq!(
+        serde_json::to_value(&found).unwrap(),
+        serde_json::json!([{"detector": "aws-account-id", "confidence": "low", "masked": "********9012", "span": {"start": 13, "end": 25}, "in_identifier": true}])
+    );
+    assert_eq!(
+        found[0].to_string(),
+        "aws-account-id (low, in an identifier): ********9012"
+    );
+    assert_eq!(
+        AccountIdsInIdentifiers::parse(" REPORT "),
+        Some(AccountIdsInIdentifiers::Report)
+    );
+    assert_eq!(
+        AccountIdsInIdentifiers::parse("ignore"),
+        Some(AccountIdsInIdentifiers::Ignore)
+    );
+    assert_eq!(AccountIdsInIdentifiers::parse("yes"), None);
+    assert_eq!(AccountIdsInIdentifiers::Report.to_string(), "report");
+}
+
+/// S3 and the Tagging API accept only letters, digits, spaces and
+/// `+ - = . _ : / @` in tag values: every marker must be made of them.
+#[test]
+fn redaction_markers_are_legal_tag_values() {
+    let legal = |c: char| c.is_ascii_alphanumeric() || " +-=._:/@".contains(c);
+    for d in DetectorId::ALL {
+        let marker = d.redaction_marker();
+        assert!(marker.chars().all(legal), "{d}: {marker:?}");
+        assert!(marker.len() <= 256);
+        assert_eq!(marker, format!("redacted:{}", d.as_str()));
+        // A marker is not itself a finding, so a redacted tag stays quiet.
+        assert!(
+            Detectors::all().scan("Owner", marker).is_empty(),
+            "{marker}"
+        );
+    }
+}
+
+/// Evidence built with `describe` or `Detectors::evidence` shows only
+/// masked samples: nothing of the raw value, detected or not, beyond what
+/// the masks keep.
+#[test]
+fn evidence_never_holds_the_raw_value() {
+    let value = format!(
+        "download https://b.s3.us-east-1.amazonaws.com/k?X-Amz-Credential=ASIAY34FZKBOKMUTVV7A%2F20240517%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Security-Token={TOKEN}&X-Amz-Signature={SIG} or ask jane@example.com; second copy 9f86d081884c7d65"
+    );
+    let d = Detectors::all();
+    let found = d.scan("Description", &value);
+    assert_eq!(detector_ids(&found), [Email, AwsSessionCredentials]);
+    let evidence = d.evidence("field", "Description", &found);
+    assert_eq!(
+        evidence,
+        "field `Description` holds aws-session-credentials X-Amz-Credential=*** (high), aws-session-credentials X-Amz-Security-Token=*** (high), aws-session-credentials X-Amz-Signature=*** (high), email j***@e***.com (high)"
+    );
+    for secret in [
+        TOKEN,
+        SIG,
+        "ASIAY34FZKBOKMUTVV7A",
+        "20240517",
+        "jane@example",
+    ] {
+        for w in secret.as_bytes().windows(4) {
+            let w = std::str::from_utf8(w).unwrap();
+            assert!(!evidence.contains(w), "{w:?} in {evidence}");
+        }
+    }
+    // A tag key holding an address is masked in the evidence too.
+    let e = d.evidence(
+        "tag",
+        "jane@example.com",
+        &d.scan("jane@example.com", "x@example.org"),
+    );
+    assert_eq!(e, "tag `j***@e***.com` holds email x***@e***.org (high)");
+    assert_eq!(describe(&[]), "");
+}
+
+#[test]
 fn generic_negatives_are_never_flagged() {
     for key in EAGER_KEYS {
         for value in GENERIC_NEG {
@@ -740,8 +1013,8 @@ fn exact_samples_and_confidence() {
         ),
         (
             AwsAccountId,
-            "Role",
-            "arn:aws:iam::123456789012:role/Admin",
+            "OwnerId",
+            "123456789012",
             "********9012",
             Confidence::High,
         ),
@@ -860,15 +1133,29 @@ fn exact_samples_and_confidence() {
 
 #[test]
 fn several_findings_in_one_value() {
-    let value = "owner jane@example.com, key AKIAIOSFODNN7EXAMPLE, db postgres://u:Wq8zP2vLx@db.example.com, acct arn:aws:iam::123456789012:root";
+    let value = "owner jane@example.com, key AKIAIOSFODNN7EXAMPLE, db postgres://u:Wq8zP2vLx@db.example.com, acct 123456789012 (arn:aws:iam::210987654321:root)";
     let found = Detectors::all().scan("Description", value);
     let ids: Vec<DetectorId> = found.iter().map(|d| d.detector).collect();
     assert_eq!(ids, [Email, AwsAccessKeyId, UrlCredentials, AwsAccountId]);
     assert_hidden(value, &found);
     assert_eq!(
         mask_spans(value, &found),
-        "owner j***@e***.com, key AKIA************MPLE, db postgres://***:***@db.example.com, acct arn:aws:iam::********9012:root"
+        "owner j***@e***.com, key AKIA************MPLE, db postgres://***:***@db.example.com, acct ********9012 (arn:aws:iam::210987654321:root)"
     );
+    assert_eq!(
+        describe(&found),
+        "email j***@e***.com (high), aws-access-key-id AKIA************MPLE (high), url-credentials postgres://***:***@db.example.com (high), aws-account-id ********9012 (high)"
+    );
+    assert_eq!(
+        detector_ids(&found),
+        [Email, AwsAccountId, AwsAccessKeyId, UrlCredentials]
+    );
+    // Asked for, the ARN's account id is a fifth, low and flagged detection.
+    let report = Detectors::all().with_account_ids_in_identifiers(AccountIdsInIdentifiers::Report);
+    let found = report.scan("Description", value);
+    assert_eq!(found.len(), 5);
+    assert!(found[4].in_identifier && found[4].confidence == Confidence::Low);
+    assert!(describe(&found).ends_with("aws-account-id ********4321 (low, in an identifier)"));
 }
 
 #[test]
@@ -946,6 +1233,9 @@ fn allowed_values_are_not_reported() {
     assert!(d.scan("Owner", "noreply@example.com").is_empty());
     assert!(d.scan("Owner", "ops@team.example.org").is_empty());
     assert_eq!(d.scan("Owner", "ops@example.com").len(), 1);
+    assert!(d.scan("AccountId", "123456789012").is_empty());
+    assert_eq!(d.scan("AccountId", "210987654321").len(), 1);
+    let d = d.with_account_ids_in_identifiers(AccountIdsInIdentifiers::Report);
     assert!(
         d.scan("Role", "arn:aws:iam::123456789012:role/x")
             .is_empty()
@@ -995,6 +1285,7 @@ fn ids_names_and_serde() {
         "private-key",
         "payment-card",
         "phone-number",
+        "aws-session-credentials",
     ];
     for (d, name) in DetectorId::ALL.into_iter().zip(names) {
         assert_eq!(d.as_str(), name);
@@ -1002,7 +1293,7 @@ fn ids_names_and_serde() {
         assert_eq!(DetectorId::parse(name), Some(d));
         assert_eq!(name.parse::<DetectorId>(), Ok(d));
         assert_eq!(serde_json::to_string(&d).unwrap(), format!("\"{name}\""));
-        assert_eq!(d.redaction_marker(), format!("[redacted:{name}]"));
+        assert_eq!(d.redaction_marker(), format!("redacted:{name}"));
     }
     assert_eq!(DetectorId::parse("nope"), None);
     assert_eq!(Confidence::High.to_string(), "high");
@@ -1106,6 +1397,13 @@ fn card_number() -> impl Strategy<Value = String> {
         ("3528", 16),
         ("36", 14),
         ("62", 17),
+        ("1800", 15),
+        ("2131", 15),
+        ("3589", 19),
+        ("5018", 12),
+        ("6304", 12),
+        ("6759", 19),
+        ("5893", 16),
     ];
     (
         prop::sample::select(prefixes),
@@ -1231,24 +1529,31 @@ proptest! {
     }
 
     #[test]
-    fn account_id_masks(id in "[0-9]{12}", arn in any::<bool>()) {
+    fn account_id_masks(id in "[0-9]{12}", arn in any::<bool>(), key in prop::sample::select(vec!["AccountId", "OwnerId", "owner", "RequesterId", "registryId", "payer"])) {
         check_mask(AwsAccountId, &id, &[(0, 8)], "")?;
         let (key, value) = if arn {
             ("Role", format!("arn:aws:iam::{id}:role/deployer"))
         } else {
-            ("AccountId", id.clone())
+            (key, id.clone())
         };
         let found = Detectors::all().scan(key, &value);
-        prop_assert!(found.iter().any(|f| f.detector == AwsAccountId), "{:?}", found);
+        prop_assert_eq!(found.is_empty(), arn, "{:?}", found);
+        let report = Detectors::all().with_account_ids_in_identifiers(AccountIdsInIdentifiers::Report);
+        let found = report.scan(key, &value);
+        prop_assert!(found.iter().any(|f| f.detector == AwsAccountId && f.in_identifier == arn), "{:?}", found);
         prop_assert!(found.iter().all(|f| !f.masked.contains(&id[..8])));
         assert_hidden(&value, &found);
     }
 
     #[test]
-    fn phone_masks(cc in "[1-9][0-9]?", rest in "[0-9]{7,10}") {
-        let s = format!("+{cc} {rest}");
-        let n = s.len();
-        check_mask(PhoneNumber, &s, &[(1, n - 2)], "")?;
+    fn phone_masks(cc in "[1-9][0-9]?", rest in "[0-9]{7,10}", ext in prop::option::of(("[ ]?(x|ext\\. |ext )", "[0-9]{1,5}"))) {
+        let s = match ext {
+            Some((word, digits)) => format!("+{cc} {rest}{word}{digits}"),
+            None => format!("+{cc} {rest}"),
+        };
+        // Everything but the `+` and the last two digits is hidden.
+        let kept = s.rmatch_indices(|c: char| c.is_ascii_digit()).nth(1).unwrap().0;
+        check_mask(PhoneNumber, &s, &[(1, kept)], "")?;
         let found = Detectors::all().scan("MobilePhone", &s);
         prop_assert_eq!(found.len(), 1, "{:?}", found);
         prop_assert_eq!(found[0].detector, PhoneNumber);
@@ -1265,6 +1570,41 @@ proptest! {
         prop_assert_eq!(found[0].detector, PrivateKey);
         prop_assert_eq!(&found[0].masked, &format!("{header} [redacted]"));
         assert_hidden(&s, &found);
+    }
+
+    #[test]
+    fn session_credentials_mask(name in prop::sample::select(vec!["X-Amz-Signature", "X-Amz-Security-Token", "AWS_SESSION_TOKEN", "x-amz-signature"]), token in "[A-Za-z0-9%]{40,300}", bare in any::<bool>()) {
+        let token = format!("Ab1{token}");
+        let s = format!("{name}={token}");
+        let n = name.len();
+        check_mask(AwsSessionCredentials, &s, &[(n + 1, s.len())], "=***")?;
+        let value = format!("https://b.s3.amazonaws.com/k?X-Amz-Date=20240517T093512Z&{s}&x=1");
+        let found = Detectors::all().scan("Url", &value);
+        prop_assert_eq!(found.len(), 1, "{:?}", found);
+        prop_assert_eq!(found[0].detector, AwsSessionCredentials);
+        prop_assert_eq!(&found[0].masked, &format!("{name}=***"));
+        assert_hidden(&value, &found);
+        prop_assert!(!describe(&found).contains(&token[3..20]));
+        if bare && !token.contains('%') {
+            let t = format!("IQoJb3JpZ2lu{token}{token}");
+            check_mask(AwsSessionCredentials, &t, &[(4, t.len())], "***")?;
+            let found = Detectors::all().scan("Notes", &t);
+            prop_assert_eq!(found.len(), 1, "{:?}", found);
+            prop_assert_eq!(&found[0].masked, "IQoJ***");
+            assert_hidden(&t, &found);
+        }
+    }
+
+    #[test]
+    fn evidence_holds_only_masks(key in "\\PC{0,20}", value in "\\PC{0,120}") {
+        let d = Detectors::all().with_account_ids_in_identifiers(AccountIdsInIdentifiers::Report);
+        let found = d.scan(&key, &value);
+        let text = describe(&found);
+        for f in &found {
+            let raw = &value[f.span.clone()];
+            prop_assert!(!text.contains(raw), "{:?} in {:?}", raw, text);
+        }
+        assert_hidden(&value, &found);
     }
 
     #[test]
