@@ -67,6 +67,13 @@ pub const HOST_ALIAS: &str = "host.docker.internal";
 /// is slower again.
 pub const INVOKE_TIMEOUT: Duration = Duration::from_secs(300);
 
+/// What SAM logs when it could not hand an event to the container.
+const NO_RESPONSE: &str = "No response from invoke container";
+
+/// How many times [`SamLocal::run`] runs `sam local invoke` when SAM could
+/// not hand the event to the container at all (never once it did).
+pub const DELIVERY_ATTEMPTS: u32 = 3;
+
 /// How long `sam local start-lambda` may take to start its warm containers.
 pub const START_TIMEOUT: Duration = Duration::from_secs(300);
 
@@ -238,9 +245,8 @@ pub fn docker_host_address() -> Result<String, HarnessError> {
 }
 
 /// Where the binaries of [`GUARD_FUNCTIONS`] are: `$WARDEN_SAM_LOCAL_BIN_DIR`
-/// (relative to the workspace root), else `target/debug`. A folder laid out
-/// like `sam build`'s (`<LogicalId>/bootstrap`, e.g. `.aws-sam/build`) works
-/// too.
+/// (relative to the workspace root), else `target/debug`; see
+/// [`SamLocal::prepare`] for the layouts it understands.
 pub fn bin_dir_from_env() -> PathBuf {
     let dir = std::env::var("WARDEN_SAM_LOCAL_BIN_DIR")
         .ok()
@@ -261,8 +267,10 @@ pub struct SamLocal {
 }
 
 impl SamLocal {
-    /// The four guards from `bin_dir` (cargo's `target/debug` or
-    /// `target/release` layout, or `sam build`'s), built for `architecture`.
+    /// The four guards from `bin_dir`, built for `architecture`: cargo's
+    /// layout (`target/debug/bucket-guard`), `sam build`'s
+    /// (`.aws-sam/build/BucketGuardFunction/bootstrap`) or cargo lambda's
+    /// (`target/lambda/bucket-guard/bootstrap`).
     pub fn prepare(bin_dir: &Path, architecture: Architecture) -> Result<Self, HarnessError> {
         let all: Vec<&str> = GUARD_FUNCTIONS.iter().map(|(id, _)| *id).collect();
         Self::prepare_only(bin_dir, &all, architecture)
@@ -286,12 +294,17 @@ impl SamLocal {
                         "",
                     )
                 })?;
-            let sam_layout = bin_dir.join(logical_id).join("bootstrap");
-            let path = if sam_layout.is_file() {
-                sam_layout
-            } else {
-                bin_dir.join(binary)
-            };
+            // sam build's layout, cargo lambda's, then cargo's.
+            let candidates = [
+                bin_dir.join(logical_id).join("bootstrap"),
+                bin_dir.join(binary).join("bootstrap"),
+                bin_dir.join(binary),
+            ];
+            let path = candidates
+                .iter()
+                .find(|path| path.is_file())
+                .unwrap_or(&candidates[2])
+                .clone();
             functions.push((logical_id.to_string(), path));
         }
         Self::prepare_functions(&functions, architecture)
@@ -337,7 +350,41 @@ impl SamLocal {
             code,
         };
         sam.check_loads_on_image()?;
+        sam.write_user_template()?;
         Ok(sam)
+    }
+
+    /// `target/sam-local/template-<arch>.json`: the prepared functions with
+    /// every variable `template.yaml` gives them declared, for running
+    /// `sam local invoke -t` by hand with `events/sam-local-env.json`.
+    pub fn user_template_path(&self) -> PathBuf {
+        workspace_root()
+            .join("target/sam-local")
+            .join(format!("template-{}.json", self.architecture.name()))
+    }
+
+    fn write_user_template(&self) -> Result<(), HarnessError> {
+        let declared: Vec<(String, Vec<(String, String)>)> =
+            self.code
+                .keys()
+                .map(|function| {
+                    let names = crate::template::template()["Resources"][function]["Properties"]
+                    ["Environment"]["Variables"]
+                    .as_object()
+                    .map(|vars| vars.keys().map(|k| (k.clone(), String::new())).collect())
+                    .unwrap_or_default();
+                    (function.clone(), names)
+                })
+                .collect();
+        let env: Vec<(&str, &[(String, String)])> = declared
+            .iter()
+            .map(|(function, vars)| (function.as_str(), vars.as_slice()))
+            .collect();
+        let path = self.user_template_path();
+        let text = serde_json::to_string_pretty(&self.template(&env)?)
+            .map_err(|e| sam_error("the template", e.to_string(), ""))?;
+        fs::write(&path, text)
+            .map_err(|e| HarnessError::io(format!("writing {}", path.display()), e))
     }
 
     pub fn architecture(&self) -> Architecture {
@@ -456,28 +503,46 @@ impl SamLocal {
         args.extend(["--env-vars".into(), path_arg(&env_file)]);
         args.extend(self.container_args());
 
-        let stdout_path = dir.path.join("stdout");
-        let stderr_path = dir.path.join("stderr");
-        let started = Instant::now();
-        let status = run_sam(&args, &stdout_path, &stderr_path, INVOKE_TIMEOUT, &step)?;
-        let elapsed = started.elapsed();
-        let stdout = fs::read_to_string(&stdout_path).unwrap_or_default();
-        let stderr = fs::read_to_string(&stderr_path).unwrap_or_default();
         let command = format!("sam {}", args.join(" "));
-        let Some(status) = status else {
-            return Err(sam_error(
-                &step,
-                format!("no answer within {INVOKE_TIMEOUT:?}; killed `{command}`"),
-                &stderr,
-            ));
+        let started = Instant::now();
+        let mut attempts = 0;
+        let (stdout, stderr) = loop {
+            attempts += 1;
+            let stdout_path = dir.path.join(format!("stdout.{attempts}"));
+            let stderr_path = dir.path.join(format!("stderr.{attempts}"));
+            let exit = run_sam(&args, &stdout_path, &stderr_path, INVOKE_TIMEOUT, &step)?;
+            let stdout = fs::read_to_string(&stdout_path).unwrap_or_default();
+            let stderr = fs::read_to_string(&stderr_path).unwrap_or_default();
+            match exit {
+                SamExit::Exited(status) if status.success() => break (stdout, stderr),
+                SamExit::Exited(status) => {
+                    return Err(sam_error(
+                        &step,
+                        format!("`{command}` failed ({status})"),
+                        &format!("{stdout}\n{stderr}"),
+                    ));
+                }
+                SamExit::TimedOut => {
+                    return Err(sam_error(
+                        &step,
+                        format!("no answer within {INVOKE_TIMEOUT:?}; killed `{command}`"),
+                        &stderr,
+                    ));
+                }
+                SamExit::NotDelivered if attempts < DELIVERY_ATTEMPTS => continue,
+                SamExit::NotDelivered => {
+                    return Err(sam_error(
+                        &step,
+                        format!(
+                            "SAM could not hand the event to the container's runtime emulator \
+                             in {attempts} attempts (`{command}`)"
+                        ),
+                        &stderr,
+                    ));
+                }
+            }
         };
-        if !status.success() {
-            return Err(sam_error(
-                &step,
-                format!("`{command}` failed ({status})"),
-                &format!("{stdout}\n{stderr}"),
-            ));
-        }
+        let elapsed = started.elapsed();
         let result = parse_response(&stdout).ok_or_else(|| {
             sam_error(
                 &step,
@@ -490,6 +555,7 @@ impl SamLocal {
             stdout,
             stderr,
             elapsed,
+            attempts,
             command,
         })
     }
@@ -589,8 +655,11 @@ pub struct SamRun {
     /// SAM's stderr: its own messages and the function's log lines
     /// (between `START RequestId` and `END RequestId`).
     pub stderr: String,
-    /// The whole command, container start and stop included.
+    /// The whole command, container start and stop included (every attempt).
     pub elapsed: Duration,
+    /// How many times SAM was run: more than 1 when SAM could not hand the
+    /// event to the container the first time (see [`DELIVERY_ATTEMPTS`]).
+    pub attempts: u32,
     /// The command line, to rerun by hand (its temporary files are gone).
     pub command: String,
 }
@@ -668,9 +737,23 @@ impl StartLambda {
     pub fn call(&self, function: &str, event: &Value) -> Result<InvocationResult, HarnessError> {
         let step = format!("start-lambda invoke {function}");
         let path = format!("/2015-03-31/functions/{function}/invocations");
-        let (status, headers, body) =
-            http_post(self.address, &path, &event.to_string(), INVOKE_TIMEOUT)
+        let mut attempts = 0;
+        let (status, headers, body) = loop {
+            attempts += 1;
+            let logged_before = self.logs().len();
+            let answer = http_post(self.address, &path, &event.to_string(), INVOKE_TIMEOUT)
                 .map_err(|detail| sam_error(&step, detail, &self.logs()))?;
+            // An empty answer and SAM's `No response from invoke container`
+            // with no START since the request: the event never reached the
+            // runtime emulator (see `not_delivered`), so sending it again
+            // cannot run it twice.
+            let logs = self.logs();
+            let new_logs = logs.get(logged_before..).unwrap_or_default();
+            if answer.2.is_empty() && not_delivered(new_logs) && attempts < DELIVERY_ATTEMPTS {
+                continue;
+            }
+            break answer;
+        };
         if status != 200 {
             return Err(sam_error(
                 &step,
@@ -985,28 +1068,93 @@ fn spawn_sam(
     })
 }
 
-/// Runs sam to completion; `None` when it was killed at `timeout`.
+/// How a `sam local invoke` ended.
+enum SamExit {
+    Exited(ExitStatus),
+    /// Killed at the timeout.
+    TimedOut,
+    /// SAM gave up handing the event to the container (`No response from
+    /// invoke container`) before the runtime emulator saw it (no `START
+    /// RequestId`); killed at once rather than after SAM's function timer.
+    NotDelivered,
+}
+
+/// Runs sam to completion, watching its stderr for an event it could not
+/// deliver.
 fn run_sam(
     args: &[String],
     stdout: &Path,
     stderr: &Path,
     timeout: Duration,
     step: &str,
-) -> Result<Option<ExitStatus>, HarnessError> {
+) -> Result<SamExit, HarnessError> {
     let mut child = spawn_sam(args, stdout, stderr, step)?;
     let deadline = Instant::now() + timeout;
+    let mut seen_len = 0;
+    let mut last_look = Instant::now();
     loop {
         match child.try_wait() {
-            Ok(Some(status)) => return Ok(Some(status)),
+            Ok(Some(status)) => {
+                let text = fs::read_to_string(stderr).unwrap_or_default();
+                return Ok(if status.success() && not_delivered(&text) {
+                    SamExit::NotDelivered
+                } else {
+                    SamExit::Exited(status)
+                });
+            }
             Ok(None) if Instant::now() >= deadline => {
                 let _ = child.kill();
                 let _ = child.wait();
-                return Ok(None);
+                remove_container(&fs::read_to_string(stderr).unwrap_or_default());
+                return Ok(SamExit::TimedOut);
             }
             Ok(None) => thread::sleep(Duration::from_millis(50)),
             Err(e) => return Err(HarnessError::io(format!("waiting for {step}"), e)),
         }
+        if last_look.elapsed() >= Duration::from_millis(250) {
+            last_look = Instant::now();
+            let len = fs::metadata(stderr).map_or(0, |m| m.len());
+            if len != seen_len {
+                seen_len = len;
+                let text = fs::read_to_string(stderr).unwrap_or_default();
+                if not_delivered(&text) {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    remove_container(&text);
+                    return Ok(SamExit::NotDelivered);
+                }
+            }
+        }
     }
+}
+
+/// Removes the container a killed SAM leaves behind (it logs
+/// `SAM_CONTAINER_ID: <id>` when it creates one).
+fn remove_container(sam_stderr: &str) {
+    let ids = sam_stderr
+        .lines()
+        .filter_map(|line| line.split("SAM_CONTAINER_ID: ").nth(1))
+        .map(str::trim)
+        .filter(|id| !id.is_empty() && id.chars().all(|c| c.is_ascii_hexdigit()));
+    for id in ids {
+        let _ = Command::new("docker")
+            .args(["rm", "-f", id])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+    }
+}
+
+/// SAM's stderr says it could not reach the container's runtime emulator
+/// and the emulator never started the invocation.
+///
+/// This happens under load: Docker's port proxy accepts SAM's connection
+/// before the emulator in the container listens, SAM's three quick retries
+/// (within a second) fail, and SAM prints this and exits 0 with no response
+/// (after waiting out the function's timeout).
+fn not_delivered(stderr: &str) -> bool {
+    stderr.contains(NO_RESPONSE) && !stderr.contains("START RequestId")
 }
 
 struct Output {

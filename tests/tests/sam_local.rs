@@ -127,10 +127,19 @@ fn sam_local_invoke_remediates_a_new_bucket() {
         run.stderr
     );
     println!(
-        "sam local invoke {BUCKET_GUARD} ({}): {:.1}s; {}",
+        "sam local invoke {BUCKET_GUARD} ({}): {:.1}s in {} attempt(s); {}",
         sam.architecture().name(),
         run.elapsed.as_secs_f64(),
+        run.attempts,
         run.report_line().unwrap_or("no REPORT line")
+    );
+    println!(
+        "by hand: sam local invoke {BUCKET_GUARD} -t {} -e events/bucket-guard/create-bucket.json \
+         --env-vars events/sam-local-env.json --invoke-image {} --skip-pull-image \
+         --add-host host.docker.internal:{}",
+        sam.user_template_path().display(),
+        sam.image(),
+        sam.host_address()
     );
 }
 
