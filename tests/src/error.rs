@@ -35,6 +35,16 @@ pub enum HarnessError {
         stderr: String,
     },
 
+    /// A `sam local` step, or the Docker engine it needs, failed: `step` says
+    /// which (the image, the build folder, the invocation), `detail` what
+    /// happened, `output` what the command printed.
+    #[error("sam local: {step}: {detail}{}", section(output))]
+    SamLocal {
+        step: String,
+        detail: String,
+        output: String,
+    },
+
     /// A function run did not finish in time.
     #[error(
         "function {} did not answer all events within {after:?}; its stderr:\n{stderr}",
@@ -45,6 +55,15 @@ pub enum HarnessError {
         after: Duration,
         stderr: String,
     },
+}
+
+/// Command output under its own heading, or nothing when there is none.
+fn section(output: &str) -> String {
+    if output.trim().is_empty() {
+        String::new()
+    } else {
+        format!("; its output:\n{}", output.trim_end())
+    }
 }
 
 impl HarnessError {

@@ -16,15 +16,17 @@ pub mod kit;
 pub mod moto;
 pub mod paths;
 pub mod runtime_api;
+pub mod sam_local;
 pub mod seed;
 pub mod template;
 
 pub use alerts::Alerts;
 pub use aws::{lambda_env, s3, sdk_config};
 pub use error::HarnessError;
-pub use moto::{Moto, moto, start_private, start_private_with_env};
+pub use moto::{Moto, moto, start_private, start_private_on, start_private_with_env};
 pub use paths::{venv_bin, workspace_root};
 pub use runtime_api::{
     FunctionRun, Invocation, InvocationResult, Timings, parse_log_lines, run_function,
     run_function_with_timeout,
 };
+pub use sam_local::SamLocal;

@@ -131,12 +131,25 @@ pub fn start_private() -> Result<Moto, HarnessError> {
 /// that would disturb other tests on a shared one (such as
 /// `INITIAL_NO_AUTH_ACTION_COUNT`, which makes moto enforce IAM policies).
 pub fn start_private_with_env(env: &[(&str, &str)]) -> Result<Moto, HarnessError> {
+    start_private_at("127.0.0.1", env)
+}
+
+/// A private moto listening on `address` instead of loopback: for clients
+/// outside this network namespace, such as a function in a Docker container
+/// reaching the host through the bridge's gateway address
+/// ([`crate::sam_local::SamLocal::host_address`]). The endpoint names that
+/// address, so the host's SDK and the container use the same URL.
+pub fn start_private_on(address: &str) -> Result<Moto, HarnessError> {
+    start_private_at(address, &[])
+}
+
+fn start_private_at(address: &str, env: &[(&str, &str)]) -> Result<Moto, HarnessError> {
     let program = venv_bin("moto_server");
     if !program.is_file() {
         return Err(HarnessError::MotoMissing { path: program });
     }
-    let port = free_port()?;
-    let endpoint = format!("http://127.0.0.1:{port}");
+    let port = free_port(address)?;
+    let endpoint = format!("http://{address}:{port}");
     let log_path = std::env::temp_dir().join(format!("warden-moto-{port}.log"));
     let log = File::create(&log_path)
         .map_err(|e| HarnessError::io(format!("creating {}", log_path.display()), e))?;
@@ -146,7 +159,7 @@ pub fn start_private_with_env(env: &[(&str, &str)]) -> Result<Moto, HarnessError
 
     let mut command = Command::new(&program);
     command
-        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+        .args(["-H", address, "-p", &port.to_string()])
         .env("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
         .envs(env.iter().copied())
         .stdin(Stdio::null())
@@ -203,11 +216,11 @@ impl Moto {
 
 /// A port that was free a moment ago. The small window before moto binds it
 /// is acceptable for tests: a clash shows up as "exited before answering".
-fn free_port() -> Result<u16, HarnessError> {
-    TcpListener::bind("127.0.0.1:0")
+pub(crate) fn free_port(address: &str) -> Result<u16, HarnessError> {
+    TcpListener::bind((address, 0))
         .and_then(|listener| listener.local_addr())
         .map(|addr| addr.port())
-        .map_err(|e| HarnessError::io("finding a free port for moto", e))
+        .map_err(|e| HarnessError::io(format!("finding a free port on {address}"), e))
 }
 
 /// Sends `method path` with `body` to moto and requires a 200 answer.
@@ -333,7 +346,7 @@ mod tests {
 
     #[test]
     fn unreachable_endpoint_is_a_clear_error() {
-        let port = free_port().expect("a free port");
+        let port = free_port("127.0.0.1").expect("a free port");
         let err = connect(&format!("http://127.0.0.1:{port}/")).expect_err("nothing listens");
         let text = err.to_string();
         assert!(text.contains(&format!("127.0.0.1:{port}")), "{text}");
