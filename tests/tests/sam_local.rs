@@ -10,6 +10,9 @@
 //! `WARDEN_SAM_LOCAL_BIN_DIR` (default `target/debug`) names the binaries;
 //! `WARDEN_SAM_LOCAL_ARCH` (default the host's) their architecture.
 
+// Tests: a failed expectation is a failed run.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::time::Instant;
 
 use serde_json::Value;

@@ -54,7 +54,7 @@ fn redacts_only_the_tags_that_hold_a_finding() {
         json!({"rule": "sensitive-tag", "resource": TOPIC,
                "evidence": "tag `owner` holds email j***@e***.com (high)",
                "changes": [{"action": "redact-tag", "before": {"key": "owner", "value": "j***@e***.com"},
-                            "after": {"key": "owner", "value": "[redacted:email]"}}],
+                            "after": {"key": "owner", "value": "redacted:email"}}],
                "applied": false, "severity": "high"})
     );
     assert_eq!(
@@ -62,7 +62,7 @@ fn redacts_only_the_tags_that_hold_a_finding() {
         vec![TagChange {
             resource: ResourceRef::from_arn(TOPIC.into()),
             key: "owner".into(),
-            replacement: Some("[redacted:email]".into())
+            replacement: Some("redacted:email".into())
         }]
     );
 }

@@ -4,7 +4,7 @@
 //! `labelled` test (which asserts the goal on the held-out split) and the
 //! `precision` benchmark (which prints the table).
 
-#![allow(dead_code)]
+#![allow(dead_code, unreachable_pub, clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::BTreeMap;
 use warden_shared::detect::{DetectorId, Detectors, describe, detector_ids};
