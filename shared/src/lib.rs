@@ -39,4 +39,4 @@ pub use guard::{Adapter, Check, Composed, Guard, Input, Reading, Resource, Snaps
 pub use outcome::{Change, Finding, Outcome, Severity, Status, Trigger};
 pub use pipeline::Pipeline;
 pub use record::Context;
-pub use rule::{Assessment, Calls, Found, Planned, Remedy, Rule, RuleSpec, Scope};
+pub use rule::{Assessment, Calls, Found, Meta, Planned, Remedy, Rule, RuleSpec, Scope};

@@ -33,6 +33,39 @@ pub struct Calls {
     pub fixes: &'static [AwsCall],
 }
 
+/// What a rule is, beside its check and fix: its name, its severity, the
+/// path it runs on and the AWS calls it needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Meta {
+    /// As it appears in findings, metrics and exemption tags.
+    pub name: &'static str,
+    pub severity: Severity,
+    pub scope: Scope,
+    pub calls: Calls,
+}
+
+impl Meta {
+    /// A rule that stands on the resource's state: events and sweeps.
+    pub const fn standing(name: &'static str, severity: Severity, calls: Calls) -> Self {
+        Self {
+            name,
+            severity,
+            scope: Scope::Standing,
+            calls,
+        }
+    }
+
+    /// A rule only an event can prove: the event path only.
+    pub const fn event(name: &'static str, severity: Severity, calls: Calls) -> Self {
+        Self {
+            name,
+            severity,
+            scope: Scope::Event,
+            calls,
+        }
+    }
+}
+
 /// What a check found on one target.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Found<T> {
@@ -100,11 +133,7 @@ impl<F> Remedy<F> {
 pub trait RuleSpec<G: Guard>: Sync + 'static {
     /// What the check hands to the fix.
     type Found;
-    /// As it appears in findings, metrics and exemption tags.
-    const NAME: &'static str;
-    const SEVERITY: Severity;
-    const SCOPE: Scope;
-    const CALLS: Calls;
+    const META: Meta;
 
     fn check(&self, guard: &G, input: &Input<'_, G>) -> Vec<Found<Self::Found>>;
 
@@ -131,19 +160,19 @@ pub struct Violation<F> {
 
 impl<G: Guard, R: RuleSpec<G>> Rule<G> for R {
     fn name(&self) -> &'static str {
-        R::NAME
+        R::META.name
     }
 
     fn severity(&self) -> Severity {
-        R::SEVERITY
+        R::META.severity
     }
 
     fn scope(&self) -> Scope {
-        R::SCOPE
+        R::META.scope
     }
 
     fn calls(&self) -> Calls {
-        R::CALLS
+        R::META.calls
     }
 
     fn evaluate(&self, guard: &G, input: &Input<'_, G>) -> Vec<Violation<G::Fix>> {
@@ -154,8 +183,8 @@ impl<G: Guard, R: RuleSpec<G>> Rule<G> for R {
                     Remedy::Fix { changes, fix } => (changes, Ok(fix)),
                     Remedy::Manual { changes, why } => (changes, Err(why)),
                 };
-                let mut finding = Finding::new(R::NAME, input.arn(), found.evidence, changes)
-                    .with_severity(found.severity.unwrap_or(R::SEVERITY));
+                let mut finding = Finding::new(R::META.name, input.arn(), found.evidence, changes)
+                    .with_severity(found.severity.unwrap_or(R::META.severity));
                 finding.detectors = found.detectors;
                 Violation {
                     finding,

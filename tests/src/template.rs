@@ -130,3 +130,28 @@ pub fn assert_role_allows_exactly(role: &str, guard_actions: &[&str]) {
     expected.dedup();
     assert_eq!(allowed_actions(role), expected, "the actions {role} allows");
 }
+
+/// The settings every function reads (`Globals` passes them) besides
+/// `WARDEN_SELF_ARN`, which each function gets for its own role.
+pub const COMMON_VARIABLES: [&str; 5] = [
+    "AWS_ENDPOINT_URL",
+    "WARDEN_EXEMPTION_TAG",
+    "WARDEN_MODE",
+    "WARDEN_SELF_ARN",
+    "WARDEN_TOPIC_ARN",
+];
+
+/// Asserts `function` is given exactly the common settings and `own`.
+pub fn assert_variables(function: &str, own: &[&str]) {
+    let mut expected: Vec<String> = COMMON_VARIABLES
+        .iter()
+        .chain(own)
+        .map(|v| v.to_string())
+        .collect();
+    expected.sort();
+    assert_eq!(
+        variables(function),
+        expected,
+        "the settings {function} gets"
+    );
+}

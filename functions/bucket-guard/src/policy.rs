@@ -23,10 +23,10 @@ pub enum TlsRule {
 }
 
 impl TlsRule {
-    pub fn name(self) -> &'static str {
+    pub const fn name(self) -> &'static str {
         match self {
-            TlsRule::Required => "tls-required",
-            TlsRule::MinimumVersion => "tls-version",
+            TlsRule::Required => crate::rule::TLS_REQUIRED,
+            TlsRule::MinimumVersion => crate::rule::TLS_VERSION,
         }
     }
 

@@ -11,13 +11,13 @@ use crate::policy::{self, BucketResources, TlsRule};
 use crate::public_access::PublicAccessBlock;
 use crate::{BucketFix, BucketGuard, rule};
 use serde_json::Value;
-use warden_shared::{Calls, Change, Found, Input, Remedy, Rule, RuleSpec, Scope, Severity};
+use warden_shared::{Calls, Change, Found, Input, Meta, Remedy, Rule, RuleSpec, Severity};
 
 /// Every rule, in the order findings are reported.
 pub static ALL: [&dyn Rule<BucketGuard>; 4] = [
     &DefaultEncryption,
-    &TlsRequired,
-    &TlsVersion,
+    &TlsDeny::<true>,
+    &TlsDeny::<false>,
     &PublicAccessBlockOn,
 ];
 
@@ -27,14 +27,15 @@ pub struct DefaultEncryption;
 
 impl RuleSpec<BucketGuard> for DefaultEncryption {
     type Found = EncryptionPlan;
-    const NAME: &'static str = rule::DEFAULT_ENCRYPTION;
-    const SEVERITY: Severity = Severity::Medium;
-    const SCOPE: Scope = Scope::Standing;
     /// The policy is read to cap log-delivery buckets at SSE-S3.
-    const CALLS: Calls = Calls {
-        reads: &[GET_ENCRYPTION, GET_POLICY],
-        fixes: &[PUT_ENCRYPTION],
-    };
+    const META: Meta = Meta::standing(
+        rule::DEFAULT_ENCRYPTION,
+        Severity::Medium,
+        Calls {
+            reads: &[GET_ENCRYPTION, GET_POLICY],
+            fixes: &[PUT_ENCRYPTION],
+        },
+    );
 
     fn check(
         &self,
@@ -95,53 +96,59 @@ impl RuleSpec<BucketGuard> for DefaultEncryption {
     }
 }
 
-/// The bucket policy denies every principal `s3:*` without TLS, on the
-/// bucket and every object.
-pub struct TlsRequired;
+/// A TLS rule: the bucket policy denies every principal `s3:*` on the
+/// bucket and every object without TLS (`TlsDeny<true>`, `tls-required`) or
+/// with TLS older than 1.2 (`TlsDeny<false>`, `tls-version`).
+pub struct TlsDeny<const WITHOUT_TLS: bool>;
 
-/// The bucket policy denies TLS older than 1.2, on the bucket and every
-/// object.
-pub struct TlsVersion;
+pub type TlsRequired = TlsDeny<true>;
+pub type TlsVersion = TlsDeny<false>;
 
-impl RuleSpec<BucketGuard> for TlsRequired {
-    type Found = Value;
-    const NAME: &'static str = rule::TLS_REQUIRED;
-    const SEVERITY: Severity = Severity::Medium;
-    const SCOPE: Scope = Scope::Standing;
-    const CALLS: Calls = TLS_CALLS;
-
-    fn check(&self, _: &BucketGuard, input: &Input<'_, BucketGuard>) -> Vec<Found<Value>> {
-        check_tls(TlsRule::Required, input)
-    }
-
-    fn fix(
-        &self,
-        _: &BucketGuard,
-        _: &Input<'_, BucketGuard>,
-        statement: &Value,
-    ) -> Remedy<BucketFix> {
-        add_statement(statement)
-    }
+impl<const WITHOUT_TLS: bool> TlsDeny<WITHOUT_TLS> {
+    const RULE: TlsRule = if WITHOUT_TLS {
+        TlsRule::Required
+    } else {
+        TlsRule::MinimumVersion
+    };
 }
 
-impl RuleSpec<BucketGuard> for TlsVersion {
+impl<const WITHOUT_TLS: bool> RuleSpec<BucketGuard> for TlsDeny<WITHOUT_TLS> {
+    /// The statement to add.
     type Found = Value;
-    const NAME: &'static str = rule::TLS_VERSION;
-    const SEVERITY: Severity = Severity::Medium;
-    const SCOPE: Scope = Scope::Standing;
-    const CALLS: Calls = TLS_CALLS;
+    const META: Meta = Meta::standing(Self::RULE.name(), Severity::Medium, TLS_CALLS);
 
+    /// The deny the policy lacks, if it lacks it.
     fn check(&self, _: &BucketGuard, input: &Input<'_, BucketGuard>) -> Vec<Found<Value>> {
-        check_tls(TlsRule::MinimumVersion, input)
+        let policy = input.state.policy.as_ref();
+        let resources = BucketResources::new(input.arn());
+        if policy::enforces(policy, &resources, Self::RULE) {
+            return vec![];
+        }
+        let evidence = format!(
+            "the bucket policy does not deny {} on {} and {}",
+            Self::RULE.describe(),
+            resources.bucket,
+            resources.objects
+        );
+        let statement = policy::deny_statement(Self::RULE, &resources, policy);
+        vec![Found::new(evidence, statement)]
     }
 
+    /// Statements are added by merge (see [`crate::BucketGuard`]'s plan).
     fn fix(
         &self,
         _: &BucketGuard,
         _: &Input<'_, BucketGuard>,
         statement: &Value,
     ) -> Remedy<BucketFix> {
-        add_statement(statement)
+        Remedy::Fix {
+            changes: vec![Change {
+                action: "add-bucket-policy-statement".into(),
+                before: Value::Null,
+                after: statement.clone(),
+            }],
+            fix: BucketFix::AddStatement(statement.clone()),
+        }
     }
 }
 
@@ -150,50 +157,20 @@ const TLS_CALLS: Calls = Calls {
     fixes: &[PUT_POLICY],
 };
 
-/// The deny the policy lacks, if it lacks it.
-fn check_tls(rule: TlsRule, input: &Input<'_, BucketGuard>) -> Vec<Found<Value>> {
-    let policy = input.state.policy.as_ref();
-    let resources = BucketResources::new(input.arn());
-    if policy::enforces(policy, &resources, rule) {
-        return vec![];
-    }
-    let evidence = format!(
-        "the bucket policy does not deny {} on {} and {}",
-        rule.describe(),
-        resources.bucket,
-        resources.objects
-    );
-    vec![Found::new(
-        evidence,
-        policy::deny_statement(rule, &resources, policy),
-    )]
-}
-
-/// Statements are added by merge (see [`crate::BucketGuard`]'s plan).
-fn add_statement(statement: &Value) -> Remedy<BucketFix> {
-    Remedy::Fix {
-        changes: vec![Change {
-            action: "add-bucket-policy-statement".into(),
-            before: Value::Null,
-            after: statement.clone(),
-        }],
-        fix: BucketFix::AddStatement(statement.clone()),
-    }
-}
-
 /// All four Block Public Access flags on (`RequirePublicAccessBlock`),
 /// turned on flag by flag and never off.
 pub struct PublicAccessBlockOn;
 
 impl RuleSpec<BucketGuard> for PublicAccessBlockOn {
     type Found = PublicAccessBlock;
-    const NAME: &'static str = rule::PUBLIC_ACCESS_BLOCK;
-    const SEVERITY: Severity = Severity::High;
-    const SCOPE: Scope = Scope::Standing;
-    const CALLS: Calls = Calls {
-        reads: &[GET_PUBLIC_ACCESS_BLOCK],
-        fixes: &[PUT_PUBLIC_ACCESS_BLOCK],
-    };
+    const META: Meta = Meta::standing(
+        rule::PUBLIC_ACCESS_BLOCK,
+        Severity::High,
+        Calls {
+            reads: &[GET_PUBLIC_ACCESS_BLOCK],
+            fixes: &[PUT_PUBLIC_ACCESS_BLOCK],
+        },
+    );
 
     fn check(
         &self,

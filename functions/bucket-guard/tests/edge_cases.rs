@@ -9,7 +9,7 @@
 mod fixture;
 
 use fixture::*;
-use serde_json::{Value, json};
+use serde_json::json;
 use warden_tests::fixtures::{handle, unique};
 
 #[tokio::test]
@@ -22,76 +22,6 @@ async fn a_bucket_deleted_before_the_function_runs_is_skipped() {
     assert_eq!(
         outcome_json,
         outcome(&event, "skipped", Some(&reason), vec![])
-    );
-}
-
-#[tokio::test]
-async fn exemption_tags_switch_off_their_rules_until_they_expire() {
-    let emu = emulator().await;
-    let pipeline = pipeline(&emu, &settings("remediate", &[]));
-
-    let all = unique("exempt-all");
-    create(&emu.s3, &all).await;
-    set_tags(
-        &emu.s3,
-        &all,
-        &[("warden:exempt", "all until=2999-12-31"), ("team", "data")],
-    )
-    .await;
-    let event_all = event("create-bucket.json", &all);
-    let before = view(&emu.s3, &all).await;
-    let reason = format!(
-        "{} is exempt from every rule (tag warden:exempt)",
-        arn(&all)
-    );
-    assert_eq!(
-        handle(&pipeline, event_all.clone()).await,
-        outcome(&event_all, "skipped", Some(&reason), vec![])
-    );
-    assert_eq!(view(&emu.s3, &all).await, before);
-
-    let some = unique("exempt-some");
-    create(&emu.s3, &some).await;
-    set_tags(
-        &emu.s3,
-        &some,
-        &[("warden:exempt", "tls-version public-access-block")],
-    )
-    .await;
-    let result = handle(&pipeline, event("create-bucket.json", &some)).await;
-    let rules: Vec<&str> = result["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["rule"].as_str().unwrap())
-        .collect();
-    assert_eq!(
-        (result["status"].as_str(), rules),
-        (
-            Some("remediated"),
-            vec!["default-encryption", "tls-required"]
-        )
-    );
-    let after = view(&emu.s3, &some).await;
-    assert_eq!(after.public_access_block, Value::Null);
-    assert_eq!(
-        after.policy,
-        Some(json!({"Version": "2012-10-17", "Statement": [tls_required_statement(&some)]}))
-    );
-
-    let expired = unique("exempt-expired");
-    create(&emu.s3, &expired).await;
-    set_tags(
-        &emu.s3,
-        &expired,
-        &[("warden:exempt", "all until=2020-01-31")],
-    )
-    .await;
-    let result = handle(&pipeline, event("create-bucket.json", &expired)).await;
-    assert_eq!(
-        result["findings"].as_array().unwrap().len(),
-        4,
-        "an expired exemption enforces every rule"
     );
 }
 

@@ -18,7 +18,7 @@ use crate::calls::{
 use crate::subject::{Evidence, Fix, MfaState, Subject, User, UserState};
 use crate::{MfaGuard, rule};
 use serde_json::{Value, json};
-use warden_shared::{Calls, Change, Found, Input, Remedy, Rule, RuleSpec, Scope, Severity};
+use warden_shared::{Calls, Change, Found, Input, Meta, Remedy, Rule, RuleSpec, Severity};
 
 /// The rules with `MfaAction=quarantine` (the default), in the order
 /// findings are reported.
@@ -60,14 +60,15 @@ pub struct ConsoleMfaQuarantine;
 
 impl RuleSpec<MfaGuard> for ConsoleMfaQuarantine {
     type Found = ();
-    const NAME: &'static str = rule::CONSOLE_MFA;
-    const SEVERITY: Severity = Severity::High;
-    const SCOPE: Scope = Scope::Standing;
     /// The attached policies say whether the user is quarantined already.
-    const CALLS: Calls = Calls {
-        reads: &[GET_LOGIN_PROFILE, LIST_MFA_DEVICES, LIST_ATTACHED_POLICIES],
-        fixes: &[ATTACH_POLICY],
-    };
+    const META: Meta = Meta::standing(
+        rule::CONSOLE_MFA,
+        Severity::High,
+        Calls {
+            reads: &[GET_LOGIN_PROFILE, LIST_MFA_DEVICES, LIST_ATTACHED_POLICIES],
+            fixes: &[ATTACH_POLICY],
+        },
+    );
 
     fn check(&self, _: &MfaGuard, input: &Input<'_, MfaGuard>) -> Vec<Found<()>> {
         match console_without_mfa(input) {
@@ -96,13 +97,14 @@ pub struct ConsoleMfaDisableConsole;
 
 impl RuleSpec<MfaGuard> for ConsoleMfaDisableConsole {
     type Found = ();
-    const NAME: &'static str = rule::CONSOLE_MFA;
-    const SEVERITY: Severity = Severity::High;
-    const SCOPE: Scope = Scope::Standing;
-    const CALLS: Calls = Calls {
-        reads: &[GET_LOGIN_PROFILE, LIST_MFA_DEVICES],
-        fixes: &[DELETE_LOGIN_PROFILE],
-    };
+    const META: Meta = Meta::standing(
+        rule::CONSOLE_MFA,
+        Severity::High,
+        Calls {
+            reads: &[GET_LOGIN_PROFILE, LIST_MFA_DEVICES],
+            fixes: &[DELETE_LOGIN_PROFILE],
+        },
+    );
 
     fn check(&self, _: &MfaGuard, input: &Input<'_, MfaGuard>) -> Vec<Found<()>> {
         console_without_mfa(input)
@@ -130,13 +132,14 @@ pub struct QuarantineLift;
 
 impl RuleSpec<MfaGuard> for QuarantineLift {
     type Found = ();
-    const NAME: &'static str = rule::QUARANTINE_LIFT;
-    const SEVERITY: Severity = Severity::Low;
-    const SCOPE: Scope = Scope::Standing;
-    const CALLS: Calls = Calls {
-        reads: &[LIST_ATTACHED_POLICIES, LIST_MFA_DEVICES],
-        fixes: &[DETACH_POLICY],
-    };
+    const META: Meta = Meta::standing(
+        rule::QUARANTINE_LIFT,
+        Severity::Low,
+        Calls {
+            reads: &[LIST_ATTACHED_POLICIES, LIST_MFA_DEVICES],
+            fixes: &[DETACH_POLICY],
+        },
+    );
 
     fn check(&self, _: &MfaGuard, input: &Input<'_, MfaGuard>) -> Vec<Found<()>> {
         let (Subject::User(user), MfaState::User(state)) = (input.target, input.state) else {
@@ -172,13 +175,14 @@ pub struct RootConsoleMfa;
 
 impl RuleSpec<MfaGuard> for RootConsoleMfa {
     type Found = ();
-    const NAME: &'static str = rule::ROOT_CONSOLE_MFA;
-    const SEVERITY: Severity = Severity::Critical;
-    const SCOPE: Scope = Scope::Event;
-    const CALLS: Calls = Calls {
-        reads: &[],
-        fixes: &[],
-    };
+    const META: Meta = Meta::event(
+        rule::ROOT_CONSOLE_MFA,
+        Severity::Critical,
+        Calls {
+            reads: &[],
+            fixes: &[],
+        },
+    );
 
     fn check(&self, _: &MfaGuard, input: &Input<'_, MfaGuard>) -> Vec<Found<()>> {
         match (input.target, input.evidence) {

@@ -125,51 +125,6 @@ async fn disable_console_deletes_the_password_and_attaches_nothing() {
 }
 
 #[tokio::test]
-async fn exemption_tags_switch_off_their_rules() {
-    let emu = emulator().await;
-    let pipeline = pipeline(&emu, &settings("remediate", &emu.quarantine, &[]));
-
-    let rule = unique("exempt-rule");
-    seed(&emu, &rule, NO_MFA).await;
-    tag(
-        &emu.iam,
-        &rule,
-        "warden:exempt",
-        "console-mfa until=2999-12-31",
-    )
-    .await;
-    let before = view(&emu.iam, &rule).await;
-    let event_rule = event("create-login-profile.json", &rule);
-    assert_eq!(
-        handle(&pipeline, event_rule.clone()).await,
-        outcome(&event_rule, "compliant", None, vec![])
-    );
-    assert_eq!(view(&emu.iam, &rule).await, before);
-
-    let all = unique("exempt-all");
-    seed(&emu, &all, NO_MFA).await;
-    tag(&emu.iam, &all, "warden:exempt", "all").await;
-    let event_all = event("create-login-profile.json", &all);
-    let reason = format!(
-        "{} is exempt from every rule (tag warden:exempt)",
-        user_arn(&all)
-    );
-    assert_eq!(
-        handle(&pipeline, event_all.clone()).await,
-        outcome(&event_all, "skipped", Some(&reason), vec![])
-    );
-
-    let expired = unique("exempt-expired");
-    seed(&emu, &expired, NO_MFA).await;
-    tag(&emu.iam, &expired, "warden:exempt", "all until=2020-01-31").await;
-    let result = handle(&pipeline, event("create-login-profile.json", &expired)).await;
-    assert_eq!(
-        result["status"], "remediated",
-        "an expired exemption enforces the rule"
-    );
-}
-
-#[tokio::test]
 async fn notify_mode_publishes_the_root_sign_in_as_critical() {
     let emu = emulator().await;
     let name = unique("alerts");

@@ -7,7 +7,7 @@ use crate::{CallEvidence, TagFix, TagGuard, TagState, TagTarget, rule};
 use serde_json::{Value, json};
 use warden_shared::detect::{Detection, TagAction};
 use warden_shared::mask::mask_spans;
-use warden_shared::{Calls, Change, Found, Input, Remedy, Rule, RuleSpec, Scope, Severity};
+use warden_shared::{Calls, Change, Found, Input, Meta, Remedy, Rule, RuleSpec, Severity};
 
 /// Every rule, in the order findings are reported.
 pub static ALL: [&dyn Rule<TagGuard>; 2] = [&SensitiveTag, &SensitiveField];
@@ -40,13 +40,14 @@ pub struct SensitiveTag;
 
 impl RuleSpec<TagGuard> for SensitiveTag {
     type Found = TagFinding;
-    const NAME: &'static str = rule::SENSITIVE_TAG;
-    const SEVERITY: Severity = Severity::High;
-    const SCOPE: Scope = Scope::Standing;
-    const CALLS: Calls = Calls {
-        reads: READS,
-        fixes: WRITES,
-    };
+    const META: Meta = Meta::standing(
+        rule::SENSITIVE_TAG,
+        Severity::High,
+        Calls {
+            reads: READS,
+            fixes: WRITES,
+        },
+    );
 
     fn check(&self, guard: &TagGuard, input: &Input<'_, TagGuard>) -> Vec<Found<TagFinding>> {
         match (input.target, input.state) {
@@ -139,13 +140,14 @@ pub struct SensitiveField;
 
 impl RuleSpec<TagGuard> for SensitiveField {
     type Found = String;
-    const NAME: &'static str = rule::SENSITIVE_FIELD;
-    const SEVERITY: Severity = Severity::High;
-    const SCOPE: Scope = Scope::Event;
-    const CALLS: Calls = Calls {
-        reads: &[],
-        fixes: &[],
-    };
+    const META: Meta = Meta::event(
+        rule::SENSITIVE_FIELD,
+        Severity::High,
+        Calls {
+            reads: &[],
+            fixes: &[],
+        },
+    );
 
     fn check(&self, guard: &TagGuard, input: &Input<'_, TagGuard>) -> Vec<Found<String>> {
         let (TagTarget::Call { .. }, Some(evidence)) = (input.target, input.evidence) else {

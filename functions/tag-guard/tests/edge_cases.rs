@@ -85,37 +85,6 @@ async fn allow_listed_values_are_never_flagged() {
     assert_eq!(outcome, fixture::outcome(&event, "compliant", None, vec![]));
 }
 
-#[tokio::test]
-async fn an_exempt_resource_keeps_its_tags() {
-    let emu = emulator().await;
-    let event = seeded(&emu.endpoint, "iam-tag-role.json");
-    let role = params(&event)["roleName"].as_str().unwrap().to_string();
-    let iam = aws_sdk_iam::Client::new(&emu.config);
-    let exempt = aws_sdk_iam::types::Tag::builder()
-        .key("warden:exempt")
-        .value("sensitive-tag until=2999-01-01")
-        .build()
-        .unwrap();
-    iam.tag_role()
-        .role_name(&role)
-        .tags(exempt)
-        .send()
-        .await
-        .unwrap();
-
-    let outcome = handle(&pipeline(&emu, &settings("remediate")), event.clone()).await;
-
-    assert_eq!(outcome, fixture::outcome(&event, "compliant", None, vec![]));
-    let arn = format!("arn:aws:iam::123456789012:role/{role}");
-    let repo = tags_of(&emu.config, &arn)
-        .await
-        .into_iter()
-        .find(|(k, _)| k == "repo")
-        .map(|(_, v)| v)
-        .unwrap();
-    assert!(repo.starts_with("https://deploy:"), "left as it was");
-}
-
 /// A unique secret in a tag, the function run with debug logging in
 /// `remediate` mode with alerts on: the secret, and any 8-character run of
 /// it, must appear nowhere in the outcome, the logs, the metrics or the

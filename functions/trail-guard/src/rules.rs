@@ -11,7 +11,7 @@
 use crate::calls::{GET_EVENT_SELECTORS, GET_TRAIL, GET_TRAIL_STATUS, START_LOGGING, UPDATE_TRAIL};
 use crate::{TrailCall, TrailFix, TrailGuard, TrailSettings, TrailState, rule};
 use serde_json::json;
-use warden_shared::{Calls, Change, Found, Input, Remedy, Rule, RuleSpec, Scope, Severity};
+use warden_shared::{Calls, Change, Found, Input, Meta, Remedy, Rule, RuleSpec, Severity};
 
 /// Every rule, in the order findings are reported.
 pub static ALL: [&dyn Rule<TrailGuard>; 6] = [
@@ -41,13 +41,14 @@ pub struct TrailLogging;
 
 impl RuleSpec<TrailGuard> for TrailLogging {
     type Found = ();
-    const NAME: &'static str = rule::TRAIL_LOGGING;
-    const SEVERITY: Severity = Severity::High;
-    const SCOPE: Scope = Scope::Event;
-    const CALLS: Calls = Calls {
-        reads: &[GET_TRAIL_STATUS],
-        fixes: &[START_LOGGING],
-    };
+    const META: Meta = Meta::event(
+        rule::TRAIL_LOGGING,
+        Severity::High,
+        Calls {
+            reads: &[GET_TRAIL_STATUS],
+            fixes: &[START_LOGGING],
+        },
+    );
 
     fn check(&self, _: &TrailGuard, input: &Input<'_, TrailGuard>) -> Vec<Found<()>> {
         match event_on_live(input) {
@@ -76,13 +77,14 @@ pub struct LogFileValidation;
 
 impl RuleSpec<TrailGuard> for LogFileValidation {
     type Found = ();
-    const NAME: &'static str = rule::LOG_FILE_VALIDATION;
-    const SEVERITY: Severity = Severity::Medium;
-    const SCOPE: Scope = Scope::Event;
-    const CALLS: Calls = Calls {
-        reads: &[GET_TRAIL],
-        fixes: &[UPDATE_TRAIL],
-    };
+    const META: Meta = Meta::event(
+        rule::LOG_FILE_VALIDATION,
+        Severity::Medium,
+        Calls {
+            reads: &[GET_TRAIL],
+            fixes: &[UPDATE_TRAIL],
+        },
+    );
 
     fn check(&self, _: &TrailGuard, input: &Input<'_, TrailGuard>) -> Vec<Found<()>> {
         match event_on_live(input) {
@@ -119,13 +121,14 @@ pub struct MultiRegion;
 impl RuleSpec<TrailGuard> for MultiRegion {
     /// Whether the trail includes global service events now.
     type Found = bool;
-    const NAME: &'static str = rule::MULTI_REGION;
-    const SEVERITY: Severity = Severity::High;
-    const SCOPE: Scope = Scope::Event;
-    const CALLS: Calls = Calls {
-        reads: &[GET_TRAIL],
-        fixes: &[UPDATE_TRAIL],
-    };
+    const META: Meta = Meta::event(
+        rule::MULTI_REGION,
+        Severity::High,
+        Calls {
+            reads: &[GET_TRAIL],
+            fixes: &[UPDATE_TRAIL],
+        },
+    );
 
     fn check(&self, _: &TrailGuard, input: &Input<'_, TrailGuard>) -> Vec<Found<bool>> {
         match event_on_live(input) {
@@ -171,13 +174,14 @@ pub struct ManagementEvents;
 
 impl RuleSpec<TrailGuard> for ManagementEvents {
     type Found = ();
-    const NAME: &'static str = rule::MANAGEMENT_EVENTS;
-    const SEVERITY: Severity = Severity::High;
-    const SCOPE: Scope = Scope::Event;
-    const CALLS: Calls = Calls {
-        reads: &[GET_EVENT_SELECTORS],
-        fixes: &[],
-    };
+    const META: Meta = Meta::event(
+        rule::MANAGEMENT_EVENTS,
+        Severity::High,
+        Calls {
+            reads: &[GET_EVENT_SELECTORS],
+            fixes: &[],
+        },
+    );
 
     fn check(&self, _: &TrailGuard, input: &Input<'_, TrailGuard>) -> Vec<Found<()>> {
         match event_on_live(input) {
@@ -205,14 +209,15 @@ pub struct TrailDeleted;
 
 impl RuleSpec<TrailGuard> for TrailDeleted {
     type Found = ();
-    const NAME: &'static str = rule::TRAIL_DELETED;
-    const SEVERITY: Severity = Severity::Critical;
-    const SCOPE: Scope = Scope::Event;
     /// The deletion is read as `GetTrail` finding no trail.
-    const CALLS: Calls = Calls {
-        reads: &[GET_TRAIL],
-        fixes: &[],
-    };
+    const META: Meta = Meta::event(
+        rule::TRAIL_DELETED,
+        Severity::Critical,
+        Calls {
+            reads: &[GET_TRAIL],
+            fixes: &[],
+        },
+    );
 
     fn check(&self, _: &TrailGuard, input: &Input<'_, TrailGuard>) -> Vec<Found<()>> {
         match (input.evidence, input.state) {
@@ -238,13 +243,14 @@ pub struct LogEncryption;
 
 impl RuleSpec<TrailGuard> for LogEncryption {
     type Found = ();
-    const NAME: &'static str = rule::LOG_ENCRYPTION;
-    const SEVERITY: Severity = Severity::Medium;
-    const SCOPE: Scope = Scope::Standing;
-    const CALLS: Calls = Calls {
-        reads: &[GET_TRAIL],
-        fixes: &[],
-    };
+    const META: Meta = Meta::standing(
+        rule::LOG_ENCRYPTION,
+        Severity::Medium,
+        Calls {
+            reads: &[GET_TRAIL],
+            fixes: &[],
+        },
+    );
 
     fn check(&self, guard: &TrailGuard, input: &Input<'_, TrailGuard>) -> Vec<Found<()>> {
         match input.state.live() {

@@ -287,54 +287,6 @@ async fn an_update_that_breaks_both_settings_is_fixed_in_one_call() {
 }
 
 #[tokio::test]
-async fn exemption_tags_switch_off_their_rules() {
-    let emu = emulator().await;
-    let pipeline = pipeline(&emu, &settings("remediate", &[]));
-
-    let all = unique("exempt-all");
-    let event_all = event("stop-logging-by-name.json", &all);
-    create_healthy(
-        &emu,
-        "us-east-1",
-        &all,
-        true,
-        &[("warden:exempt", "all until=2999-12-31"), ("team", "audit")],
-    )
-    .await;
-    replay_call(&emu, &event_all).await;
-    let reason = format!(
-        "{} is exempt from every rule (tag warden:exempt)",
-        arn("us-east-1", &all)
-    );
-    assert_eq!(
-        handle(&pipeline, event_all.clone()).await,
-        outcome(&event_all, "skipped", Some(&reason), vec![])
-    );
-    assert!(!view(&emu, "us-east-1", &all).await.unwrap().is_logging);
-
-    let some = unique("exempt-some");
-    let event_some = event("stop-logging-by-name.json", &some);
-    create_healthy(
-        &emu,
-        "us-east-1",
-        &some,
-        false,
-        &[("warden:exempt", "log-encryption")],
-    )
-    .await;
-    replay_call(&emu, &event_some).await;
-    assert_eq!(
-        handle(&pipeline, event_some.clone()).await,
-        outcome(
-            &event_some,
-            "remediated",
-            None,
-            vec![logging_finding(&arn("us-east-1", &some), true)]
-        )
-    );
-}
-
-#[tokio::test]
 async fn notify_mode_publishes_the_deletion_with_its_severity() {
     let emu = emulator().await;
     let name = unique("alerts");

@@ -7,7 +7,7 @@ use crate::event::EventError;
 use crate::guard::{Check, Composed};
 use crate::identity::SelfArns;
 use crate::outcome::Severity;
-use crate::rule::{Calls, Found, Remedy, Rule, RuleSpec, Scope};
+use crate::rule::{Calls, Found, Meta, Remedy, Rule, RuleSpec, Scope};
 use serde_json::json;
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -71,12 +71,14 @@ macro_rules! breaks_rule {
     ($n:literal, $name:literal, $scope:expr) => {
         impl RuleSpec<Fake> for Breaks<$n> {
             type Found = ();
-            const NAME: &'static str = $name;
-            const SEVERITY: Severity = Severity::Medium;
-            const SCOPE: Scope = $scope;
-            const CALLS: Calls = Calls {
-                reads: &[],
-                fixes: &[],
+            const META: Meta = Meta {
+                name: $name,
+                severity: Severity::Medium,
+                scope: $scope,
+                calls: Calls {
+                    reads: &[],
+                    fixes: &[],
+                },
             };
             fn check(&self, _: &Fake, input: &Input<'_, Fake>) -> Vec<Found<()>> {
                 if input.state.contains(&$name) {

@@ -5,7 +5,10 @@
 //! denied and the runtime loop for it.
 //!
 //! A guard's tests are then its fixture (the case table) plus its own edge
-//! cases; [`guard_suites!`](crate::guard_suites) writes the rest:
+//! cases; [`guard_suites!`](crate::guard_suites) writes the rest. Fixture
+//! modules are shared by several test crates, so they carry
+//! `#![allow(dead_code, unreachable_pub, clippy::unwrap_used,
+//! clippy::expect_used)]`.
 //!
 //! ```ignore
 //! mod fixture;
@@ -84,6 +87,29 @@ pub trait Fixture: Sized + Send + Sync + 'static {
 
     /// Rows for the local run's before/after table.
     fn describe(view: &Self::View) -> Vec<(String, String)>;
+
+    /// Tags the seeded case's resource with the exemption tag
+    /// (`warden:exempt`) set to `value`.
+    fn exempt(world: &Self::World, seeded: &Seeded, value: &str)
+    -> impl Future<Output = ()> + Send;
+}
+
+/// The fixture's world on the moto every test of the process shares.
+pub async fn shared_world<F: Fixture>() -> F::World {
+    F::world(crate::moto().endpoint()).await
+}
+
+/// A guard's pipeline as its `main` builds it: the shared settings and the
+/// guard's own read from `env`, with `adapter`.
+pub fn pipeline<G: Guard>(
+    env: &[(String, String)],
+    guard: impl FnOnce(&[(String, String)]) -> Result<G, warden_shared::ConfigError>,
+    adapter: G::Adapter,
+    aws: &aws_config::SdkConfig,
+) -> Pipeline<G> {
+    let config = warden_shared::Config::from_env(env).expect("valid settings");
+    let guard = guard(env).expect("valid guard settings");
+    Pipeline::build(guard, adapter, config, aws)
 }
 
 /// One event file: how its resources are seeded, the settings it runs
@@ -151,6 +177,11 @@ macro_rules! guard_suites {
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn replaying_a_fixed_event_writes_nothing() {
             $crate::kit::replay_every_fix::<$fixture>().await;
+        }
+
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn exemption_tags_switch_off_their_rules_until_they_expire() {
+            $crate::kit::exemptions::<$fixture>().await;
         }
 
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

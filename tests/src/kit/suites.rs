@@ -150,6 +150,75 @@ pub async fn replay_every_fix<F: Fixture>() {
     mismatches.assert_none("replay");
 }
 
+/// The first case `remediate` fixes on one resource, its resource exempt:
+/// from every rule (skipped, nothing changed), from its first finding's rule
+/// (that rule only is left out), and with an expired exemption (enforced as
+/// if there were none).
+pub async fn exemptions<F: Fixture>() {
+    let world = F::world(&shared_endpoint()).await;
+    let case = F::cases()
+        .into_iter()
+        .find(|case| case.file == F::DENIAL_FILE)
+        .expect("the denial case, which remediate fixes");
+    let tag = warden_shared::Config::DEFAULT_EXEMPTION_TAG;
+    let pipeline = F::pipeline(&world, &case_settings(&world, "remediate", &case));
+
+    let all = F::seed(&world, &case, "exempt-all").await;
+    F::exempt(&world, &all, "all until=2999-12-31").await;
+    let expected = (case.expect)(&all);
+    let arn = expected["findings"][0]["resource"]
+        .as_str()
+        .expect("a finding")
+        .to_string();
+    let before = F::view(&world, &all).await;
+    let reason = format!("{arn} is exempt from every rule (tag {tag})");
+    assert_eq!(
+        handle(&pipeline, all.event.clone()).await,
+        crate::fixtures::outcome(F::Guard::NAME, &all.event, "skipped", Some(&reason), vec![])
+    );
+    assert_eq!(
+        F::view(&world, &all).await,
+        before,
+        "an exempt resource is not touched"
+    );
+
+    let one = F::seed(&world, &case, "exempt-one").await;
+    let rule = (case.expect)(&one)["findings"][0]["rule"]
+        .as_str()
+        .expect("a rule")
+        .to_string();
+    F::exempt(&world, &one, &rule).await;
+    let outcome = handle(&pipeline, one.event.clone()).await;
+    let rules_left: Vec<&str> = outcome["findings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|f| f["rule"].as_str())
+        .collect();
+    let expected_left: Vec<String> = (case.expect)(&one)["findings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|f| f["rule"].as_str())
+        .filter(|r| *r != rule)
+        .map(str::to_string)
+        .collect();
+    assert_eq!(rules_left, expected_left, "exempt from {rule} only");
+
+    let expired = F::seed(&world, &case, "exempt-expired").await;
+    F::exempt(&world, &expired, "all until=2020-01-31").await;
+    let before = F::view(&world, &expired).await.expect("a resource");
+    assert_eq!(
+        handle(&pipeline, expired.event.clone()).await,
+        (case.expect)(&expired),
+        "an expired exemption exempts nothing"
+    );
+    assert_eq!(
+        F::view(&world, &expired).await,
+        Some((case.after)(&expired, &before))
+    );
+}
+
 /// `notify` mode on the first case with findings: each finding published
 /// once to the topic as its record, and nothing changed.
 pub async fn notify_publishes<F: Fixture>() {
