@@ -22,7 +22,7 @@ where
         Ok(pipeline) => pipeline,
         Err(err) => {
             tracing::error!(guard = G::NAME, error = %err, "invalid configuration; fix the stack parameter and redeploy");
-            if let Err(io) = report_init_error(&err) {
+            if let Err(io) = report_init_error("Warden.InvalidConfiguration", &err.to_string()) {
                 tracing::error!(error = %io, "could not report the init error to the Lambda Runtime API");
             }
             return Err(err.into());
@@ -51,18 +51,18 @@ where
 /// Tells Lambda why the function could not start (`POST /runtime/init/error`),
 /// so the invocation fails with the configuration message instead of a bare
 /// exit code. `lambda_runtime` does not expose this call; it is one small
-/// HTTP/1.0 request to the local Runtime API, made before exiting.
-fn report_init_error(err: &ConfigError) -> std::io::Result<()> {
+/// HTTP/1.0 request to the local Runtime API, made before exiting. Outside
+/// Lambda (no `AWS_LAMBDA_RUNTIME_API`) there is no one to tell.
+pub fn report_init_error(error_type: &str, message: &str) -> std::io::Result<()> {
     let Ok(api) = std::env::var("AWS_LAMBDA_RUNTIME_API") else {
         return Ok(());
     };
-    let body = json!({"errorType": "Warden.InvalidConfiguration", "errorMessage": err.to_string()})
-        .to_string();
+    let body = json!({"errorType": error_type, "errorMessage": message}).to_string();
     let mut stream = TcpStream::connect(&api)?;
     write!(
         stream,
         "POST /2018-06-01/runtime/init/error HTTP/1.0\r\nHost: {api}\r\n\
-         Lambda-Runtime-Function-Error-Type: Warden.InvalidConfiguration\r\n\
+         Lambda-Runtime-Function-Error-Type: {error_type}\r\n\
          Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
         body.len()
     )?;

@@ -11,8 +11,6 @@
 //! Lambda Runtime API documents (`POST /runtime/init/error`) and exits, which is
 //! what a function should do when its configuration is unusable.
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::time::Duration;
 
 use lambda_runtime::{Diagnostic, Error, LambdaEvent, service_fn};
@@ -52,33 +50,14 @@ async fn echo(event: LambdaEvent<Value>) -> Result<Value, EchoFailure> {
     Ok(event.payload)
 }
 
-/// Posts `body` to the Runtime API's init/error endpoint with a plain HTTP/1.0
-/// request (no client library needed for one call before exiting).
-fn report_init_error(body: &Value) -> std::io::Result<()> {
-    let api = std::env::var("AWS_LAMBDA_RUNTIME_API").map_err(std::io::Error::other)?;
-    let body = body.to_string();
-    let mut stream = TcpStream::connect(&api)?;
-    write!(
-        stream,
-        "POST /2018-06-01/runtime/init/error HTTP/1.0\r\nHost: {api}\r\n\
-         Lambda-Runtime-Function-Error-Type: Runtime.ConfigError\r\n\
-         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    )?;
-    // Wait for the answer so the report is not lost when the process exits.
-    stream.read_to_end(&mut Vec::new())?;
-    Ok(())
-}
-
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     eprintln!("echo-function: starting");
     if std::env::var_os("WARDEN_ECHO_INIT_ERROR").is_some() {
-        let diagnostic = json!({
-            "errorType": "Runtime.ConfigError",
-            "errorMessage": "WARDEN_ECHO_INIT_ERROR is set",
-        });
-        report_init_error(&diagnostic)?;
+        warden_shared::runtime::report_init_error(
+            "Runtime.ConfigError",
+            "WARDEN_ECHO_INIT_ERROR is set",
+        )?;
         return Err("init error reported".into());
     }
     lambda_runtime::run(service_fn(echo)).await
