@@ -157,6 +157,39 @@ impl CloudTrailEvent {
         }
     }
 
+    /// Why an event is not one to check at all, decided before it is read
+    /// in full: a call that failed (whatever else its record lacks), or an
+    /// event that is not a CloudTrail record (a GuardDuty finding, an EC2
+    /// state-change notification, anything without `detail.eventName`).
+    pub fn not_to_check(event: &Value) -> Option<String> {
+        let detail = event.get("detail").filter(|d| !d.is_null());
+        let failed = detail
+            .and_then(|d| d.get("errorCode"))
+            .and_then(scalar_string)
+            .and_then(Result::ok)
+            .filter(|code| !code.is_empty());
+        if let Some(code) = failed {
+            return Some(format!("the call failed ({code}), so nothing changed"));
+        }
+        let detail_type = event.get("detail-type").and_then(Value::as_str);
+        if let Some(kind) = detail_type.filter(|kind| !kind.ends_with("via CloudTrail")) {
+            return Some(format!("not a CloudTrail event (detail-type `{kind}`)"));
+        }
+        match detail {
+            Some(Value::Object(fields))
+                if fields.get("eventName").is_some_and(|n| !n.is_null()) =>
+            {
+                None
+            }
+            Some(Value::Object(_)) => Some("not a CloudTrail event (no detail.eventName)".into()),
+            Some(other) => Some(format!(
+                "not a CloudTrail event (`detail` is {})",
+                kind_of(other)
+            )),
+            None => Some("not a CloudTrail event (no `detail`)".into()),
+        }
+    }
+
     /// Best-effort id and name of an event that failed to parse, so the
     /// outcome can still say which event it was.
     pub fn identify(event: &Value) -> (Option<String>, Option<String>) {
@@ -398,6 +431,47 @@ mod tests {
             identity.principal(),
             Some("arn:aws:sts::123456789012:assumed-role/r/s")
         );
+    }
+
+    #[test]
+    fn what_is_not_checked_at_all() {
+        let check = |event: Value| CloudTrailEvent::not_to_check(&event);
+        assert_eq!(check(minimal()), None);
+        assert_eq!(
+            check(json!({"detail": {"errorCode": "AccessDenied", "eventSource": ["broken"]}})),
+            Some("the call failed (AccessDenied), so nothing changed".into()),
+            "a failed call is skipped however broken the rest"
+        );
+        assert_eq!(
+            check(
+                json!({"detail-type": "GuardDuty Finding", "source": "aws.guardduty", "detail": {"type": "Recon"}})
+            ),
+            Some("not a CloudTrail event (detail-type `GuardDuty Finding`)".into())
+        );
+        assert_eq!(
+            check(
+                json!({"detail-type": "EC2 Instance State-change Notification", "detail": {"state": "running"}})
+            ),
+            Some(
+                "not a CloudTrail event (detail-type `EC2 Instance State-change Notification`)"
+                    .into()
+            )
+        );
+        assert_eq!(
+            check(json!({"id": "x", "detail": {"eventSource": "s3.amazonaws.com"}})),
+            Some("not a CloudTrail event (no detail.eventName)".into())
+        );
+        assert_eq!(
+            check(json!({"id": "x", "detail": "nonsense"})),
+            Some("not a CloudTrail event (`detail` is a string)".into())
+        );
+        assert_eq!(
+            check(json!([1, 2])),
+            Some("not a CloudTrail event (no `detail`)".into())
+        );
+        let mut sign_in = minimal();
+        sign_in["detail-type"] = json!("AWS Console Sign In via CloudTrail");
+        assert_eq!(check(sign_in), None);
     }
 
     #[test]

@@ -69,12 +69,26 @@ pub trait Adapter<G: Guard>: Send + Sync {
         target: &G::Target,
     ) -> impl Future<Output = Result<Option<Snapshot<G::State>>, GuardError>> + Send;
 
-    /// Makes the plan's writes.
+    /// Makes the plan's writes. Immediately before each write the adapter
+    /// re-reads what it is about to replace; if that changed since the plan
+    /// was built, it writes nothing more and answers [`Applied::Changed`], and
+    /// the pipeline checks again from a fresh read.
     fn apply(
         &self,
         target: &G::Target,
         plan: &G::Plan,
-    ) -> impl Future<Output = Result<(), GuardError>> + Send;
+    ) -> impl Future<Output = Result<Applied, GuardError>> + Send;
+}
+
+/// What applying a plan came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Applied {
+    /// Every write was made.
+    Done,
+    /// The resource changed between the read the plan was built on and a
+    /// write (someone else wrote in between): that write, and any after it,
+    /// was not made. Says what changed.
+    Changed(String),
 }
 
 /// How a guard reads an event.

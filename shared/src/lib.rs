@@ -35,7 +35,7 @@ pub use config::{Config, ConfigError, Env, Mode};
 pub use error::{AwsCall, GuardError};
 pub use event::{CloudTrailEvent, EventError};
 pub use exempt::Exemption;
-pub use guard::{Adapter, Check, Composed, Guard, Input, Reading, Resource, Snapshot};
+pub use guard::{Adapter, Applied, Check, Composed, Guard, Input, Reading, Resource, Snapshot};
 pub use outcome::{Change, Finding, Outcome, Severity, Status, Trigger};
 pub use pipeline::Pipeline;
 pub use record::Context;

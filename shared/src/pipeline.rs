@@ -15,10 +15,10 @@ use crate::config::{Config, Mode};
 use crate::error::GuardError;
 use crate::event::CloudTrailEvent;
 use crate::exempt::{Exemption, Ignored};
-use crate::guard::{Adapter, Guard, Input, Reading, Resource, Snapshot};
+use crate::guard::{Adapter, Applied, Guard, Input, Reading, Resource, Snapshot};
 use crate::outcome::{Checked, Finding, Outcome, Status, Trigger};
 use crate::record::{Context, FindingRecord, Notifier, metric_line};
-use crate::rule::{Planned, assess};
+use crate::rule::{Assessment, Planned, assess};
 use aws_config::SdkConfig;
 use serde_json::Value;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -69,6 +69,21 @@ impl<G: Guard> Pipeline<G> {
     /// outcome, whatever it is; `Err` is an infrastructure failure that
     /// Lambda should retry.
     pub async fn handle(&self, raw: Value) -> Result<Outcome, GuardError> {
+        if let Some(reason) = CloudTrailEvent::not_to_check(&raw) {
+            let (event_id, event_name) = CloudTrailEvent::identify(&raw);
+            let trigger = Trigger::Event {
+                event_id,
+                event_name,
+            };
+            let outcome = Outcome::bare(G::NAME, trigger, Status::Skipped, Some(reason));
+            tracing::info!(
+                guard = G::NAME,
+                status = %outcome.status,
+                outcome = %serde_json::to_string(&outcome).unwrap_or_default(),
+                "handled event"
+            );
+            return Ok(outcome);
+        }
         let event = match CloudTrailEvent::parse(&raw) {
             Ok(event) => event,
             Err(err) => {
@@ -120,9 +135,11 @@ impl<G: Guard> Pipeline<G> {
         Ok(outcome)
     }
 
-    /// Skips, in order: failed calls, read-only calls, events the guard does
-    /// not handle, Warden's own calls, and the guard's own reasons. None of
-    /// them costs an AWS call. The guard reads the event once.
+    /// Skips, in order (failed calls and events that are not CloudTrail
+    /// records are skipped before the event is read): read-only calls,
+    /// events the guard does not handle, Warden's own calls, and the guard's
+    /// own reasons. None of them costs an AWS call. The guard reads the
+    /// event once.
     async fn handle_event(
         &self,
         event: &CloudTrailEvent,
@@ -137,11 +154,6 @@ impl<G: Guard> Pipeline<G> {
                 Some(reason),
             )
         };
-        if let Some(code) = &detail.error_code {
-            return Ok(skipped(format!(
-                "the call failed ({code}), so nothing changed"
-            )));
-        }
         if detail.read_only == Some(true) {
             return Ok(skipped("read-only call".into()));
         }
@@ -254,52 +266,99 @@ impl<G: Guard> Pipeline<G> {
 
     /// Applies the safe part of the plan, then reads the resource back and
     /// evaluates every rule again: a finding counts as applied only if it no
-    /// longer fires.
+    /// longer fires. A new finding on the read-back (the fix uncovered it, or
+    /// someone changed the resource meanwhile) is reported, and fixed in one
+    /// more round if it can be. If the resource changed under a write, the
+    /// check starts again once from a fresh read. A write that no retry can
+    /// help ends the check `failed` with its findings (they are published);
+    /// one that may pass on a retry is returned as an error for Lambda.
     async fn remediate(
         &self,
         target: &G::Target,
         evidence: Option<&G::Evidence>,
         exemption: &Exemption,
-        assessment: crate::rule::Assessment<G::Plan>,
+        first: Assessment<G::Plan>,
     ) -> Result<(Status, Option<String>, Vec<Finding>), GuardError> {
-        let blocked: Vec<String> = assessment
-            .findings
-            .iter()
-            .filter_map(|p| p.blocked.clone())
-            .collect();
-        if !assessment.has_fixes() {
-            return Ok((
-                Status::Notified,
-                Some(blocked.join("; ")),
-                into_findings(assessment.findings),
-            ));
-        }
-        let mut planned = assessment.findings;
-
-        self.adapter.apply(target, &assessment.plan).await?;
-
         let arn = target.arn();
-        let Some(after) = self.adapter.read(target).await? else {
-            let reason = format!("{arn} disappeared while it was being fixed");
-            return Ok((Status::Failed, Some(reason), into_findings(planned)));
-        };
-        let input = Input {
-            target,
-            state: &after.state,
-            evidence,
-        };
-        let still = assess(&self.guard, &input, exemption);
-        let mut unconfirmed = Vec::new();
-        for p in &mut planned {
-            let fixable = p.blocked.is_none();
-            let holds = !still.findings.iter().any(|s| s.same_as(p));
-            p.finding.applied = fixable && holds;
-            if fixable && !holds && !unconfirmed.contains(&p.finding.rule) {
+        let mut planned = first.findings;
+        let mut plan = first.plan;
+        let mut fixable = planned.iter().any(|p| p.blocked.is_none());
+        let mut restarted = false;
+        let mut failure: Option<String> = None;
+        let mut rounds = 0;
+        while fixable && rounds < 2 {
+            rounds += 1;
+            match self.adapter.apply(target, &plan).await {
+                Ok(Applied::Done) => {}
+                Ok(Applied::Changed(what)) if !restarted => {
+                    restarted = true;
+                    tracing::info!(
+                        guard = G::NAME,
+                        resource = arn,
+                        what,
+                        "changed while being fixed; checking again"
+                    );
+                    let Some(fresh) = self.adapter.read(target).await? else {
+                        let reason = format!("{arn} disappeared while it was being fixed");
+                        return Ok((Status::Failed, Some(reason), into_findings(planned)));
+                    };
+                    let input = Input {
+                        target,
+                        state: &fresh.state,
+                        evidence,
+                    };
+                    let again = assess(&self.guard, &input, exemption);
+                    planned = again.findings;
+                    plan = again.plan;
+                    fixable = planned.iter().any(|p| p.blocked.is_none());
+                    rounds = 0;
+                    continue;
+                }
+                Ok(Applied::Changed(what)) => {
+                    failure = Some(format!(
+                        "{arn} changed again while it was being fixed ({what}); nothing more was written: check it by hand"
+                    ));
+                }
+                Err(err) if err.retryable() => return Err(err),
+                Err(err) => failure = Some(format!("{err}: {}", err.remedy())),
+            }
+            let Some(after) = self.adapter.read(target).await? else {
+                let reason = format!("{arn} disappeared while it was being fixed");
+                return Ok((Status::Failed, Some(reason), into_findings(planned)));
+            };
+            let input = Input {
+                target,
+                state: &after.state,
+                evidence,
+            };
+            let still = assess(&self.guard, &input, exemption);
+            for p in &mut planned {
+                p.finding.applied =
+                    p.blocked.is_none() && !still.findings.iter().any(|s| s.same_as(p));
+            }
+            let new: Vec<Planned> = still
+                .findings
+                .into_iter()
+                .filter(|s| !planned.iter().any(|p| p.same_as(s)))
+                .collect();
+            fixable = failure.is_none() && new.iter().any(|p| p.blocked.is_none());
+            planned.extend(new);
+            plan = still.plan;
+        }
+        let blocked: Vec<String> = planned.iter().filter_map(|p| p.blocked.clone()).collect();
+        let mut unconfirmed: Vec<String> = Vec::new();
+        for p in planned
+            .iter()
+            .filter(|p| p.blocked.is_none() && !p.finding.applied)
+        {
+            if !unconfirmed.contains(&p.finding.rule) {
                 unconfirmed.push(p.finding.rule.clone());
             }
         }
         let findings = into_findings(planned);
-        Ok(if !unconfirmed.is_empty() {
+        Ok(if let Some(failure) = failure {
+            (Status::Failed, Some(failure), findings)
+        } else if !unconfirmed.is_empty() {
             let reason = format!(
                 "read-back after the change still breaks: {}",
                 unconfirmed.join(", ")
@@ -348,7 +407,8 @@ impl<G: Guard> Pipeline<G> {
             .iter()
             .flat_map(|c| {
                 c.findings.iter().map(|finding| {
-                    FindingRecord::new(G::NAME, finding, context, self.config.mode, c.status)
+                    let outcome = (c.status, c.reason.as_deref());
+                    FindingRecord::new(G::NAME, finding, context, self.config.mode, outcome)
                 })
             })
             .collect();

@@ -67,16 +67,21 @@ pub struct FindingRecord<'a> {
     pub severity: Option<Severity>,
     #[serde(skip_serializing_if = "<[String]>::is_empty")]
     pub detectors: &'a [String],
+    /// Why the check came to its outcome, where it says (what failed and
+    /// what a person must do; why a fix was held back).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<&'a str>,
 }
 
 impl<'a> FindingRecord<'a> {
-    /// The record of `finding` from a check that came to `status`.
+    /// The record of `finding` from a check that came to `status` (for
+    /// `reason`).
     pub fn new(
         guard: &'a str,
         finding: &'a Finding,
         context: &'a Context,
         mode: Mode,
-        status: Status,
+        (status, reason): (Status, Option<&'a str>),
     ) -> Self {
         Self {
             guard,
@@ -95,6 +100,7 @@ impl<'a> FindingRecord<'a> {
             applied: finding.applied,
             severity: finding.severity,
             detectors: &finding.detectors,
+            reason,
         }
     }
 
@@ -218,7 +224,7 @@ mod tests {
             &finding,
             &context,
             Mode::Remediate,
-            Status::Remediated,
+            (Status::Remediated, None),
         )
         .subject()
     }

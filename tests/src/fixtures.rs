@@ -180,18 +180,33 @@ pub fn unreachable_aws(mut env: Vec<(String, String)>) -> Vec<(String, String)> 
     env
 }
 
-/// An EventBridge envelope whose `detail` is not a CloudTrail record: a
-/// function must answer it with `failed` and carry on with the next event.
+/// A CloudTrail event with a field of the wrong kind: a function must
+/// answer it `failed`, naming the field, and carry on with the next event.
 pub fn malformed_event() -> Value {
-    json!({"id": "not-cloudtrail", "detail": "nonsense"})
+    json!({"id": "malformed-envelope", "detail-type": "AWS API Call via CloudTrail",
+           "detail": {"eventID": "malformed-1", "eventName": "PutBucketPolicy", "eventSource": ["not", "a", "string"]}})
 }
 
 /// What `guard` answers to [`malformed_event`].
 pub fn malformed_outcome(guard: &str) -> Value {
-    json!({"guard": guard, "trigger": {"event": {"event_id": "not-cloudtrail", "event_name": null}},
-           "event_id": "not-cloudtrail", "event_name": null, "status": "failed",
-           "reason": "malformed event: event field `detail` is a string, expected a JSON object",
+    json!({"guard": guard, "trigger": {"event": {"event_id": "malformed-1", "event_name": "PutBucketPolicy"}},
+           "event_id": "malformed-1", "event_name": "PutBucketPolicy", "status": "failed",
+           "reason": "malformed event: event field `detail.eventSource` is an array, expected a string",
            "findings": []})
+}
+
+/// An EventBridge event that is not a CloudTrail record at all (a GuardDuty
+/// finding): a function must skip it and carry on.
+pub fn foreign_event() -> Value {
+    json!({"id": "guardduty-1", "detail-type": "GuardDuty Finding", "source": "aws.guardduty",
+           "detail": {"schemaVersion": "2.0", "type": "Recon:EC2/PortProbeUnprotectedPort", "severity": 2}})
+}
+
+/// What `guard` answers to [`foreign_event`].
+pub fn foreign_outcome(guard: &str) -> Value {
+    json!({"guard": guard, "trigger": {"event": {"event_id": "guardduty-1", "event_name": null}},
+           "event_id": "guardduty-1", "event_name": null, "status": "skipped",
+           "reason": "not a CloudTrail event (detail-type `GuardDuty Finding`)", "findings": []})
 }
 
 /// Splits `cases` into the processes a runtime-loop suite starts: every

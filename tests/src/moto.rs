@@ -75,6 +75,12 @@ impl Moto {
     pub fn enforce_iam(&self) -> Result<(), HarnessError> {
         expect_ok(&self.endpoint, "POST", "/moto-api/reset-auth", "0")
     }
+
+    /// Stops checking calls against IAM policies again (after
+    /// [`Moto::enforce_iam`]), so a test can read back freely.
+    pub fn reset_auth(&self) -> Result<(), HarnessError> {
+        expect_ok(&self.endpoint, "POST", "/moto-api/reset-auth", "inf")
+    }
 }
 
 impl Drop for Moto {

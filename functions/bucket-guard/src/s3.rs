@@ -18,7 +18,7 @@ use aws_sdk_s3::types::{
 };
 use serde_json::Value;
 use warden_shared::error::{Sorted, sort};
-use warden_shared::{Adapter, AwsCall, GuardError, Snapshot};
+use warden_shared::{Adapter, Applied, AwsCall, GuardError, Snapshot};
 
 /// An S3 client. Path-style addressing when an endpoint override is set: an
 /// emulator on `127.0.0.1` has no per-bucket host names.
@@ -239,7 +239,8 @@ impl Adapter<BucketGuard> for S3Buckets {
         S3Buckets::read(self, bucket).await
     }
 
-    async fn apply(&self, bucket: &Bucket, plan: &BucketPlan) -> Result<(), GuardError> {
-        self.write(bucket, plan).await
+    async fn apply(&self, bucket: &Bucket, plan: &BucketPlan) -> Result<Applied, GuardError> {
+        self.write(bucket, plan).await?;
+        Ok(Applied::Done)
     }
 }

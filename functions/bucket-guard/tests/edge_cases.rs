@@ -156,7 +156,7 @@ async fn a_policy_that_would_pass_20_kb_is_reported_not_written() {
 }
 
 #[tokio::test]
-async fn malformed_events_fail_with_the_field_named() {
+async fn malformed_events_fail_with_the_field_named_and_others_are_skipped() {
     let emu = emulator().await;
     let pipeline = pipeline(&emu, &settings("remediate", &[]));
 
@@ -167,8 +167,8 @@ async fn malformed_events_fail_with_the_field_named() {
         )
         .await,
         json!({"guard": "bucket-guard", "trigger": {"event": {"event_id": "abc", "event_name": null}},
-               "event_id": "abc", "event_name": null, "status": "failed",
-               "reason": "malformed event: event field `detail.eventName` is missing", "findings": []})
+               "event_id": "abc", "event_name": null, "status": "skipped",
+               "reason": "not a CloudTrail event (detail-type `Scheduled Event`)", "findings": []})
     );
 
     let mut event = event("delete-bucket-policy.json", "ignored");

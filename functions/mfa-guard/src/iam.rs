@@ -10,7 +10,7 @@ use crate::calls::{
 };
 use crate::subject::{Fix, MfaPlan, MfaState, Subject, User, UserState};
 use warden_shared::error::found;
-use warden_shared::{Adapter, GuardError, Snapshot};
+use warden_shared::{Adapter, Applied, GuardError, Snapshot};
 
 /// IAM answers `NoSuchEntity` both for a user that does not exist and for a
 /// user without the thing asked for (a login profile, an attached policy).
@@ -92,7 +92,7 @@ impl IamUsers {
     /// Makes the plan's changes, in order. Each is idempotent: attaching an
     /// attached policy is a no-op in IAM, and a policy already detached or a
     /// login profile already deleted counts as done (the read-back decides).
-    pub async fn write(&self, user: &User, plan: &MfaPlan) -> Result<(), GuardError> {
+    pub async fn write(&self, user: &User, plan: &MfaPlan) -> Result<Applied, GuardError> {
         let name = user.name.as_str();
         let arn = user.arn.as_str();
         let policy = self.quarantine_policy_arn.as_str();
@@ -108,6 +108,23 @@ impl IamUsers {
                         .map_err(|e| GuardError::from_sdk(ATTACH_POLICY, arn, e))?;
                 }
                 Fix::DetachQuarantine => {
+                    // Lift only while an MFA device is there: a user who
+                    // loses it while the lift runs stays quarantined.
+                    let devices = self
+                        .client
+                        .list_mfa_devices()
+                        .user_name(name)
+                        .into_paginator()
+                        .items()
+                        .send()
+                        .try_collect()
+                        .await;
+                    let devices = found(LIST_MFA_DEVICES, arn, NO_SUCH_ENTITY, devices)?;
+                    if devices.is_none_or(|d| d.is_empty()) {
+                        return Ok(Applied::Changed(format!(
+                            "{name} has no MFA device any more, so the quarantine stays"
+                        )));
+                    }
                     let result = self
                         .client
                         .detach_user_policy()
@@ -128,7 +145,7 @@ impl IamUsers {
                 }
             }
         }
-        Ok(())
+        Ok(Applied::Done)
     }
 }
 
@@ -147,11 +164,11 @@ impl Adapter<MfaGuard> for IamUsers {
         }
     }
 
-    async fn apply(&self, subject: &Subject, plan: &MfaPlan) -> Result<(), GuardError> {
+    async fn apply(&self, subject: &Subject, plan: &MfaPlan) -> Result<Applied, GuardError> {
         match subject {
             Subject::User(user) => self.write(user, plan).await,
             // Nothing about root is ever planned.
-            Subject::Root { .. } => Ok(()),
+            Subject::Root { .. } => Ok(Applied::Done),
         }
     }
 }

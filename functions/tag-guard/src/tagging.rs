@@ -7,7 +7,7 @@ use crate::shapes::{ResourceKind, ResourceRef};
 use crate::{TagChange, TagGuard, TagPlan, TagState, TagTarget};
 use aws_sdk_iam::error::ProvideErrorMetadata;
 use std::collections::HashMap;
-use warden_shared::{Adapter, AwsCall, GuardError, Snapshot};
+use warden_shared::{Adapter, Applied, AwsCall, GuardError, Snapshot};
 
 const GET_RESOURCES: AwsCall = AwsCall::new("GetResources", "tag:GetResources");
 const TAG_RESOURCES: AwsCall = AwsCall::new("TagResources", "tag:TagResources");
@@ -417,8 +417,9 @@ impl Adapter<TagGuard> for Tagging {
         }))
     }
 
-    async fn apply(&self, _: &TagTarget, plan: &TagPlan) -> Result<(), GuardError> {
-        self.write(&plan.changes).await
+    async fn apply(&self, _: &TagTarget, plan: &TagPlan) -> Result<Applied, GuardError> {
+        self.write(&plan.changes).await?;
+        Ok(Applied::Done)
     }
 }
 

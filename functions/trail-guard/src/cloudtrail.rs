@@ -16,7 +16,7 @@ use aws_sdk_cloudtrail::config::Region;
 use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};
 use warden_shared::error::found;
-use warden_shared::{Adapter, GuardError, Snapshot};
+use warden_shared::{Adapter, Applied, GuardError, Snapshot};
 
 /// The error codes that mean "there is no such trail".
 const NOT_FOUND: [&str; 2] = ["TrailNotFoundException", "ResourceNotFoundException"];
@@ -168,7 +168,8 @@ impl Adapter<TrailGuard> for Trails {
         Trails::read(self, trail).await
     }
 
-    async fn apply(&self, trail: &Trail, plan: &TrailPlan) -> Result<(), GuardError> {
-        self.write(trail, plan).await
+    async fn apply(&self, trail: &Trail, plan: &TrailPlan) -> Result<Applied, GuardError> {
+        self.write(trail, plan).await?;
+        Ok(Applied::Done)
     }
 }

@@ -210,7 +210,7 @@ macro_rules! guard_suites {
         }
 
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-        async fn access_denied_is_an_invocation_error_naming_the_missing_permission() {
+        async fn access_denied_fails_the_check_naming_the_missing_permission() {
             $crate::kit::access_denied::<$fixture>(::std::path::Path::new($binary)).await;
         }
     };
