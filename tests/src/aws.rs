@@ -11,8 +11,15 @@ use aws_sdk_s3::error::ProvideErrorMetadata;
 pub const REGION: &str = "us-east-1";
 
 /// SDK configuration for the emulator at `endpoint` (e.g. [`crate::Moto::endpoint`]).
+/// The SDK's standard retries with short back-offs, so a test that makes
+/// a call throttle or fail every time meets the same retries as Lambda
+/// does, in milliseconds rather than seconds.
 pub async fn sdk_config(endpoint: &str) -> SdkConfig {
+    let retries = aws_config::retry::RetryConfig::standard()
+        .with_initial_backoff(std::time::Duration::from_millis(10))
+        .with_max_backoff(std::time::Duration::from_millis(100));
     aws_config::defaults(BehaviorVersion::latest())
+        .retry_config(retries)
         .region(Region::new(REGION))
         .credentials_provider(Credentials::new(
             "testing",

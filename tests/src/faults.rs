@@ -10,7 +10,6 @@
 //! and query of an S3 request (`PUT /bucket?policy` is `PutBucketPolicy`).
 
 use std::collections::HashMap;
-use std::convert::Infallible;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -37,7 +36,8 @@ pub enum Effect {
     Throttle,
     /// HTTP 500 `InternalError`.
     ServerError,
-    /// No answer for this long, then the connection is closed.
+    /// No answer for this long, then the connection is closed without one:
+    /// what a timeout or a lost connection looks like to the client.
     Hang(Duration),
     /// HTTP 403 `AccessDenied`: the role lacks the permission.
     Denied,
@@ -55,6 +55,9 @@ pub enum Effect {
     /// Runs the change, then forwards the call: the resource changed
     /// between Warden's read and its write.
     Before(Interference),
+    /// Answers with this body (200), as a service that returns what the
+    /// emulator does not model (a field moto drops).
+    Respond { content_type: String, body: String },
 }
 
 impl std::fmt::Debug for Effect {
@@ -67,23 +70,35 @@ impl std::fmt::Debug for Effect {
             Effect::Quota => f.write_str("Quota"),
             Effect::Answer { status, code, .. } => write!(f, "Answer({status} {code})"),
             Effect::Before(_) => f.write_str("Before(..)"),
+            Effect::Respond { .. } => f.write_str("Respond(..)"),
         }
     }
 }
 
-/// A fault: `effect` for the next `times` calls of `operation`.
+/// A fault: `effect` for `times` calls of `operation`, after letting the
+/// first `skip` through.
 #[derive(Debug, Clone)]
 pub struct Fault {
     pub operation: String,
     pub effect: Effect,
+    pub skip: u32,
     pub times: u32,
+}
+
+/// One call the proxy saw.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Seen {
+    pub operation: String,
+    /// The region the call was signed for (its SigV4 credential scope).
+    pub region: String,
+    pub body: String,
 }
 
 #[derive(Default)]
 struct State {
     faults: Vec<Fault>,
-    /// Every operation forwarded or faulted, in order.
-    seen: Vec<String>,
+    /// Every call forwarded or faulted, in order.
+    seen: Vec<Seen>,
 }
 
 /// The proxy; stopped when dropped.
@@ -136,15 +151,31 @@ impl FaultProxy {
 
     /// `effect` for the next `times` calls of `operation`.
     pub fn inject_times(&self, operation: &str, effect: Effect, times: u32) {
+        self.inject_after(operation, 0, effect, times);
+    }
+
+    /// `effect` for `times` calls of `operation` once `skip` more have gone
+    /// through unchanged (the second read of a setting, not the first).
+    pub fn inject_after(&self, operation: &str, skip: u32, effect: Effect, times: u32) {
         self.lock().faults.push(Fault {
             operation: operation.to_string(),
             effect,
+            skip,
             times,
         });
     }
 
     /// Every operation the proxy has seen, in order.
     pub fn seen(&self) -> Vec<String> {
+        self.lock()
+            .seen
+            .iter()
+            .map(|s| s.operation.clone())
+            .collect()
+    }
+
+    /// Every call the proxy has seen, with its signing region and body.
+    pub fn calls(&self) -> Vec<Seen> {
         self.lock().seen.clone()
     }
 
@@ -178,11 +209,23 @@ async fn serve(listener: TcpListener, upstream: String, state: Arc<Mutex<State>>
     }
 }
 
+/// A call the proxy drops without an answer.
+#[derive(Debug)]
+struct Dropped;
+
+impl std::fmt::Display for Dropped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the fault proxy dropped the call")
+    }
+}
+
+impl std::error::Error for Dropped {}
+
 async fn handle(
     upstream: String,
     state: Arc<Mutex<State>>,
     request: Request<Incoming>,
-) -> Result<Response<Full<Bytes>>, Infallible> {
+) -> Result<Response<Full<Bytes>>, Dropped> {
     let (parts, body) = request.into_parts();
     let body = body
         .collect()
@@ -192,23 +235,38 @@ async fn handle(
     let operation = operation_of(&parts, &body);
     let effect = {
         let mut state = state.lock().unwrap_or_else(PoisonError::into_inner);
-        state.seen.push(operation.clone());
+        state.seen.push(Seen {
+            operation: operation.clone(),
+            region: signing_region(&parts),
+            body: String::from_utf8_lossy(&body).into_owned(),
+        });
         let matched = state
             .faults
             .iter_mut()
             .find(|fault| fault.operation == operation && fault.times > 0);
-        matched.map(|fault| {
+        matched.and_then(|fault| {
+            if fault.skip > 0 {
+                fault.skip -= 1;
+                return None;
+            }
             fault.times -= 1;
-            fault.effect.clone()
+            Some(fault.effect.clone())
         })
     };
     let protocol = Protocol::of(&parts);
     match effect {
         None => {}
         Some(Effect::Before(change)) => change().await,
+        Some(Effect::Respond { content_type, body }) => {
+            let mut response = Response::new(Full::new(Bytes::from(body)));
+            if let Ok(value) = hyper::header::HeaderValue::from_str(&content_type) {
+                response.headers_mut().insert("content-type", value);
+            }
+            return Ok(response);
+        }
         Some(Effect::Hang(duration)) => {
             tokio::time::sleep(duration).await;
-            return Ok(protocol.error(503, "RequestTimeout", "the proxy held the call"));
+            return Err(Dropped);
         }
         Some(Effect::Throttle) if protocol == Protocol::S3 => {
             return Ok(protocol.error(503, "SlowDown", "Please reduce your request rate."));
@@ -326,6 +384,19 @@ impl Protocol {
         }
         response
     }
+}
+
+/// The region in a SigV4 `Authorization` header's credential scope
+/// (`Credential=KEY/DATE/REGION/SERVICE/aws4_request`).
+fn signing_region(parts: &hyper::http::request::Parts) -> String {
+    parts
+        .headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|auth| auth.split("Credential=").nth(1))
+        .and_then(|scope| scope.split('/').nth(2))
+        .unwrap_or_default()
+        .to_string()
 }
 
 /// Is this an S3 request? S3 is the one REST-XML service Warden calls

@@ -17,8 +17,10 @@
 //!
 //! `warden-local` runs the same cases and views through the same binaries.
 
+mod faults;
 mod suites;
 
+pub use faults::faults_on_every_write;
 pub use suites::*;
 
 use crate::fixtures::GuardEvents;
@@ -53,6 +55,13 @@ pub trait Fixture: Sized + Send + Sync + 'static {
     /// S3 sub-resources under its default bucket actions), granted with the
     /// guard's own in the access-denied test.
     const MOTO_ACTIONS: &'static [&'static str] = &[];
+    /// Settings under which the cases make other fix calls (tag-guard's
+    /// `remove`, mfa-guard's `disable-console`): the fault suite runs the
+    /// cases under them too.
+    const OTHER_SETTINGS: &'static [(&'static str, &'static str)] = &[];
+    /// Fix calls no case in the table makes against moto, each with why;
+    /// the fault suite checks every other one.
+    const WRITES_NOT_REACHED: &'static [(&'static str, &'static str)] = &[];
 
     /// One case per file in `events/<guard>/`.
     fn cases() -> Vec<Case<Self>>;
@@ -182,6 +191,11 @@ macro_rules! guard_suites {
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn exemption_tags_switch_off_their_rules_until_they_expire() {
             $crate::kit::exemptions::<$fixture>().await;
+        }
+
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn every_write_throttled_failing_cut_off_denied_or_over_quota() {
+            $crate::kit::faults_on_every_write::<$fixture>().await;
         }
 
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
