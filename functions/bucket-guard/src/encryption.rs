@@ -2,6 +2,7 @@
 //! climbs it.
 
 use serde_json::{Value, json};
+use warden_shared::arn::Arn;
 
 /// Encryption at rest, weakest first. The order is the point: remediation
 /// moves a bucket up this ladder and never down.
@@ -34,6 +35,23 @@ pub const DSSE_KMS: &str = "aws:kms:dsse";
 /// The alias S3 shows for the AWS-managed key.
 const AWS_MANAGED_ALIAS: &str = "alias/aws/s3";
 
+/// The AWS-managed key in every spelling: no key, `alias/aws/s3`, or its
+/// alias ARN (`arn:aws:kms:REGION:ACCOUNT:alias/aws/s3`).
+pub fn is_aws_managed(key: &str) -> bool {
+    key.is_empty()
+        || key == AWS_MANAGED_ALIAS
+        || Arn::parse(key)
+            .is_some_and(|arn| arn.service == "kms" && arn.resource == AWS_MANAGED_ALIAS)
+}
+
+/// The region a KMS key ARN names; `None` for a key id or alias name, which
+/// S3 resolves in the bucket's own region.
+pub fn key_region(key: &str) -> Option<&str> {
+    Arn::parse(key)
+        .filter(|arn| arn.service == "kms" && !arn.region.is_empty())
+        .map(|arn| arn.region)
+}
+
 /// A bucket's default encryption, as `GetBucketEncryption` reports its rule.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Encryption {
@@ -57,12 +75,10 @@ impl Encryption {
         }
     }
 
-    /// The customer-managed key, if one is set. No key, or S3's alias for
-    /// the AWS-managed key, means the AWS-managed key.
+    /// The customer-managed key, if one is set. No key, `alias/aws/s3` or
+    /// that alias's ARN means the AWS-managed key.
     pub fn customer_key(&self) -> Option<&str> {
-        self.kms_key
-            .as_deref()
-            .filter(|key| !key.is_empty() && *key != AWS_MANAGED_ALIAS)
+        self.kms_key.as_deref().filter(|key| !is_aws_managed(key))
     }
 
     /// As the API spells it, for plans and alerts.
@@ -190,9 +206,25 @@ mod tests {
             enc(Some("aws:kms"), None).level(),
             Some(L::SseKmsAwsManagedKey)
         );
+        for managed in [
+            "alias/aws/s3",
+            "arn:aws:kms:us-east-1:123456789012:alias/aws/s3",
+            "arn:aws-us-gov:kms:us-gov-west-1:123456789012:alias/aws/s3",
+            "",
+        ] {
+            assert_eq!(
+                enc(Some("aws:kms"), Some(managed)).level(),
+                Some(L::SseKmsAwsManagedKey),
+                "{managed}"
+            );
+        }
         assert_eq!(
-            enc(Some("aws:kms"), Some("alias/aws/s3")).level(),
-            Some(L::SseKmsAwsManagedKey)
+            enc(
+                Some("aws:kms"),
+                Some("arn:aws:kms:us-east-1:123456789012:alias/team-key")
+            )
+            .level(),
+            Some(L::SseKmsCustomerKey)
         );
         assert_eq!(
             enc(Some("aws:kms"), Some(KEY)).level(),

@@ -59,16 +59,31 @@ impl BucketGuard {
     pub const KMS_KEY_ARN: &'static str = "WARDEN_KMS_KEY_ARN";
     pub const REQUIRE_PUBLIC_ACCESS_BLOCK: &'static str = "WARDEN_REQUIRE_PUBLIC_ACCESS_BLOCK";
 
+    /// Reads the settings. A customer key must be in the region the stack
+    /// runs in (`AWS_REGION`, which Lambda sets): KMS keys are regional, and a
+    /// bucket whose default key is in another region refuses uploads.
     pub fn from_env(env: &(impl Env + ?Sized)) -> Result<Self, ConfigError> {
         let kms_key_arn = env.value(Self::KMS_KEY_ARN);
-        if let Some(key) = &kms_key_arn
-            && Arn::parse(key).is_none_or(|arn| arn.service != "kms")
-        {
-            return Err(ConfigError::Invalid {
-                var: Self::KMS_KEY_ARN,
-                value: key.clone(),
-                allowed: "a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID) or nothing for the AWS-managed key".into(),
-            });
+        if let Some(key) = &kms_key_arn {
+            let Some(arn) = Arn::parse(key).filter(|arn| arn.service == "kms") else {
+                return Err(ConfigError::Invalid {
+                    var: Self::KMS_KEY_ARN,
+                    value: key.clone(),
+                    allowed: "a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID) or nothing for the AWS-managed key".into(),
+                });
+            };
+            if let Some(stack) = env.value("AWS_REGION")
+                && arn.region != stack
+            {
+                return Err(ConfigError::Invalid {
+                    var: Self::KMS_KEY_ARN,
+                    value: key.clone(),
+                    allowed: format!(
+                        "a KMS key in {stack}, the region the stack runs in (this key is in {}; KMS keys are regional)",
+                        arn.region
+                    ),
+                });
+            }
         }
         Ok(Self {
             min_encryption: config::choice(
@@ -92,6 +107,8 @@ impl BucketGuard {
 pub struct Bucket {
     pub name: String,
     pub arn: String,
+    /// The bucket's region: every S3 call about it is made there.
+    pub region: String,
 }
 
 impl Bucket {
@@ -99,6 +116,7 @@ impl Bucket {
         Self {
             name: name.to_string(),
             arn: warden_shared::arn::s3_bucket(region, name),
+            region: region.to_string(),
         }
     }
 }
@@ -137,6 +155,18 @@ pub struct BucketPlan {
     /// The whole merged policy, exactly as it will be written.
     pub policy: Option<String>,
     pub public_access_block: Option<PublicAccessBlock>,
+    /// What the plan was built on: each write is made only if the setting
+    /// it replaces still reads so immediately before.
+    pub read: BucketState,
+}
+
+const PUBLIC_WHY: &str = "the bucket policy grants public access (an Allow to everyone) and Block Public Access's BlockPublicPolicy is on, so S3 refuses to write any policy on it: remove or narrow the public statement, and Warden adds the TLS denies on the next check";
+
+impl BucketPlan {
+    /// Nothing to write.
+    pub fn is_empty(&self) -> bool {
+        self.encryption.is_none() && self.policy.is_none() && self.public_access_block.is_none()
+    }
 }
 
 impl Guard for BucketGuard {
@@ -180,9 +210,13 @@ impl Guard for BucketGuard {
     }
 
     /// One write per setting; the TLS statements are merged into one policy,
-    /// which is written only if it stays within S3's size limit.
+    /// which is written only if it stays within S3's size limit and S3 would
+    /// accept it (Block Public Access refuses a public policy).
     fn plan(&self, input: &Input<'_, Self>, fixes: &[&BucketFix]) -> Composed<BucketPlan> {
-        let mut plan = BucketPlan::default();
+        let mut plan = BucketPlan {
+            read: input.state.clone(),
+            ..BucketPlan::default()
+        };
         let mut additions = Vec::new();
         let mut statement_fixes = Vec::new();
         for (index, fix) in fixes.iter().enumerate() {
@@ -197,16 +231,25 @@ impl Guard for BucketGuard {
         }
         let mut held = Vec::new();
         if !additions.is_empty() {
-            let merged =
-                policy::merge(input.state.policy.as_ref(), additions).map(|doc| doc.to_string());
-            let why = match merged {
-                Ok(text) if text.len() > MAX_POLICY_BYTES => Some(format!(
-                    "the bucket policy would grow to {} bytes, over S3's {MAX_POLICY_BYTES}-byte limit, so it was not written",
-                    text.len()
-                )),
-                Ok(text) => {
-                    plan.policy = Some(text);
-                    None
+            // S3 refuses any write of a policy that grants public access
+            // while Block Public Access's BlockPublicPolicy is on.
+            let blocks_public = input
+                .state
+                .public_access_block
+                .is_some_and(|b| b.block_public_policy);
+            let why = match policy::merge(input.state.policy.as_ref(), additions) {
+                Ok(doc) if blocks_public && policy::is_public(&doc) => Some(PUBLIC_WHY.to_string()),
+                Ok(doc) => {
+                    let text = doc.to_string();
+                    if text.len() > MAX_POLICY_BYTES {
+                        Some(format!(
+                            "the bucket policy would grow to {} bytes, over S3's {MAX_POLICY_BYTES}-byte limit, so it was not written",
+                            text.len()
+                        ))
+                    } else {
+                        plan.policy = Some(text);
+                        None
+                    }
                 }
                 Err(shape) => Some(format!("{shape}; the policy was not rewritten")),
             };

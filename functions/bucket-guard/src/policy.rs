@@ -352,167 +352,81 @@ fn number(value: &Value) -> Option<f64> {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+/// Condition keys that, with a fixed value, tie an `Allow` to everyone to
+/// known callers, so that S3's Block Public Access does not count the
+/// statement as public (AWS's rules for "public" bucket policies).
+const NON_PUBLIC_KEYS: [&str; 12] = [
+    "aws:SourceArn",
+    "aws:SourceVpc",
+    "aws:SourceVpce",
+    "aws:SourceAccount",
+    "aws:SourceOwner",
+    "aws:PrincipalOrgID",
+    "aws:PrincipalAccount",
+    "aws:PrincipalArn",
+    "aws:userid",
+    "aws:SourceIp",
+    "s3:DataAccessPointArn",
+    "s3:DataAccessPointAccount",
+];
 
-    fn res() -> BucketResources {
-        BucketResources::new("arn:aws:s3:::logs")
+/// Does the policy grant public access, as Block Public Access judges it?
+/// An `Allow` to everyone (or to everyone but some, with `NotPrincipal`)
+/// whose conditions do not fix the callers to known ones (an account, an
+/// organization, a VPC, an ARN, an IP range narrower than `/8`). S3 refuses
+/// to write such a policy while `BlockPublicPolicy` is on.
+pub fn is_public(policy: &Value) -> bool {
+    statements(policy).unwrap_or_default().iter().any(|s| {
+        s.get("Effect").and_then(Value::as_str) == Some("Allow")
+            && (s.get("NotPrincipal").is_some() || s.get("Principal").is_some_and(is_everyone))
+            && !restricted_to_known_callers(s.get("Condition"))
+    })
+}
+
+fn restricted_to_known_callers(condition: Option<&Value>) -> bool {
+    let Some(Value::Object(operators)) = condition else {
+        return false;
+    };
+    operators.iter().any(|(operator, keys)| {
+        // `...IfExists` lets a request without the key through; the
+        // negated operators restrict nothing to known callers.
+        let restricting = !operator.ends_with("IfExists")
+            && !operator.contains("Not")
+            && !operator.starts_with("Null");
+        restricting
+            && keys.as_object().is_some_and(|keys| {
+                keys.iter().any(|(key, values)| {
+                    NON_PUBLIC_KEYS.iter().any(|k| k.eq_ignore_ascii_case(key))
+                        && !as_list(values).is_empty()
+                        && as_list(values)
+                            .iter()
+                            .all(|v| v.as_str().is_some_and(|v| fixed(key, v)))
+                })
+            })
+    })
+}
+
+/// A condition value that names known callers: no wildcard, and for an IP
+/// range a prefix of at least `/8` (IPv4) or `/32` (IPv6).
+fn fixed(key: &str, value: &str) -> bool {
+    if value.contains(['*', '?']) || value.is_empty() {
+        return false;
     }
-
-    fn both(policy: &Value) -> (bool, bool) {
-        (
-            enforces(Some(policy), &res(), TlsRule::Required),
-            enforces(Some(policy), &res(), TlsRule::MinimumVersion),
-        )
+    if !key.eq_ignore_ascii_case("aws:SourceIp") {
+        return true;
     }
-
-    fn deny(resource: Value, condition: Value) -> Value {
-        json!({"Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": resource, "Condition": condition})
-    }
-
-    const SECURE: fn() -> Value = || json!({"Bool": {"aws:SecureTransport": "false"}});
-
-    #[test]
-    fn glob() {
-        assert!(glob_match("arn:aws:s3:::logs*", "arn:aws:s3:::logs/"));
-        assert!(glob_match("*", ""));
-        assert!(glob_match("a?c*", "abcdef"));
-        assert!(glob_match("*b*d", "abcbcd"));
-        assert!(!glob_match("arn:aws:s3:::logs/x*", "arn:aws:s3:::logs/"));
-        assert!(!glob_match("abc", "abcd"));
-    }
-
-    #[test]
-    fn no_policy_and_other_statements_only() {
-        assert!(!enforces(None, &res(), TlsRule::Required));
-        let policy = json!({"Version": "2012-10-17", "Statement": [
-            {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:root"}, "Action": "s3:GetObject", "Resource": "arn:aws:s3:::logs/*"}
-        ]});
-        assert_eq!(both(&policy), (false, false));
-    }
-
-    #[test]
-    fn equivalent_denies_under_any_sid_and_spelling() {
-        let policy = json!({"Statement": [
-            {"Sid": "AllowSSLRequestsOnly", "Effect": "Deny", "Principal": {"AWS": ["*"]}, "Action": ["s3:*"],
-             "Resource": ["arn:aws:s3:::logs", "arn:aws:s3:::logs/*"], "Condition": {"Bool": {"aws:securetransport": false}}},
-            {"Effect": "Deny", "Principal": {"AWS": "*"}, "Action": "*", "Resource": "arn:aws:s3:::logs*",
-             "Condition": {"NumericLessThan": {"s3:TlsVersion": 1.3}}}
-        ]});
-        assert_eq!(both(&policy), (true, true));
-    }
-
-    #[test]
-    fn coverage_may_be_split_across_statements() {
-        let policy = json!({"Statement": [
-            deny(json!("arn:aws:s3:::logs"), SECURE()),
-            deny(json!(["arn:aws:s3:::logs/*"]), SECURE()),
-        ]});
-        assert_eq!(both(&policy), (true, false));
-        let objects_only = json!({"Statement": deny(json!("arn:aws:s3:::logs/*"), SECURE())});
-        assert_eq!(
-            both(&objects_only),
-            (false, false),
-            "a single statement object, objects only"
-        );
-    }
-
-    #[test]
-    fn narrower_denies_do_not_count() {
-        let narrower = [
-            json!({"Effect": "Deny", "Principal": {"AWS": "arn:aws:iam::1:root"}, "Action": "s3:*", "Resource": ["arn:aws:s3:::logs", "arn:aws:s3:::logs/*"], "Condition": SECURE()}),
-            json!({"Effect": "Deny", "Principal": "*", "Action": "s3:GetObject", "Resource": ["arn:aws:s3:::logs", "arn:aws:s3:::logs/*"], "Condition": SECURE()}),
-            json!({"Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": ["arn:aws:s3:::logs", "arn:aws:s3:::logs/private/*"], "Condition": SECURE()}),
-            json!({"Effect": "Deny", "Principal": "*", "NotAction": "s3:GetObject", "Resource": ["arn:aws:s3:::logs", "arn:aws:s3:::logs/*"], "Condition": SECURE()}),
-            json!({"Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": ["arn:aws:s3:::logs", "arn:aws:s3:::logs/*"],
-                   "Condition": {"Bool": {"aws:SecureTransport": "false"}, "StringEquals": {"aws:PrincipalAccount": "1"}}}),
-            json!({"Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": ["arn:aws:s3:::logs", "arn:aws:s3:::logs/*"],
-                   "Condition": {"Bool": {"aws:SecureTransport": "true"}}}),
-            json!({"Effect": "Allow", "Principal": "*", "Action": "s3:*", "Resource": ["arn:aws:s3:::logs", "arn:aws:s3:::logs/*"], "Condition": SECURE()}),
-            json!({"Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": ["arn:aws:s3:::logs", "arn:aws:s3:::logs/*"],
-                   "Condition": {"NumericLessThan": {"s3:TlsVersion": "1.1"}}}),
-        ];
-        for statement in narrower {
-            let policy = json!({"Statement": [statement]});
-            assert_eq!(both(&policy), (false, false), "{statement}");
-        }
-    }
-
-    #[test]
-    fn stricter_version_forms_count() {
-        for condition in [
-            json!({"NumericLessThanEquals": {"s3:TlsVersion": "1.1"}}),
-            json!({"NumericLessThanIfExists": {"s3:TlsVersion": ["1.2"]}}),
-            json!({"NumericLessThan": {"s3:TlsVersion": ["1.0", "1.2"]}}),
-        ] {
-            let policy = json!({"Statement": [deny(json!(["arn:aws:s3:::logs", "arn:aws:s3:::logs/*"]), condition.clone())]});
-            assert!(
-                enforces(Some(&policy), &res(), TlsRule::MinimumVersion),
-                "{condition}"
-            );
-        }
-    }
-
-    #[test]
-    fn merge_keeps_every_statement_and_field() {
-        let existing = json!({"Id": "Policy1", "Version": "2012-10-17", "Statement":
-            {"Sid": "Read", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:role/r"}, "Action": "s3:GetObject", "Resource": "arn:aws:s3:::logs/*"}});
-        let addition = deny_statement(TlsRule::Required, &res(), Some(&existing));
-        let merged = merge(Some(&existing), vec![addition.clone()]).unwrap();
-        assert_eq!(
-            merged,
-            json!({"Id": "Policy1", "Version": "2012-10-17", "Statement": [existing["Statement"].clone(), addition]})
-        );
-        assert_eq!(
-            serde_json::to_string(&merged).unwrap(),
-            r#"{"Id":"Policy1","Version":"2012-10-17","Statement":[{"Sid":"Read","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:role/r"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::logs/*"},{"Sid":"WardenDenyInsecureTransport","Effect":"Deny","Principal":"*","Action":"s3:*","Resource":["arn:aws:s3:::logs","arn:aws:s3:::logs/*"],"Condition":{"Bool":{"aws:SecureTransport":"false"}}}]}"#,
-            "field order is kept"
-        );
-        assert!(enforces(Some(&merged), &res(), TlsRule::Required));
-    }
-
-    #[test]
-    fn merge_into_nothing_and_sid_clashes() {
-        let merged = merge(
-            None,
-            vec![deny_statement(TlsRule::MinimumVersion, &res(), None)],
-        )
-        .unwrap();
-        assert_eq!(merged["Version"], "2012-10-17");
-        assert!(enforces(Some(&merged), &res(), TlsRule::MinimumVersion));
-
-        // Someone narrowed Warden's own statement: it is kept, and the new one gets a fresh Sid.
-        let tampered = json!({"Statement": [{"Sid": "WardenDenyInsecureTransport", "Effect": "Deny", "Principal": "*",
-            "Action": "s3:PutObject", "Resource": "arn:aws:s3:::logs/*", "Condition": SECURE()}]});
-        assert_eq!(
-            deny_statement(TlsRule::Required, &res(), Some(&tampered))["Sid"],
-            "WardenDenyInsecureTransport2"
-        );
-    }
-
-    #[test]
-    fn unexpected_shapes_are_refused() {
-        assert_eq!(
-            merge(Some(&json!({"Statement": "x"})), vec![]).unwrap_err(),
-            UnexpectedShape("a string")
-        );
-        assert_eq!(
-            merge(Some(&json!([1])), vec![]).unwrap_err(),
-            UnexpectedShape("not inside a JSON object")
-        );
-    }
-
-    #[test]
-    fn log_delivery_grants() {
-        let service = json!({"Statement": [{"Effect": "Allow", "Principal": {"Service": ["logging.s3.amazonaws.com"]}, "Action": "s3:PutObject", "Resource": "arn:aws:s3:::logs/*"}]});
-        let elb = json!({"Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::127311923021:root"}, "Action": "s3:PutObject", "Resource": "arn:aws:s3:::logs/*"}]});
-        let other = json!({"Statement": [{"Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"}, "Action": "s3:PutObject", "Resource": "arn:aws:s3:::logs/*"}]});
-        let denied = json!({"Statement": [{"Effect": "Deny", "Principal": {"Service": "logging.s3.amazonaws.com"}, "Action": "s3:PutObject", "Resource": "arn:aws:s3:::logs/*"}]});
-        assert!(grants_log_delivery(Some(&service)));
-        assert!(grants_log_delivery(Some(&elb)));
-        assert!(!grants_log_delivery(Some(&other)));
-        assert!(!grants_log_delivery(Some(&denied)));
-        assert!(!grants_log_delivery(None));
+    let (address, prefix) = value
+        .split_once('/')
+        .unwrap_or((value, if value.contains(':') { "128" } else { "32" }));
+    let Ok(prefix) = prefix.parse::<u8>() else {
+        return false;
+    };
+    if address.contains(':') {
+        prefix >= 32
+    } else {
+        prefix >= 8
     }
 }
+
+#[cfg(test)]
+mod tests;

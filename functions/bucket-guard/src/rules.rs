@@ -74,7 +74,22 @@ impl RuleSpec<BucketGuard> for DefaultEncryption {
         input: &Input<'_, BucketGuard>,
         plan: &EncryptionPlan,
     ) -> Remedy<BucketFix> {
+        let bucket_region = input.target.region.as_str();
         match plan {
+            // Never a key of another region as a bucket's default: S3 would
+            // refuse every upload that uses it.
+            EncryptionPlan::Raise { target, .. }
+                if target
+                    .kms_key
+                    .as_deref()
+                    .and_then(encryption::key_region)
+                    .is_some_and(|key_region| key_region != bucket_region) =>
+            {
+                Remedy::manual(format!(
+                    "the KMS key {} is in another region than the bucket ({bucket_region}), and a bucket's default key must be in its own region: raise this bucket by hand with a key in {bucket_region}",
+                    target.kms_key.as_deref().unwrap_or_default()
+                ))
+            }
             EncryptionPlan::Raise { target, .. } => Remedy::Fix {
                 changes: vec![Change {
                     action: "put-bucket-encryption".into(),

@@ -1,15 +1,20 @@
-//! The adapter around the S3 client: one concurrent round of reads, one of
-//! writes. Not-found answers become state ("no policy"), a missing bucket
-//! becomes `None`, and anything else an error naming the call.
+//! The adapter around S3: each bucket's calls go to the bucket's own region,
+//! through one client per region built once and reused. Reads are one
+//! concurrent round; writes re-read the setting they replace immediately
+//! before writing it, and write nothing if it changed since the plan was
+//! built. Not-found answers become state ("no policy"), a missing bucket
+//! becomes `None`, anything else an error naming the call.
 
 use crate::calls::{
     GET_ENCRYPTION, GET_POLICY, GET_PUBLIC_ACCESS_BLOCK, GET_TAGGING, PUT_ENCRYPTION, PUT_POLICY,
     PUT_PUBLIC_ACCESS_BLOCK,
 };
-use crate::encryption::Encryption;
+use crate::encryption::{AES256, Encryption};
 use crate::public_access::PublicAccessBlock;
 use crate::{Bucket, BucketGuard, BucketPlan, BucketState};
 use aws_config::SdkConfig;
+use aws_sdk_s3::Client;
+use aws_sdk_s3::config::Region;
 use aws_sdk_s3::config::http::HttpResponse;
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::types::{
@@ -17,16 +22,19 @@ use aws_sdk_s3::types::{
     ServerSideEncryptionConfiguration, ServerSideEncryptionRule,
 };
 use serde_json::Value;
+use std::collections::HashMap;
+use std::sync::{Mutex, PoisonError};
 use warden_shared::error::{Sorted, sort};
 use warden_shared::{Adapter, Applied, AwsCall, GuardError, Snapshot};
 
-/// An S3 client. Path-style addressing when an endpoint override is set: an
-/// emulator on `127.0.0.1` has no per-bucket host names.
-pub fn client(config: &SdkConfig) -> aws_sdk_s3::Client {
+/// An S3 client for `region`. Path-style addressing when an endpoint
+/// override is set: an emulator on `127.0.0.1` has no per-bucket host names.
+pub fn client(config: &SdkConfig, region: &str) -> Client {
     let s3_config = aws_sdk_s3::config::Builder::from(config)
+        .region(Region::new(region.to_string()))
         .force_path_style(config.endpoint_url().is_some())
         .build();
-    aws_sdk_s3::Client::from_conf(s3_config)
+    Client::from_conf(s3_config)
 }
 
 /// One read: the value, or the bucket is gone.
@@ -54,83 +62,81 @@ where
     }
 }
 
+/// A write's answer. S3 refuses a public policy while Block Public Access
+/// is on with an `AccessDenied` whose message says so: that is S3's rule,
+/// not a permission the role lacks.
+fn written<T, E>(
+    call: AwsCall,
+    bucket: &Bucket,
+    result: Result<T, SdkError<E, HttpResponse>>,
+) -> Result<(), GuardError>
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    match result {
+        Ok(_) => Ok(()),
+        Err(err)
+            if err.message().is_some_and(|m| {
+                m.contains("BlockPublicPolicy") || m.contains("public policies are blocked")
+            }) =>
+        {
+            Err(GuardError::Refused {
+                operation: call.operation,
+                resource: bucket.arn.clone(),
+                message: format!(
+                    "S3 refuses the policy because Block Public Access blocks public policies for this bucket or account, and the policy grants public access: remove or narrow the public statement ({})",
+                    err.message().unwrap_or_default()
+                ),
+            })
+        }
+        Err(err) => Err(GuardError::from_sdk(call, &bucket.arn, err)),
+    }
+}
+
 /// The S3 adapter, built once per cold start.
 pub struct S3Buckets {
-    client: aws_sdk_s3::Client,
+    config: SdkConfig,
+    clients: Mutex<HashMap<String, Client>>,
 }
 
 impl S3Buckets {
-    pub fn new(client: aws_sdk_s3::Client) -> Self {
-        Self { client }
+    /// Clients for each bucket's region are built from `config` (its
+    /// credentials, retries, `AWS_ENDPOINT_URL`, FIPS) as needed.
+    pub fn new(config: &SdkConfig) -> Self {
+        Self {
+            config: config.clone(),
+            clients: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The client for `region`, built on first use and kept.
+    pub fn client(&self, region: &str) -> Client {
+        let mut clients = self.clients.lock().unwrap_or_else(PoisonError::into_inner);
+        clients
+            .entry(region.to_string())
+            .or_insert_with(|| client(&self.config, region))
+            .clone()
     }
 
     /// Reads encryption, policy, Block Public Access and tags concurrently.
     pub async fn read(&self, bucket: &Bucket) -> Result<Option<Snapshot<BucketState>>, GuardError> {
-        let name = bucket.name.as_str();
+        let client = self.client(&bucket.region);
         let (encryption, policy, public_access, tagging) = tokio::join!(
-            self.client.get_bucket_encryption().bucket(name).send(),
-            self.client.get_bucket_policy().bucket(name).send(),
-            self.client.get_public_access_block().bucket(name).send(),
-            self.client.get_bucket_tagging().bucket(name).send(),
+            self.encryption(&client, bucket),
+            self.policy(&client, bucket),
+            self.public_access_block(&client, bucket),
+            client.get_bucket_tagging().bucket(&bucket.name).send(),
         );
-        let encryption = read(
-            GET_ENCRYPTION,
-            bucket,
-            "ServerSideEncryptionConfigurationNotFoundError",
-            encryption,
-        )?;
-        let policy = read(GET_POLICY, bucket, "NoSuchBucketPolicy", policy)?;
-        let public_access = read(
-            GET_PUBLIC_ACCESS_BLOCK,
-            bucket,
-            "NoSuchPublicAccessBlockConfiguration",
-            public_access,
-        )?;
         let tagging = read(GET_TAGGING, bucket, "NoSuchTagSet", tagging)?;
         let (
-            Read::Found(encryption),
+            Read::Found((encryption, _)),
             Read::Found(policy),
-            Read::Found(public_access),
+            Read::Found(public_access_block),
             Read::Found(tagging),
-        ) = (encryption, policy, public_access, tagging)
+        ) = (encryption?, policy?, public_access?, tagging)
         else {
             return Ok(None);
         };
-
-        let encryption = encryption
-            .as_ref()
-            .and_then(|out| out.server_side_encryption_configuration())
-            .and_then(|config| config.rules().first())
-            .map(|rule| {
-                let default = rule.apply_server_side_encryption_by_default();
-                Encryption {
-                    algorithm: default.map(|d| d.sse_algorithm().as_str().to_string()),
-                    kms_key: default
-                        .and_then(|d| d.kms_master_key_id())
-                        .map(str::to_string),
-                    bucket_key: rule.bucket_key_enabled().unwrap_or(false),
-                }
-            })
-            .unwrap_or_default();
-        let policy = match policy.as_ref().and_then(|out| out.policy()) {
-            None => None,
-            Some(text) => Some(serde_json::from_str::<Value>(text).map_err(|e| {
-                GuardError::unusable(
-                    GET_POLICY,
-                    &bucket.arn,
-                    format!("the bucket policy S3 returned is not JSON ({e}); nothing was changed"),
-                )
-            })?),
-        };
-        let public_access_block = public_access
-            .as_ref()
-            .and_then(|out| out.public_access_block_configuration())
-            .map(|c| PublicAccessBlock {
-                block_public_acls: c.block_public_acls().unwrap_or(false),
-                ignore_public_acls: c.ignore_public_acls().unwrap_or(false),
-                block_public_policy: c.block_public_policy().unwrap_or(false),
-                restrict_public_buckets: c.restrict_public_buckets().unwrap_or(false),
-            });
         let tags = tagging
             .map(|out| {
                 out.tag_set()
@@ -149,22 +155,149 @@ impl S3Buckets {
         }))
     }
 
-    /// Makes the plan's writes concurrently: they touch separate settings.
-    pub async fn write(&self, bucket: &Bucket, plan: &BucketPlan) -> Result<(), GuardError> {
-        tokio::try_join!(
-            self.put_encryption(bucket, plan.encryption.as_ref()),
-            self.put_policy(bucket, plan.policy.as_deref()),
-            self.put_public_access_block(bucket, plan.public_access_block),
-        )?;
-        Ok(())
+    /// Default encryption as the rules see it, with the configuration as S3
+    /// returned it (a raise rewrites only what Warden owns in it).
+    async fn encryption(
+        &self,
+        client: &Client,
+        bucket: &Bucket,
+    ) -> Result<Read<(Encryption, Option<ServerSideEncryptionConfiguration>)>, GuardError> {
+        let answer = client
+            .get_bucket_encryption()
+            .bucket(&bucket.name)
+            .send()
+            .await;
+        let absent = "ServerSideEncryptionConfigurationNotFoundError";
+        let Read::Found(output) = read(GET_ENCRYPTION, bucket, absent, answer)? else {
+            return Ok(Read::NoBucket);
+        };
+        let configuration = output.and_then(|out| out.server_side_encryption_configuration);
+        let encryption = configuration
+            .as_ref()
+            .and_then(|config| config.rules().first())
+            .map(|rule| {
+                let default = rule.apply_server_side_encryption_by_default();
+                Encryption {
+                    algorithm: default.map(|d| d.sse_algorithm().as_str().to_string()),
+                    kms_key: default
+                        .and_then(|d| d.kms_master_key_id())
+                        .map(str::to_string),
+                    bucket_key: rule.bucket_key_enabled().unwrap_or(false),
+                }
+            })
+            .unwrap_or_default();
+        Ok(Read::Found((encryption, configuration)))
     }
 
+    async fn policy(
+        &self,
+        client: &Client,
+        bucket: &Bucket,
+    ) -> Result<Read<Option<Value>>, GuardError> {
+        let answer = client.get_bucket_policy().bucket(&bucket.name).send().await;
+        let Read::Found(output) = read(GET_POLICY, bucket, "NoSuchBucketPolicy", answer)? else {
+            return Ok(Read::NoBucket);
+        };
+        match output.as_ref().and_then(|out| out.policy()) {
+            None => Ok(Read::Found(None)),
+            Some(text) => serde_json::from_str::<Value>(text)
+                .map(|doc| Read::Found(Some(doc)))
+                .map_err(|e| {
+                    GuardError::unusable(
+                        GET_POLICY,
+                        &bucket.arn,
+                        format!(
+                            "the bucket policy S3 returned is not JSON ({e}); nothing was changed"
+                        ),
+                    )
+                }),
+        }
+    }
+
+    async fn public_access_block(
+        &self,
+        client: &Client,
+        bucket: &Bucket,
+    ) -> Result<Read<Option<PublicAccessBlock>>, GuardError> {
+        let answer = client
+            .get_public_access_block()
+            .bucket(&bucket.name)
+            .send()
+            .await;
+        let absent = "NoSuchPublicAccessBlockConfiguration";
+        let Read::Found(output) = read(GET_PUBLIC_ACCESS_BLOCK, bucket, absent, answer)? else {
+            return Ok(Read::NoBucket);
+        };
+        Ok(Read::Found(
+            output
+                .as_ref()
+                .and_then(|out| out.public_access_block_configuration())
+                .map(|c| PublicAccessBlock {
+                    block_public_acls: c.block_public_acls().unwrap_or(false),
+                    ignore_public_acls: c.ignore_public_acls().unwrap_or(false),
+                    block_public_policy: c.block_public_policy().unwrap_or(false),
+                    restrict_public_buckets: c.restrict_public_buckets().unwrap_or(false),
+                }),
+        ))
+    }
+
+    /// Makes the plan's writes: encryption beside the policy, and the policy
+    /// before Block Public Access (turning `BlockPublicPolicy` on first would
+    /// make S3 refuse a policy that still grants public access). Every write
+    /// is seen to its end, so a failure never leaves another one cut off
+    /// half-way; a policy S3 refuses by rule does not keep Block Public
+    /// Access off. The first error is returned once all are done.
+    pub async fn write(&self, bucket: &Bucket, plan: &BucketPlan) -> Result<Applied, GuardError> {
+        let client = self.client(&bucket.region);
+        let policy_then_block = async {
+            let policy = self.put_policy(&client, bucket, plan).await;
+            let go_on = match &policy {
+                Ok(Applied::Done) => true,
+                Ok(Applied::Changed(_)) => false,
+                Err(err) => !err.retryable(),
+            };
+            let block = if go_on {
+                self.put_public_access_block(&client, bucket, plan).await
+            } else {
+                Ok(Applied::Done)
+            };
+            (policy, block)
+        };
+        let (encryption, (policy, block)) = tokio::join!(
+            self.put_encryption(&client, bucket, plan),
+            policy_then_block
+        );
+        let mut changed = None;
+        for result in [encryption, policy, block] {
+            if let Applied::Changed(what) = result? {
+                changed.get_or_insert(what);
+            }
+        }
+        Ok(changed.map_or(Applied::Done, Applied::Changed))
+    }
+
+    /// Raises default encryption, rewriting only the algorithm, the key and
+    /// the bucket key of the rule as read a moment ago: every other field
+    /// (`BlockedEncryptionTypes`, further rules) is sent back as it was.
     async fn put_encryption(
         &self,
+        client: &Client,
         bucket: &Bucket,
-        target: Option<&Encryption>,
-    ) -> Result<(), GuardError> {
-        let Some(target) = target else { return Ok(()) };
+        plan: &BucketPlan,
+    ) -> Result<Applied, GuardError> {
+        let Some(target) = &plan.encryption else {
+            return Ok(Applied::Done);
+        };
+        let Read::Found((now, configuration)) = self.encryption(client, bucket).await? else {
+            return Ok(Applied::Changed(format!("{} was deleted", bucket.arn)));
+        };
+        if now != plan.read.encryption {
+            return Ok(Applied::Changed(format!(
+                "default encryption is {} now, not {} as the plan was built on",
+                now.to_json(),
+                plan.read.encryption.to_json()
+            )));
+        }
         let invalid = |e: aws_sdk_s3::error::BuildError| {
             GuardError::unusable(
                 PUT_ENCRYPTION,
@@ -172,65 +305,105 @@ impl S3Buckets {
                 format!("could not build the request: {e}"),
             )
         };
-        let algorithm = target
-            .algorithm
-            .as_deref()
-            .unwrap_or(crate::encryption::AES256);
         let default = ServerSideEncryptionByDefault::builder()
-            .sse_algorithm(ServerSideEncryption::from(algorithm))
+            .sse_algorithm(ServerSideEncryption::from(
+                target.algorithm.as_deref().unwrap_or(AES256),
+            ))
             .set_kms_master_key_id(target.kms_key.clone())
             .build()
             .map_err(invalid)?;
-        let rule = ServerSideEncryptionRule::builder()
+        let mut rules: Vec<ServerSideEncryptionRule> =
+            configuration.map(|c| c.rules).unwrap_or_default();
+        // Every field of the rule the SDK knows besides Warden's three.
+        let first = ServerSideEncryptionRule::builder()
             .apply_server_side_encryption_by_default(default)
             .bucket_key_enabled(target.bucket_key)
+            .set_blocked_encryption_types(
+                rules
+                    .first()
+                    .and_then(|r| r.blocked_encryption_types.clone()),
+            )
             .build();
+        match rules.first_mut() {
+            Some(rule) => *rule = first,
+            None => rules.push(first),
+        }
         let configuration = ServerSideEncryptionConfiguration::builder()
-            .rules(rule)
+            .set_rules(Some(rules))
             .build()
             .map_err(invalid)?;
-        self.client
+        let answer = client
             .put_bucket_encryption()
             .bucket(&bucket.name)
             .server_side_encryption_configuration(configuration)
             .send()
-            .await
-            .map_err(|e| GuardError::from_sdk(PUT_ENCRYPTION, &bucket.arn, e))?;
-        Ok(())
+            .await;
+        written(PUT_ENCRYPTION, bucket, answer)?;
+        Ok(Applied::Done)
     }
 
-    async fn put_policy(&self, bucket: &Bucket, policy: Option<&str>) -> Result<(), GuardError> {
-        let Some(policy) = policy else { return Ok(()) };
-        self.client
+    /// Writes the merged policy, if the policy still reads as the merge was
+    /// made from: a statement someone added in between is never lost.
+    async fn put_policy(
+        &self,
+        client: &Client,
+        bucket: &Bucket,
+        plan: &BucketPlan,
+    ) -> Result<Applied, GuardError> {
+        let Some(merged) = &plan.policy else {
+            return Ok(Applied::Done);
+        };
+        let Read::Found(now) = self.policy(client, bucket).await? else {
+            return Ok(Applied::Changed(format!("{} was deleted", bucket.arn)));
+        };
+        if now != plan.read.policy {
+            return Ok(Applied::Changed(
+                "the bucket policy changed since it was read".to_string(),
+            ));
+        }
+        let answer = client
             .put_bucket_policy()
             .bucket(&bucket.name)
-            .policy(policy)
+            .policy(merged)
             .send()
-            .await
-            .map_err(|e| GuardError::from_sdk(PUT_POLICY, &bucket.arn, e))?;
-        Ok(())
+            .await;
+        written(PUT_POLICY, bucket, answer)?;
+        Ok(Applied::Done)
     }
 
+    /// Turns Block Public Access flags on, if they still read as planned on
+    /// (a flag someone turned on meanwhile is kept either way).
     async fn put_public_access_block(
         &self,
+        client: &Client,
         bucket: &Bucket,
-        target: Option<PublicAccessBlock>,
-    ) -> Result<(), GuardError> {
-        let Some(target) = target else { return Ok(()) };
+        plan: &BucketPlan,
+    ) -> Result<Applied, GuardError> {
+        let Some(target) = plan.public_access_block else {
+            return Ok(Applied::Done);
+        };
+        let Read::Found(now) = self.public_access_block(client, bucket).await? else {
+            return Ok(Applied::Changed(format!("{} was deleted", bucket.arn)));
+        };
+        if now != plan.read.public_access_block {
+            return Ok(Applied::Changed(
+                "Block Public Access changed since it was read".to_string(),
+            ));
+        }
         let configuration = PublicAccessBlockConfiguration::builder()
             .block_public_acls(target.block_public_acls)
             .ignore_public_acls(target.ignore_public_acls)
             .block_public_policy(target.block_public_policy)
             .restrict_public_buckets(target.restrict_public_buckets)
             .build();
-        self.client
+        let answer = client
             .put_public_access_block()
             .bucket(&bucket.name)
             .public_access_block_configuration(configuration)
             .send()
-            .await
-            .map_err(|e| GuardError::from_sdk(PUT_PUBLIC_ACCESS_BLOCK, &bucket.arn, e))?;
-        Ok(())
+            .await;
+        written(PUT_PUBLIC_ACCESS_BLOCK, bucket, answer)?;
+        Ok(Applied::Done)
     }
 }
 
@@ -240,7 +413,6 @@ impl Adapter<BucketGuard> for S3Buckets {
     }
 
     async fn apply(&self, bucket: &Bucket, plan: &BucketPlan) -> Result<Applied, GuardError> {
-        self.write(bucket, plan).await?;
-        Ok(Applied::Done)
+        self.write(bucket, plan).await
     }
 }

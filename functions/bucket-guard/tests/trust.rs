@@ -1,0 +1,279 @@
+//! What a security team relies on, where real S3 differs from the emulator
+//! or a second writer races Warden: Block Public Access and public policies,
+//! fields of the encryption rule Warden does not own, each bucket in its own
+//! region, and a resource that changes between Warden's read and its write.
+//! The fault proxy (`warden_tests::faults`) stands in for what moto does not
+//! model.
+
+// Tests: a failed expectation is a failed run.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod fixture;
+
+use fixture::*;
+use serde_json::{Value, json};
+use std::sync::Arc;
+use warden_tests::faults::{Effect, FaultProxy};
+use warden_tests::fixtures::{handle, unique};
+use warden_tests::kit::Fixture;
+
+/// A bucket's emulator world behind a fault proxy.
+async fn behind_proxy() -> (FaultProxy, Emulator) {
+    let proxy = FaultProxy::start(warden_tests::moto().endpoint())
+        .await
+        .unwrap();
+    let emu = Buckets::world(proxy.endpoint()).await;
+    (proxy, emu)
+}
+
+fn public_read(bucket: &str) -> Value {
+    json!({"Sid": "PublicRead", "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
+           "Resource": format!("{}/*", arn(bucket))})
+}
+
+#[tokio::test]
+async fn a_public_policy_under_block_public_policy_is_left_and_the_rest_is_fixed() {
+    let emu = emulator().await;
+    let bucket = unique("public");
+    let event = event("create-bucket.json", &bucket);
+    create(&emu.s3, &bucket).await;
+    let policy = json!({"Version": "2012-10-17", "Statement": [public_read(&bucket)]});
+    set_policy(&emu.s3, &bucket, &policy).await;
+    let flags = aws_sdk_s3::types::PublicAccessBlockConfiguration::builder()
+        .block_public_policy(true)
+        .build();
+    emu.s3
+        .put_public_access_block()
+        .bucket(&bucket)
+        .public_access_block_configuration(flags)
+        .send()
+        .await
+        .unwrap();
+
+    let result = handle(&pipeline(&emu, &settings("remediate", &[])), event).await;
+
+    assert_eq!(result["status"], "notified", "{result}");
+    let reason = result["reason"].as_str().unwrap();
+    assert!(
+        reason.starts_with("the bucket policy grants public access (an Allow to everyone) and Block Public Access's BlockPublicPolicy is on"),
+        "{reason}"
+    );
+    let applied: Vec<(&str, bool)> = result["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["rule"].as_str().unwrap(), f["applied"] == true))
+        .collect();
+    assert_eq!(
+        applied,
+        vec![
+            ("default-encryption", true),
+            ("tls-required", false),
+            ("tls-version", false),
+            ("public-access-block", true)
+        ]
+    );
+    let after = view(&emu.s3, &bucket).await;
+    assert_eq!(after.policy, Some(policy), "the policy is not attempted");
+    assert_eq!(after.public_access_block, ALL_ON());
+    assert_eq!(after.encryption, AES256());
+}
+
+#[tokio::test]
+async fn s3_refusing_a_public_policy_is_its_rule_not_a_missing_permission() {
+    let (proxy, emu) = behind_proxy().await;
+    let bucket = unique("refused");
+    let event = event("delete-bucket-policy.json", &bucket);
+    seed(&emu.s3, &bucket, Seed::NoPolicy, &event).await;
+    let message = format!(
+        "User: arn:aws:sts::123456789012:assumed-role/warden/bucket-guard is not authorized to perform: s3:PutBucketPolicy on resource: \"arn:aws:s3:::{bucket}\" because public policies are blocked by the BlockPublicPolicy block public access setting."
+    );
+    proxy.inject(
+        "PutBucketPolicy",
+        Effect::Answer {
+            status: 403,
+            code: "AccessDenied".into(),
+            message,
+        },
+    );
+
+    let result = handle(&pipeline(&emu, &settings("remediate", &[])), event).await;
+
+    assert_eq!(result["status"], "failed", "{result}");
+    let reason = result["reason"].as_str().unwrap();
+    assert!(
+        reason.starts_with(&format!(
+            "PutBucketPolicy on {} was refused: S3 refuses the policy because Block Public Access blocks public policies",
+            arn(&bucket)
+        )),
+        "{reason}"
+    );
+    assert!(!reason.contains("grant the function's role"), "{reason}");
+}
+
+#[tokio::test]
+async fn a_raise_sends_back_every_field_of_the_rule_it_does_not_own() {
+    let (proxy, emu) = behind_proxy().await;
+    let bucket = unique("blocked-types");
+    let event = event("put-bucket-encryption-kms-to-aes256.json", &bucket);
+    seed(&emu.s3, &bucket, Seed::Aes256, &event).await;
+    proxy.clear();
+    // New buckets block SSE-C by default; moto does not keep the field, so
+    // the proxy answers the reads with it as S3 would.
+    let as_read = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><ServerSideEncryptionConfiguration><Rule><ApplyServerSideEncryptionByDefault><SSEAlgorithm>AES256</SSEAlgorithm></ApplyServerSideEncryptionByDefault><BucketKeyEnabled>false</BucketKeyEnabled><BlockedEncryptionTypes><EncryptionType>SSE-C</EncryptionType></BlockedEncryptionTypes></Rule></ServerSideEncryptionConfiguration>";
+    proxy.inject_times(
+        "GetBucketEncryption",
+        Effect::Respond {
+            content_type: "application/xml".into(),
+            body: as_read.into(),
+        },
+        2,
+    );
+
+    let result = handle(
+        &pipeline(
+            &emu,
+            &settings("remediate", &[("WARDEN_MIN_ENCRYPTION", "sse-kms")]),
+        ),
+        event,
+    )
+    .await;
+
+    assert_eq!(result["status"], "remediated", "{result}");
+    let put = proxy
+        .calls()
+        .into_iter()
+        .find(|c| c.operation == "PutBucketEncryption")
+        .expect("a PutBucketEncryption");
+    assert!(
+        put.body.contains("<BlockedEncryptionTypes><EncryptionType>SSE-C</EncryptionType></BlockedEncryptionTypes>"),
+        "{}",
+        put.body
+    );
+    assert!(
+        put.body.contains("<SSEAlgorithm>aws:kms</SSEAlgorithm>"),
+        "{}",
+        put.body
+    );
+}
+
+#[tokio::test]
+async fn each_bucket_is_called_in_its_own_region() {
+    let (proxy, emu) = behind_proxy().await;
+    let bucket = unique("eu");
+    let mut event = event("create-bucket.json", &bucket);
+    event["region"] = json!("eu-west-1");
+    event["detail"]["awsRegion"] = json!("eu-west-1");
+    let configuration = aws_sdk_s3::types::CreateBucketConfiguration::builder()
+        .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::EuWest1)
+        .build();
+    bucket_guard::s3::client(&emu.config, "eu-west-1")
+        .create_bucket()
+        .bucket(&bucket)
+        .create_bucket_configuration(configuration)
+        .send()
+        .await
+        .unwrap();
+    proxy.clear();
+
+    let result = handle(&pipeline(&emu, &settings("remediate", &[])), event).await;
+
+    assert_eq!(result["status"], "remediated", "{result}");
+    let regions: Vec<String> = proxy
+        .calls()
+        .into_iter()
+        .filter(|c| c.operation.contains("Bucket") || c.operation.contains("PublicAccessBlock"))
+        .map(|c| format!("{} {}", c.operation, c.region))
+        .filter(|c| !c.ends_with(" eu-west-1"))
+        .collect();
+    assert!(
+        regions.is_empty(),
+        "calls outside the bucket's region: {regions:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_statement_added_between_warden_s_read_and_its_write_is_kept() {
+    let (proxy, emu) = behind_proxy().await;
+    let bucket = unique("race");
+    let event = event("put-bucket-policy-without-tls.json", &bucket);
+    seed(&emu.s3, &bucket, Seed::EventPolicy, &event).await;
+    proxy.clear();
+    let mut theirs = view(&emu.s3, &bucket).await.policy.unwrap();
+    let added = json!({"Sid": "AddedMeanwhile", "Effect": "Allow",
+        "Principal": {"AWS": "arn:aws:iam::111122223333:root"}, "Action": "s3:GetObject",
+        "Resource": format!("{}/*", arn(&bucket))});
+    theirs["Statement"]
+        .as_array_mut()
+        .unwrap()
+        .push(added.clone());
+    // Someone else writes the policy just as Warden re-reads it to write
+    // (directly to S3, not through the proxy).
+    let (s3, name, policy) = (emulator().await.s3, bucket.clone(), theirs.clone());
+    proxy.inject_after(
+        "GetBucketPolicy",
+        1,
+        Effect::Before(Arc::new(move || {
+            let (s3, name, policy) = (s3.clone(), name.clone(), policy.clone());
+            Box::pin(async move { set_policy(&s3, &name, &policy).await })
+        })),
+        1,
+    );
+
+    let result = handle(&pipeline(&emu, &settings("remediate", &[])), event).await;
+
+    assert_eq!(result["status"], "remediated", "{result}");
+    let written = view(&emu.s3, &bucket).await.policy.unwrap();
+    let mut expected = theirs;
+    let statements = expected["Statement"].as_array_mut().unwrap();
+    statements.push(tls_required_statement(&bucket));
+    statements.push(tls_version_statement(&bucket));
+    assert_eq!(written, expected, "their statement survives, then Warden's");
+}
+
+#[tokio::test]
+async fn a_stronger_encryption_set_meanwhile_is_never_lowered() {
+    let (proxy, emu) = behind_proxy().await;
+    let bucket = unique("stronger");
+    let event = event("put-bucket-encryption-kms-to-aes256.json", &bucket);
+    seed(&emu.s3, &bucket, Seed::Aes256, &event).await;
+    proxy.clear();
+    // The other writer talks to S3 directly, not through the proxy.
+    let (s3, name) = (emulator().await.s3, bucket.clone());
+    proxy.inject_after(
+        "GetBucketEncryption",
+        1,
+        Effect::Before(Arc::new(move || {
+            let (s3, name) = (s3.clone(), name.clone());
+            Box::pin(async move { set_encryption(&s3, &name, "aws:kms:dsse", Some(KEY)).await })
+        })),
+        1,
+    );
+
+    let result = handle(
+        &pipeline(
+            &emu,
+            &settings("remediate", &[("WARDEN_MIN_ENCRYPTION", "sse-kms")]),
+        ),
+        event.clone(),
+    )
+    .await;
+
+    let reason = format!(
+        "{} changed while it was being fixed (default encryption is {{\"SSEAlgorithm\":\"aws:kms:dsse\",\"KMSMasterKeyID\":\"{KEY}\",\"BucketKeyEnabled\":false}} now, not {{\"SSEAlgorithm\":\"AES256\",\"BucketKeyEnabled\":false}} as the plan was built on); read again, it meets every rule",
+        arn(&bucket)
+    );
+    assert_eq!(
+        result,
+        outcome(&event, "compliant", Some(&reason), vec![]),
+        "checked again from the fresh read, the bucket is stronger than required"
+    );
+    assert_eq!(
+        view(&emu.s3, &bucket).await.encryption,
+        json!({"SSEAlgorithm": "aws:kms:dsse", "KMSMasterKeyID": KEY, "BucketKeyEnabled": false})
+    );
+    assert!(
+        !proxy.seen().contains(&"PutBucketEncryption".to_string()),
+        "nothing was written"
+    );
+}
