@@ -308,6 +308,12 @@ impl<G: Guard> Pipeline<G> {
                         evidence,
                     };
                     let again = assess(&self.guard, &input, exemption);
+                    if again.findings.is_empty() {
+                        let reason = format!(
+                            "{arn} changed while it was being fixed ({what}); read again, it meets every rule"
+                        );
+                        return Ok((Status::Compliant, Some(reason), vec![]));
+                    }
                     planned = again.findings;
                     plan = again.plan;
                     fixable = planned.iter().any(|p| p.blocked.is_none());
