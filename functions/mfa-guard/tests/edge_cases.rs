@@ -265,3 +265,61 @@ async fn a_missing_quarantine_policy_stops_the_start_and_names_the_variable() {
         "WARDEN_QUARANTINE_POLICY_ARN is required: mfa-guard attaches this customer-managed policy (the template's MfaQuarantinePolicy) to users without MFA, and detaches it once they have MFA",
     );
 }
+
+/// The MFA device is read again immediately before the quarantine is lifted:
+/// a user who loses it while the lift runs stays quarantined.
+#[tokio::test]
+async fn a_user_who_loses_mfa_while_the_lift_runs_stays_quarantined() {
+    use std::sync::Arc;
+    use warden_tests::faults::{Effect, FaultProxy};
+    use warden_tests::kit::Fixture;
+
+    let proxy = FaultProxy::start(warden_tests::moto().endpoint())
+        .await
+        .unwrap();
+    let emu = Users::world(proxy.endpoint()).await;
+    let user = unique("lift-race");
+    seed(&emu, &user, MFA_AND_QUARANTINED).await;
+    let event = event("enable-mfa-device.json", &user);
+    // The device goes (straight to IAM, not through the proxy) just before
+    // mfa-guard reads it the second time, to lift the quarantine.
+    let iam = emulator().await.iam;
+    let (name, serial) = (user.clone(), device_arn(&user));
+    proxy.inject_after(
+        "ListMFADevices",
+        1,
+        Effect::Before(Arc::new(move || {
+            let (iam, name, serial) = (iam.clone(), name.clone(), serial.clone());
+            Box::pin(async move {
+                iam.deactivate_mfa_device()
+                    .user_name(&name)
+                    .serial_number(&serial)
+                    .send()
+                    .await
+                    .expect("DeactivateMFADevice");
+            })
+        })),
+        1,
+    );
+
+    let env = settings("remediate", &emu.quarantine, &[]);
+    let result = handle(&pipeline(&emu, &env), event.clone()).await;
+
+    assert_eq!(result["status"], "compliant", "{result}");
+    let reason = result["reason"].as_str().unwrap();
+    assert!(
+        reason.contains(&format!(
+            "{user} has no MFA device any more, so the quarantine stays"
+        )),
+        "{reason}"
+    );
+    let after = view(&emu.iam, &user).await;
+    assert!(
+        after.attached.contains(&emu.quarantine),
+        "still quarantined: {after:?}"
+    );
+    assert!(
+        !proxy.seen().contains(&"DetachUserPolicy".to_string()),
+        "the quarantine was never detached"
+    );
+}
