@@ -55,7 +55,9 @@ fn assert_fires_on_the_first(alarm: &Value, what: &str) {
         assert_eq!(alarm[key], expected, "{what}: {key}");
     }
     assert!(
-        alarm["AlarmDescription"].as_str().is_some_and(|d| d.len() > 40),
+        alarm["AlarmDescription"]
+            .as_str()
+            .is_some_and(|d| d.len() > 40),
         "{what} says what to do: {alarm}"
     );
 }

@@ -33,6 +33,11 @@ fn bucket() -> Bucket {
     Bucket::new("data", "us-east-1")
 }
 
+/// Every rule, with `min` required, on bucket `data` with no exemption.
+fn at(min: MinEncryption, state: &BucketState) -> Assessment<BucketPlan> {
+    evaluate(&rules(min), &bucket(), state, &Exemption::None)
+}
+
 fn compliant_state() -> BucketState {
     let resources = BucketResources::new("arn:aws:s3:::data");
     let statements = vec![
@@ -60,12 +65,7 @@ fn rules_of(assessment: &Assessment<BucketPlan>) -> Vec<(&str, bool)> {
 
 #[test]
 fn a_bare_bucket_breaks_every_rule() {
-    let a = evaluate(
-        &rules(MinEncryption::SseS3),
-        &bucket(),
-        &BucketState::default(),
-        &Exemption::None,
-    );
+    let a = at(MinEncryption::SseS3, &BucketState::default());
     assert_eq!(
         rules_of(&a),
         vec![
@@ -111,24 +111,14 @@ fn a_bare_bucket_breaks_every_rule() {
 
 #[test]
 fn a_compliant_bucket_has_no_findings_and_no_plan() {
-    let a = evaluate(
-        &rules(MinEncryption::SseS3),
-        &bucket(),
-        &compliant_state(),
-        &Exemption::None,
-    );
+    let a = at(MinEncryption::SseS3, &compliant_state());
     assert!(a.findings.is_empty());
     assert!(a.plan.is_empty(), "{:?}", a.findings);
 }
 
 #[test]
 fn a_lowered_bucket_is_raised_with_its_bucket_key() {
-    let a = evaluate(
-        &rules(MinEncryption::SseKms),
-        &bucket(),
-        &compliant_state(),
-        &Exemption::None,
-    );
+    let a = at(MinEncryption::SseKms, &compliant_state());
     assert_eq!(rules_of(&a), vec![("default-encryption", true)]);
     assert_eq!(
         a.findings[0].finding.evidence,
@@ -152,20 +142,10 @@ fn log_delivery_buckets_are_capped_at_sse_s3() {
         "Effect": "Allow", "Principal": {"Service": "logging.s3.amazonaws.com"}, "Action": "s3:PutObject", "Resource": "arn:aws:s3:::data/*"
     }));
     state.policy = Some(doc);
-    let a = evaluate(
-        &rules(MinEncryption::DsseKms),
-        &bucket(),
-        &state,
-        &Exemption::None,
-    );
+    let a = at(MinEncryption::DsseKms, &state);
     assert!(a.findings.is_empty(), "SSE-S3 is enough for a log bucket");
     state.encryption = Encryption::default();
-    let a = evaluate(
-        &rules(MinEncryption::DsseKms),
-        &bucket(),
-        &state,
-        &Exemption::None,
-    );
+    let a = at(MinEncryption::DsseKms, &state);
     assert_eq!(
         a.plan.encryption.and_then(|e| e.level()),
         Some(EncryptionLevel::SseS3)
@@ -192,12 +172,7 @@ fn a_policy_near_the_limit_is_not_written() {
         "fixture is near the limit: {size}"
     );
     state.policy = Some(doc);
-    let a = evaluate(
-        &rules(MinEncryption::SseS3),
-        &bucket(),
-        &state,
-        &Exemption::None,
-    );
+    let a = at(MinEncryption::SseS3, &state);
     assert_eq!(
         rules_of(&a),
         vec![("tls-required", false), ("tls-version", false)]
@@ -224,12 +199,7 @@ fn a_policy_with_room_keeps_every_statement() {
         {"Sid": "OldTls", "Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": ["arn:aws:s3:::data", "arn:aws:s3:::data/*"], "Condition": {"Bool": {"aws:SecureTransport": false}}}
     ]});
     state.policy = Some(existing.clone());
-    let a = evaluate(
-        &rules(MinEncryption::SseS3),
-        &bucket(),
-        &state,
-        &Exemption::None,
-    );
+    let a = at(MinEncryption::SseS3, &state);
     assert_eq!(
         rules_of(&a),
         vec![("tls-version", true)],
@@ -270,12 +240,7 @@ fn public_access_is_raised_flag_by_flag() {
         ignore_public_acls: true,
         ..Default::default()
     });
-    let a = evaluate(
-        &rules(MinEncryption::SseS3),
-        &bucket(),
-        &state,
-        &Exemption::None,
-    );
+    let a = at(MinEncryption::SseS3, &state);
     assert_eq!(
         a.findings[0].finding.evidence,
         "Block Public Access flags off: BlockPublicPolicy, RestrictPublicBuckets"
@@ -293,12 +258,7 @@ fn public_access_is_raised_flag_by_flag() {
 fn unknown_algorithms_are_reported_not_replaced() {
     let mut state = compliant_state();
     state.encryption.algorithm = Some("aws:future".into());
-    let a = evaluate(
-        &rules(MinEncryption::SseS3),
-        &bucket(),
-        &state,
-        &Exemption::None,
-    );
+    let a = at(MinEncryption::SseS3, &state);
     assert_eq!(rules_of(&a), vec![("default-encryption", false)]);
     assert_eq!(a.plan.encryption, None);
 }
@@ -394,12 +354,7 @@ fn a_public_policy_is_not_rewritten_while_block_public_policy_is_on() {
         block_public_policy: true,
         ..Default::default()
     });
-    let a = evaluate(
-        &rules(MinEncryption::SseS3),
-        &bucket(),
-        &state,
-        &Exemption::None,
-    );
+    let a = at(MinEncryption::SseS3, &state);
     assert_eq!(
         rules_of(&a),
         vec![
@@ -423,12 +378,7 @@ fn a_public_policy_is_not_rewritten_while_block_public_policy_is_on() {
     );
 
     state.public_access_block = None;
-    let a = evaluate(
-        &rules(MinEncryption::SseS3),
-        &bucket(),
-        &state,
-        &Exemption::None,
-    );
+    let a = at(MinEncryption::SseS3, &state);
     assert!(
         a.plan.policy.is_some(),
         "without BlockPublicPolicy S3 takes the policy"
