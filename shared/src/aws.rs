@@ -30,3 +30,37 @@ pub async fn load() -> SdkConfig {
 pub fn sns(config: &SdkConfig) -> aws_sdk_sns::Client {
     aws_sdk_sns::Client::new(config)
 }
+
+/// Clients of one service, one per region, each built on first use from the
+/// function's SDK configuration (credentials, retries, timeouts,
+/// `AWS_ENDPOINT_URL`, FIPS) and kept for the life of the sandbox: a guard
+/// whose resources live in several regions (buckets, trails' home regions)
+/// calls each in its own.
+pub struct Regional<C> {
+    config: SdkConfig,
+    build: fn(&SdkConfig, &str) -> C,
+    clients: std::sync::Mutex<std::collections::HashMap<String, C>>,
+}
+
+impl<C: Clone> Regional<C> {
+    /// `build` makes the client for one region from `config`.
+    pub fn new(config: &SdkConfig, build: fn(&SdkConfig, &str) -> C) -> Self {
+        Self {
+            config: config.clone(),
+            build,
+            clients: std::sync::Mutex::new(std::collections::HashMap::new()),
+        }
+    }
+
+    /// The client for `region`, built on first use and kept.
+    pub fn client(&self, region: &str) -> C {
+        let mut clients = self
+            .clients
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        clients
+            .entry(region.to_string())
+            .or_insert_with(|| (self.build)(&self.config, region))
+            .clone()
+    }
+}

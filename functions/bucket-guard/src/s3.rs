@@ -22,8 +22,7 @@ use aws_sdk_s3::types::{
     ServerSideEncryptionConfiguration, ServerSideEncryptionRule,
 };
 use serde_json::Value;
-use std::collections::HashMap;
-use std::sync::{Mutex, PoisonError};
+use warden_shared::aws::Regional;
 use warden_shared::error::{Sorted, sort};
 use warden_shared::{Adapter, Applied, AwsCall, GuardError, Snapshot};
 
@@ -95,8 +94,7 @@ where
 
 /// The S3 adapter, built once per cold start.
 pub struct S3Buckets {
-    config: SdkConfig,
-    clients: Mutex<HashMap<String, Client>>,
+    clients: Regional<Client>,
 }
 
 impl S3Buckets {
@@ -104,18 +102,13 @@ impl S3Buckets {
     /// credentials, retries, `AWS_ENDPOINT_URL`, FIPS) as needed.
     pub fn new(config: &SdkConfig) -> Self {
         Self {
-            config: config.clone(),
-            clients: Mutex::new(HashMap::new()),
+            clients: Regional::new(config, client),
         }
     }
 
     /// The client for `region`, built on first use and kept.
     pub fn client(&self, region: &str) -> Client {
-        let mut clients = self.clients.lock().unwrap_or_else(PoisonError::into_inner);
-        clients
-            .entry(region.to_string())
-            .or_insert_with(|| client(&self.config, region))
-            .clone()
+        self.clients.client(region)
     }
 
     /// Reads encryption, policy, Block Public Access and tags concurrently.

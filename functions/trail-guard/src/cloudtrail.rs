@@ -13,42 +13,37 @@ use crate::{Trail, TrailGuard, TrailPlan, TrailSettings, TrailState};
 use aws_config::SdkConfig;
 use aws_sdk_cloudtrail::Client;
 use aws_sdk_cloudtrail::config::Region;
-use std::collections::HashMap;
-use std::sync::{Mutex, PoisonError};
+use warden_shared::aws::Regional;
 use warden_shared::error::found;
 use warden_shared::{Adapter, Applied, GuardError, Snapshot};
 
 /// The error codes that mean "there is no such trail".
 const NOT_FOUND: [&str; 2] = ["TrailNotFoundException", "ResourceNotFoundException"];
 
-/// CloudTrail clients, one per home region, built on first use from the
-/// function's SDK configuration (credentials, retries, `AWS_ENDPOINT_URL`,
-/// FIPS) and kept for the life of the sandbox.
+/// CloudTrail clients, one per home region, built on first use and kept for
+/// the life of the sandbox.
 pub struct Trails {
-    config: SdkConfig,
-    clients: Mutex<HashMap<String, Client>>,
+    clients: Regional<Client>,
+}
+
+/// A CloudTrail client for `region`, from the function's configuration.
+fn client(config: &SdkConfig, region: &str) -> Client {
+    let config = aws_sdk_cloudtrail::config::Builder::from(config)
+        .region(Region::new(region.to_string()))
+        .build();
+    Client::from_conf(config)
 }
 
 impl Trails {
     pub fn new(config: &SdkConfig) -> Self {
         Self {
-            config: config.clone(),
-            clients: Mutex::new(HashMap::new()),
+            clients: Regional::new(config, client),
         }
     }
 
     /// The client for `region`.
     pub fn client(&self, region: &str) -> Client {
-        let mut clients = self.clients.lock().unwrap_or_else(PoisonError::into_inner);
-        clients
-            .entry(region.to_string())
-            .or_insert_with(|| {
-                let config = aws_sdk_cloudtrail::config::Builder::from(&self.config)
-                    .region(Region::new(region.to_string()))
-                    .build();
-                Client::from_conf(config)
-            })
-            .clone()
+        self.clients.client(region)
     }
 
     /// Reads the trail, its status, its event selectors and its tags
