@@ -10,7 +10,7 @@ For one file under events/tag-guard/ this:
    so every test run gets resource names of its own;
 2. creates, with boto3 against the emulator, every resource the event names
    (instance, bucket, load balancer, user, role, function, topic, table,
-   cluster, key, DB instance, trail, queue);
+   cluster, key, DB instance, trail, queue, alarm);
 3. applies the event's tags to each resource with that service's own tagging
    call, as if the recorded call had succeeded (a failed call, one with an
    `errorCode`, creates the resources but applies nothing);
@@ -160,9 +160,21 @@ def targets_of(detail: dict[str, Any]) -> list[Target]:
     if key == ("tagging.amazonaws.com", "TagResources"):
         tags = tag_map(rp.get("tags") or {})
         return [Target(arn, tags) for arn in rp.get("resourceARNList") or []]
+    if key == ("sqs.amazonaws.com", "TagQueue"):
+        queue = rp["queueUrl"].rstrip("/").rsplit("/", 1)[1]
+        return [Target(f"arn:aws:sqs:{REGION}:{ACCOUNT}:{queue}", tag_map(rp.get("tags") or {}))]
+    if key == ("monitoring.amazonaws.com", "TagResource"):
+        return [Target(rp["resourceARN"], kv_list(rp.get("tags")))]
+    if key == ("sns.amazonaws.com", "CreateTopic"):
+        # A create call that tags what it makes (CloudFormation's way): the
+        # topic the response names, with the request's tags.
+        arn = (detail.get("responseElements") or {})["topicArn"]
+        return [Target(arn, kv_list(rp.get("tags")))]
     if key in (
         ("serverlessrepo.amazonaws.com", "CreateApplication"),
+        ("serverlessrepo.amazonaws.com", "UpdateApplication"),
         ("codedeploy.amazonaws.com", "CreateApplication"),
+        ("cloudtrail.amazonaws.com", "UpdateTrail"),
     ):
         return []  # free-form fields only: nothing to create or tag
     raise SeedError(f"no seeding rule for {source} {name}")
@@ -243,6 +255,8 @@ class Seeder:
             return self.trail(resource.split("/", 1)[1])
         if service == "sqs":
             return self.queue(resource)
+        if service == "cloudwatch" and resource.startswith("alarm:"):
+            return self.alarm(resource.split(":", 1)[1])
         raise SeedError(f"no seeding rule for resource {ref!r}")
 
     # -- EC2 -----------------------------------------------------------------
@@ -426,6 +440,31 @@ class Seeder:
             sqs.tag_queue(QueueUrl=url, Tags=tags)
 
         return Resource(arn, "sqs:queue", tag)
+
+    # -- CloudWatch (a service outside tag-guard's role) -----------------------
+
+    def alarm(self, name: str) -> Resource:
+        cw = self.client("cloudwatch")
+        found = cw.describe_alarms(AlarmNames=[name])["MetricAlarms"]
+        if not found:
+            cw.put_metric_alarm(
+                AlarmName=name,
+                Namespace="AWS/SQS",
+                MetricName="ApproximateNumberOfMessagesVisible",
+                Statistic="Maximum",
+                Period=60,
+                EvaluationPeriods=1,
+                Threshold=100,
+                ComparisonOperator="GreaterThanThreshold",
+            )
+        arn = f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:{name}"
+
+        def tag(tags: dict[str, str]) -> None:
+            cw.tag_resource(
+                ResourceARN=arn, Tags=[{"Key": k, "Value": v} for k, v in tags.items()]
+            )
+
+        return Resource(arn, "cloudwatch:alarm", tag)
 
     # -- DynamoDB ------------------------------------------------------------
 

@@ -12,13 +12,16 @@
 //! own calls where that API cannot.
 
 pub mod rules;
+pub mod services;
 pub mod shapes;
 pub mod tagging;
 
 use serde_json::Value;
 use shapes::{FreeFormField, ResourceRef};
 use warden_shared::config::{self, Env};
-use warden_shared::detect::{AllowList, Detectors, TagAction, parse_detector_list};
+use warden_shared::detect::{
+    AccountIdsInIdentifiers, AllowList, DetectorId, Detectors, TagAction, parse_detector_list,
+};
 use warden_shared::{
     AwsCall, Check, CloudTrailEvent, Composed, Config, ConfigError, Guard, Input, Reading,
     Resource, Rule,
@@ -43,24 +46,35 @@ impl TagGuard {
     pub const DETECTORS: &'static str = "WARDEN_DETECTORS";
     pub const ALLOW: &'static str = "WARDEN_ALLOW";
     pub const TAG_ACTION: &'static str = "WARDEN_TAG_ACTION";
+    /// `ignore` (the default) or `report`: whether an account id that is
+    /// part of an AWS identifier (an ARN, a service URL, a name AWS
+    /// generates) is reported, as a low-severity, notify-only finding.
+    pub const ACCOUNT_IDS_IN_ARNS: &'static str = "WARDEN_ACCOUNT_IDS_IN_ARNS";
 
     pub fn from_env(env: &(impl Env + ?Sized)) -> Result<Self, ConfigError> {
-        let detectors = parse_detector_list(&env.value(Self::DETECTORS).unwrap_or_default()).map_err(|entry| {
-            ConfigError::Invalid {
+        let detectors = parse_detector_list(&env.value(Self::DETECTORS).unwrap_or_default())
+            .map_err(|entry| ConfigError::Invalid {
                 var: Self::DETECTORS,
                 value: entry,
-                allowed: "a comma-separated list of email, aws-account-id, aws-access-key-id, aws-secret-access-key, \
-                          url-credentials, private-key, payment-card, phone-number (empty: all)"
-                    .into(),
-            }
-        })?;
+                allowed: format!(
+                    "a comma-separated list of {} (empty: all)",
+                    DetectorId::ALL.map(DetectorId::as_str).join(", ")
+                ),
+            })?;
         let allow = AllowList::parse(&env.value(Self::ALLOW).unwrap_or_default()).map_err(|entry| ConfigError::Invalid {
             var: Self::ALLOW,
             value: entry,
             allowed: "comma-separated values or @domains never flagged (e.g. noreply@example.com,@example.com)".into(),
         })?;
+        let identifiers = config::choice(
+            env,
+            Self::ACCOUNT_IDS_IN_ARNS,
+            &AccountIdsInIdentifiers::ALL,
+            AccountIdsInIdentifiers::Ignore,
+        )?;
         Ok(Self {
-            detectors: Detectors::new(detectors, allow),
+            detectors: Detectors::new(detectors, allow)
+                .with_account_ids_in_identifiers(identifiers),
             action: config::choice(env, Self::TAG_ACTION, &TagAction::ALL, TagAction::Redact)?,
             exemption_tag: env
                 .value(Config::EXEMPTION_TAG)
@@ -120,6 +134,19 @@ pub struct TagChange {
     pub resource: ResourceRef,
     pub key: String,
     pub replacement: Option<String>,
+    /// The [`fingerprint`] of the value the plan was made on: the adapter
+    /// re-reads the tag just before writing and leaves it alone if it
+    /// changed (the value itself is never kept in a plan).
+    pub seen: u64,
+}
+
+/// A fingerprint of a tag value, to tell whether it changed without
+/// keeping it.
+pub fn fingerprint(value: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    value.hash(&mut hasher);
+    hasher.finish()
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -145,9 +172,15 @@ impl Guard for TagGuard {
     fn read_event(&self, event: &CloudTrailEvent) -> Reading<TagTarget, CallEvidence> {
         let detail = &event.detail;
         let name = &detail.event_name;
-        if shapes::shape(&detail.event_source, name).is_none() && !shapes::is_create_or_update(name)
-        {
+        let tagging = shapes::shape(&detail.event_source, name).is_some();
+        if !tagging && !shapes::is_create_or_update(name) {
             return Reading::not_handled(Self::NAME, event);
+        }
+        if shapes::is_high_volume(&detail.event_source, name) {
+            return Reading::Skip(format!(
+                "{name} from {} is a high-volume machine call with nothing to scan",
+                detail.event_source
+            ));
         }
         let touched = match shapes::touched(event) {
             Ok(touched) => touched,
@@ -162,6 +195,8 @@ impl Guard for TagGuard {
             .into_iter()
             .map(TagTarget::Resource)
             .collect();
+        // A create call's new resource may not be readable for a moment.
+        let just_created = !tagging && !targets.is_empty();
         // The call is checked when it carries something to scan, and when it
         // names nothing else (a create call with clean fields is compliant).
         if targets.is_empty() || !evidence.fields.is_empty() || !evidence.unresolved_tags.is_empty()
@@ -173,13 +208,17 @@ impl Guard for TagGuard {
         Reading::Check(Check {
             targets,
             evidence,
-            just_created: false,
+            just_created,
         })
     }
 
     fn plan(&self, input: &Input<'_, Self>, fixes: &[&TagFix]) -> Composed<TagPlan> {
         let TagTarget::Resource(resource) = input.target else {
             return Composed::all(TagPlan::default());
+        };
+        let current = |key: &str| match input.state {
+            TagState::Tags(tags) => tags.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str()),
+            TagState::Call => None,
         };
         Composed::all(TagPlan {
             changes: fixes
@@ -188,6 +227,7 @@ impl Guard for TagGuard {
                     resource: resource.clone(),
                     key: fix.key.clone(),
                     replacement: fix.replacement.clone(),
+                    seen: fingerprint(current(&fix.key).unwrap_or_default()),
                 })
                 .collect(),
         })

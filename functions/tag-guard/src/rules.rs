@@ -1,35 +1,88 @@
 //! tag-guard's two rules. `sensitive-tag` stands on a resource's tags as
 //! they are now (an event and a sweep alike); `sensitive-field` needs the
 //! event, whose free-form fields cannot be read back later.
+//!
+//! What a finding shows is only ever the detections' masked samples and the
+//! tag key or field name (itself masked where it holds a detection): never
+//! the rest of the value, which may hold what no detector recognised (a
+//! second copy of an id, a token in an unknown format).
 
-use crate::tagging::{READS, WRITES};
+use crate::services::{self, READS, WRITES};
 use crate::{CallEvidence, TagFix, TagGuard, TagState, TagTarget, rule};
 use serde_json::{Value, json};
-use warden_shared::detect::{Detection, TagAction};
+use warden_shared::detect::{Detection, TagAction, detector_ids};
 use warden_shared::mask::mask_spans;
 use warden_shared::{Calls, Change, Found, Input, Meta, Remedy, Rule, RuleSpec, Severity};
 
 /// Every rule, in the order findings are reported.
 pub static ALL: [&dyn Rule<TagGuard>; 2] = [&SensitiveTag, &SensitiveField];
 
-/// "an email address j***@e***.com (high), a phone number ***43 (medium)".
-fn describe(detections: &[Detection]) -> String {
-    let parts: Vec<String> = detections
-        .iter()
-        .map(|d| format!("{} {} ({})", d.detector, d.masked, d.confidence))
-        .collect();
-    parts.join(", ")
+/// Keys AWS reserves (`aws:cloudformation:stack-id`, `aws:autoscaling:groupName`):
+/// nobody can change or remove them, and their values are AWS's own
+/// identifiers. They are never scanned, so no change to them is ever planned.
+pub fn is_reserved(key: &str) -> bool {
+    key.get(..4)
+        .is_some_and(|prefix| prefix.eq_ignore_ascii_case("aws:"))
+}
+
+/// A tag key or field name as findings show it: with any detection inside
+/// the name itself masked.
+fn shown_name(guard: &TagGuard, name: &str) -> String {
+    mask_spans(name, &guard.detectors.scan("", name))
+}
+
+/// A value as findings show it: its detections' masked samples only.
+fn shown_value(detections: &[Detection]) -> String {
+    let masks: Vec<&str> = detections.iter().map(|d| d.masked.as_str()).collect();
+    masks.join(" … ")
+}
+
+fn ids(detections: &[Detection]) -> Vec<String> {
+    detector_ids(detections)
+        .into_iter()
+        .map(|id| id.as_str().to_string())
+        .collect()
+}
+
+/// Only account ids inside AWS identifiers, reported because
+/// `WARDEN_ACCOUNT_IDS_IN_ARNS=report`: low severity, nothing to change.
+fn only_identifiers(detections: &[Detection]) -> bool {
+    detections.iter().all(|d| d.in_identifier)
+}
+
+const IDENTIFIER_ONLY: &str = "the account id is part of an AWS identifier, reported because \
+                               WARDEN_ACCOUNT_IDS_IN_ARNS=report: nothing to change";
+
+/// A finding about one scanned value: evidence, detectors, severity.
+fn found<T>(
+    guard: &TagGuard,
+    what: &str,
+    name: &str,
+    detections: &[Detection],
+    detail: T,
+) -> Found<T> {
+    let found = Found::new(guard.detectors.evidence(what, name, detections), detail)
+        .about(name)
+        .by(ids(detections));
+    if only_identifiers(detections) {
+        found.graded(Severity::Low)
+    } else {
+        found
+    }
 }
 
 /// What a tag finding is about.
 #[derive(Debug, Clone)]
 pub enum TagFinding {
-    /// A resource's tag, with what the value is to be masked as and the
-    /// first detector (whose marker a redaction writes).
+    /// A resource's tag: its key as shown, its value as shown (the masked
+    /// detections), and the first leaking detector's marker, which a
+    /// redaction writes; no marker when the only detections are account
+    /// ids inside identifiers (reported, never changed).
     OnResource {
         key: String,
-        masked: String,
-        marker: &'static str,
+        shown_key: String,
+        shown: String,
+        marker: Option<&'static str>,
     },
     /// A tag the event wrote on a resource Warden cannot identify.
     Unresolved { key: String },
@@ -50,25 +103,29 @@ impl RuleSpec<TagGuard> for SensitiveTag {
     );
 
     fn check(&self, guard: &TagGuard, input: &Input<'_, TagGuard>) -> Vec<Found<TagFinding>> {
+        let scanned = |(key, value): &&(String, String)| {
+            *key != guard.exemption_tag && !is_reserved(key) && !value.is_empty()
+        };
         match (input.target, input.state) {
             (TagTarget::Resource(_), TagState::Tags(tags)) => tags
                 .iter()
-                .filter(|(key, _)| *key != guard.exemption_tag)
+                .filter(scanned)
                 .filter_map(|(key, value)| {
                     let detections = guard.detectors.scan(key, value);
-                    let first = detections.first()?;
+                    if detections.is_empty() {
+                        return None;
+                    }
+                    let marker = detections
+                        .iter()
+                        .find(|d| !d.in_identifier)
+                        .map(|d| d.detector.redaction_marker());
                     let finding = TagFinding::OnResource {
                         key: key.clone(),
-                        masked: mask_spans(value, &detections),
-                        marker: first.detector.redaction_marker(),
+                        shown_key: shown_name(guard, key),
+                        shown: shown_value(&detections),
+                        marker,
                     };
-                    Some(
-                        Found::new(
-                            format!("tag `{key}` holds {}", describe(&detections)),
-                            finding,
-                        )
-                        .about(key),
-                    )
+                    Some(found(guard, "tag", key, &detections, finding))
                 })
                 .collect(),
             (TagTarget::Call { .. }, _) => {
@@ -77,16 +134,14 @@ impl RuleSpec<TagGuard> for SensitiveTag {
                     .map_or(&[][..], |e: &CallEvidence| &e.unresolved_tags);
                 unresolved
                     .iter()
+                    .filter(scanned)
                     .filter_map(|(key, value)| {
                         let detections = guard.detectors.scan(key, value);
                         if detections.is_empty() {
                             return None;
                         }
-                        let evidence = format!("tag `{key}` holds {}", describe(&detections));
-                        Some(
-                            Found::new(evidence, TagFinding::Unresolved { key: key.clone() })
-                                .about(key),
-                        )
+                        let finding = TagFinding::Unresolved { key: key.clone() };
+                        Some(found(guard, "tag", key, &detections, finding))
                     })
                     .collect()
             }
@@ -103,20 +158,37 @@ impl RuleSpec<TagGuard> for SensitiveTag {
         match finding {
             TagFinding::OnResource {
                 key,
-                masked,
+                shown_key,
+                shown,
                 marker,
             } => {
+                let Some(marker) = marker else {
+                    return Remedy::manual(IDENTIFIER_ONLY);
+                };
                 let replacement = match guard.action {
                     TagAction::Redact => Some(marker.to_string()),
                     TagAction::Remove => None,
                 };
                 let change = Change {
                     action: format!("{}-tag", guard.action),
-                    before: json!({"key": key, "value": masked}),
+                    before: json!({"key": shown_key, "value": shown}),
                     after: replacement
                         .as_ref()
-                        .map_or(Value::Null, |v| json!({"key": key, "value": v})),
+                        .map_or(Value::Null, |v| json!({"key": shown_key, "value": v})),
                 };
+                let arn = input.arn();
+                if services::covering(arn).is_none() {
+                    // The Tagging API would refuse without the service's own
+                    // permission: say which, rather than fail and retry.
+                    return Remedy::Manual {
+                        changes: vec![change],
+                        why: format!(
+                            "tag-guard's role may not rewrite tags of {arn}: grant it {} (and add the service to \
+                             tag-guard's services table), or change tag `{shown_key}` by hand",
+                            services::missing_permissions(arn)
+                        ),
+                    };
+                }
                 Remedy::Fix {
                     changes: vec![change],
                     fix: TagFix {
@@ -126,7 +198,8 @@ impl RuleSpec<TagGuard> for SensitiveTag {
                 }
             }
             TagFinding::Unresolved { key } => Remedy::manual(format!(
-                "tag `{key}` was written by {}, whose resource Warden cannot identify: remove it by hand",
+                "tag `{}` was written by {}, whose resource Warden cannot identify: remove it by hand",
+                shown_name(guard, key),
                 input.arn()
             )),
         }
@@ -134,12 +207,12 @@ impl RuleSpec<TagGuard> for SensitiveTag {
 }
 
 /// No free-form field (name, description, author) of a create or update
-/// call holds a detected sensitive value. Such fields cannot be changed
-/// after creation: report only.
+/// call holds a detected sensitive value. Many cannot be changed after
+/// creation, and none through the Tagging API: report only.
 pub struct SensitiveField;
 
 impl RuleSpec<TagGuard> for SensitiveField {
-    type Found = String;
+    type Found = (String, bool);
     const META: Meta = Meta::event(
         rule::SENSITIVE_FIELD,
         Severity::High,
@@ -149,7 +222,7 @@ impl RuleSpec<TagGuard> for SensitiveField {
         },
     );
 
-    fn check(&self, guard: &TagGuard, input: &Input<'_, TagGuard>) -> Vec<Found<String>> {
+    fn check(&self, guard: &TagGuard, input: &Input<'_, TagGuard>) -> Vec<Found<(String, bool)>> {
         let (TagTarget::Call { .. }, Some(evidence)) = (input.target, input.evidence) else {
             return vec![];
         };
@@ -161,20 +234,24 @@ impl RuleSpec<TagGuard> for SensitiveField {
                 if detections.is_empty() {
                     return None;
                 }
-                let evidence = format!(
-                    "field `{}` holds {}: `{}`",
-                    field.name,
-                    describe(&detections),
-                    mask_spans(&field.value, &detections)
-                );
-                Some(Found::new(evidence, field.name.clone()).about(&field.name))
+                let detail = (field.name.clone(), only_identifiers(&detections));
+                Some(found(guard, "field", &field.name, &detections, detail))
             })
             .collect()
     }
 
-    fn fix(&self, _: &TagGuard, _: &Input<'_, TagGuard>, name: &String) -> Remedy<TagFix> {
+    fn fix(
+        &self,
+        _: &TagGuard,
+        _: &Input<'_, TagGuard>,
+        (name, identifiers): &(String, bool),
+    ) -> Remedy<TagFix> {
+        if *identifiers {
+            return Remedy::manual(IDENTIFIER_ONLY);
+        }
         Remedy::manual(format!(
-            "`{name}` cannot be changed after creation: recreate the resource without it"
+            "`{name}` is a free-form field, which tag-guard only reports: change it with the \
+             service's own call, or recreate the resource without it"
         ))
     }
 }

@@ -4,6 +4,7 @@
 //! and the free-form fields (`name`, `*Name`, `description`, `author`) of a
 //! create or update call.
 
+use crate::services;
 use serde_json::{Map, Value};
 use warden_shared::arn::{self, Arn};
 use warden_shared::{CloudTrailEvent, EventError};
@@ -24,6 +25,9 @@ pub enum ResourceKind {
     Trail,
     /// Elastic Load Balancing (v2) load balancers and target groups.
     LoadBalancer,
+    /// SQS queues, by URL: `TagQueue`/`UntagQueue` where the Tagging API
+    /// refuses (emulators do).
+    Queue(String),
 }
 
 impl ResourceRef {
@@ -43,7 +47,12 @@ impl ResourceRef {
                 ResourceKind::LoadBalancer
             }
             Some(("elasticloadbalancing", Some(("targetgroup", _)))) => ResourceKind::LoadBalancer,
-            _ => ResourceKind::Tagged,
+            _ => match Arn::parse(&arn) {
+                Some(a) if a.service == "sqs" && !a.resource.contains([':', '/']) => {
+                    ResourceKind::Queue(queue_url(&a))
+                }
+                _ => ResourceKind::Tagged,
+            },
         };
         Self { arn, kind }
     }
@@ -74,7 +83,8 @@ pub struct Touched {
     pub fields: Vec<FreeFormField>,
 }
 
-/// Where a call's tags sit in `requestParameters`.
+/// Where a call puts the resource it tags, in `requestParameters` (its tags
+/// are re-read from the resource, never trusted from the event).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Shape {
     /// EC2 `CreateTags`: `resourcesSet.items[].resourceId`, `tagSet.items[].key/value`.
@@ -86,43 +96,34 @@ pub enum Shape {
     /// IAM `TagUser`/`TagRole`: `userName`/`roleName`, `tags[].key/value`.
     IamTagUser,
     IamTagRole,
-    /// Lambda `TagResource`: `resource` (an ARN), `tags` as a map.
-    LambdaTagResource,
-    /// SNS, DynamoDB, ECS `TagResource`: `resourceArn`, `tags[].key/value`.
-    ArnTagResource,
     /// KMS `TagResource`: `keyId` (an id or ARN), `tags[].tagKey/tagValue`.
     KmsTagResource,
-    /// RDS `AddTagsToResource`: `resourceName` (an ARN), `tags[].key/value`.
-    RdsAddTagsToResource,
-    /// CloudTrail `AddTags`: `resourceId` (a trail ARN), `tagsList[].key/value`.
-    CloudTrailAddTags,
+    /// The resource's ARN in the first of these parameters that is present
+    /// (`resourceArn`, Lambda's `resource`, RDS's `resourceName`, ...); a
+    /// name there instead of an ARN leaves the resource unidentified.
+    ArnIn(&'static [&'static str]),
+    /// SQS `TagQueue`: `queueUrl`, `tags` as a map.
+    SqsQueueUrl,
+    /// CloudWatch Logs `TagLogGroup`: `logGroupName`, `tags` as a map.
+    LogGroupName,
+    /// Kinesis `AddTagsToStream`: `streamARN` or `streamName`, `tags` as a map.
+    KinesisStream,
+    /// SSM `AddTagsToResource`: `resourceType` and `resourceId`, `tags[].key/value`.
+    SsmResource,
     /// Resource Groups Tagging API `TagResources`: `resourceARNList`, `tags` map.
     TaggingApiTagResources,
-    /// Any other tagging call: `key`/`value` pairs under a `tags`-like field.
+    /// Any other tagging call: any ARN in the request, `key`/`value` pairs
+    /// under a `tags`-like field.
     Generic,
 }
 
-/// The tagging calls tag-guard knows by shape, by event source.
+/// The tagging calls tag-guard knows by shape (see [`services::SERVICES`]),
+/// and tagging calls of any other service read generically.
 pub fn shape(event_source: &str, event_name: &str) -> Option<Shape> {
-    let service = event_source
-        .strip_suffix(".amazonaws.com")
-        .unwrap_or(event_source);
-    Some(match (service, event_name) {
-        ("ec2", "CreateTags") => Shape::Ec2CreateTags,
-        ("s3", "PutBucketTagging") => Shape::S3PutBucketTagging,
-        ("elasticloadbalancing", "AddTags") => Shape::ElbAddTags,
-        ("iam", "TagUser") => Shape::IamTagUser,
-        ("iam", "TagRole") => Shape::IamTagRole,
-        // Lambda logs versioned names such as TagResource20170331v2.
-        ("lambda", name) if name.starts_with("TagResource") => Shape::LambdaTagResource,
-        ("sns" | "dynamodb" | "ecs", "TagResource") => Shape::ArnTagResource,
-        ("kms", "TagResource") => Shape::KmsTagResource,
-        ("rds", "AddTagsToResource") => Shape::RdsAddTagsToResource,
-        ("cloudtrail", "AddTags") => Shape::CloudTrailAddTags,
-        ("tagging", "TagResources") => Shape::TaggingApiTagResources,
-        (_, name) if is_tagging_call(name) => Shape::Generic,
-        _ => return None,
-    })
+    if let Some(shape) = services::by_event_source(event_source).and_then(|s| s.shape(event_name)) {
+        return Some(shape);
+    }
+    is_tagging_call(event_name).then_some(Shape::Generic)
 }
 
 /// Calls that write tags, in services without a known shape. Removing or
@@ -137,6 +138,61 @@ pub fn is_tagging_call(event_name: &str) -> bool {
         || event_name.ends_with("Tagging")
         || event_name.ends_with("Tags");
     writes && !removes_or_reads
+}
+
+/// Machine calls made many times an hour in a busy account that carry
+/// neither tags nor a free-form name worth scanning. The EventBridge rule
+/// leaves them out (the template test holds it to this list), and so does
+/// [`crate::TagGuard::read_event`] should one arrive anyway. `(eventSource,
+/// eventName, why)`.
+pub const HIGH_VOLUME: &[(&str, &str, &str)] = &[
+    (
+        "ssm.amazonaws.com",
+        "UpdateInstanceInformation",
+        "every SSM agent reports its instance every few minutes",
+    ),
+    (
+        "ssm.amazonaws.com",
+        "UpdateInstanceAssociationStatus",
+        "every SSM agent reports each association it runs",
+    ),
+    (
+        "ssmmessages.amazonaws.com",
+        "CreateControlChannel",
+        "every SSM agent opens one, and again after each reconnect",
+    ),
+    (
+        "ssmmessages.amazonaws.com",
+        "CreateDataChannel",
+        "one for every Session Manager session",
+    ),
+    (
+        "logs.amazonaws.com",
+        "CreateLogStream",
+        "every Lambda execution environment and log agent opens streams",
+    ),
+    (
+        "kms.amazonaws.com",
+        "CreateGrant",
+        "EBS, RDS, Lambda and others grant themselves key use on every attach or start",
+    ),
+    (
+        "ec2.amazonaws.com",
+        "CreateNetworkInterface",
+        "Lambda in a VPC, ECS tasks and EKS pods each create interfaces",
+    ),
+    (
+        "ec2.amazonaws.com",
+        "CreateNetworkInterfacePermission",
+        "made by AWS services alongside their network interfaces",
+    ),
+];
+
+/// One of [`HIGH_VOLUME`]'s calls.
+pub fn is_high_volume(event_source: &str, event_name: &str) -> bool {
+    HIGH_VOLUME
+        .iter()
+        .any(|(source, name, _)| *source == event_source && *name == event_name)
 }
 
 /// Create and update calls, whose free-form fields are scanned.
@@ -155,6 +211,9 @@ pub fn touched(event: &CloudTrailEvent) -> Result<Touched, EventError> {
     let tagged = ResourceRef::from_arn;
 
     let mut touched = Touched::default();
+    // Where the call names its resource by a name Warden cannot turn into
+    // an ARN, the event's own tags are all there is to scan.
+    let mut unresolved = false;
     match shape(&detail.event_source, &detail.event_name) {
         Some(Shape::Ec2CreateTags) => {
             for id in items(params.get("resourcesSet"))
@@ -196,12 +255,6 @@ pub fn touched(event: &CloudTrailEvent) -> Result<Touched, EventError> {
                 "arn:{partition}:iam::{account}:role/{name}"
             )));
         }
-        Some(Shape::LambdaTagResource) => touched
-            .resources
-            .push(tagged(event.request_string(&["resource"])?)),
-        Some(Shape::ArnTagResource) => touched
-            .resources
-            .push(tagged(event.request_string(&["resourceArn"])?)),
         Some(Shape::KmsTagResource) => {
             let key = event.request_string(&["keyId"])?;
             let arn = if key.starts_with("arn:") {
@@ -211,12 +264,60 @@ pub fn touched(event: &CloudTrailEvent) -> Result<Touched, EventError> {
             };
             touched.resources.push(tagged(arn));
         }
-        Some(Shape::RdsAddTagsToResource) => touched
-            .resources
-            .push(tagged(event.request_string(&["resourceName"])?)),
-        Some(Shape::CloudTrailAddTags) => touched
-            .resources
-            .push(tagged(event.request_string(&["resourceId"])?)),
+        Some(Shape::ArnIn(names)) => {
+            let named = names
+                .iter()
+                .copied()
+                .find(|name| params.get(*name).is_some());
+            match named {
+                Some(name) => {
+                    let text = event.request_string(&[name])?;
+                    if Arn::parse(&text).is_some() {
+                        touched.resources.push(tagged(text));
+                    } else {
+                        unresolved = true;
+                    }
+                }
+                // Not where the service usually logs it: any ARN will do.
+                None => {
+                    let arns = arns_in(params);
+                    let first = names.first().copied().unwrap_or("resourceArn");
+                    require(!arns.is_empty(), field(first))?;
+                    touched.resources.extend(arns.into_iter().map(tagged));
+                }
+            }
+        }
+        Some(Shape::SqsQueueUrl) => {
+            let url = event.request_string(&["queueUrl"])?;
+            match queue_arn(partition, region, &url) {
+                Some(arn) => touched.resources.push(tagged(arn)),
+                None => return Err(EventError::invalid(field("queueUrl"), "is not a queue URL")),
+            }
+        }
+        Some(Shape::LogGroupName) => {
+            let name = event.request_string(&["logGroupName"])?;
+            touched.resources.push(tagged(format!(
+                "arn:{partition}:logs:{region}:{account}:log-group:{name}"
+            )));
+        }
+        Some(Shape::KinesisStream) => {
+            let arn = match event.request_string(&["streamARN"]) {
+                Ok(arn) => arn,
+                Err(_) => {
+                    let name = event.request_string(&["streamName"])?;
+                    format!("arn:{partition}:kinesis:{region}:{account}:stream/{name}")
+                }
+            };
+            touched.resources.push(tagged(arn));
+        }
+        Some(Shape::SsmResource) => {
+            let kind = event.request_string(&["resourceType"])?;
+            let id = event.request_string(&["resourceId"])?;
+            match ssm_arn(partition, region, account, &kind, &id) {
+                Some(arn) => touched.resources.push(tagged(arn)),
+                None => unresolved = true,
+            }
+        }
         Some(Shape::TaggingApiTagResources) => {
             touched.resources.extend(
                 strings(params.get("resourceARNList"))
@@ -228,17 +329,83 @@ pub fn touched(event: &CloudTrailEvent) -> Result<Touched, EventError> {
         Some(Shape::Generic) => {
             let arns = arns_in(params);
             if arns.is_empty() {
-                touched.unresolved_tags = tags_in(params);
+                unresolved = true;
             } else {
                 touched.resources.extend(arns.into_iter().map(tagged));
             }
         }
+        None if is_create_or_update(&detail.event_name) && !tags_in(params).is_empty() => {
+            // A create call that tags what it makes: the new resource, when
+            // the response names it, is checked like any tagged resource.
+            match created_arn(event, partition) {
+                Some(arn) => touched.resources.push(tagged(arn)),
+                None => unresolved = true,
+            }
+        }
         None => {}
+    }
+    if unresolved {
+        touched.unresolved_tags = tags_in(params);
     }
     if is_create_or_update(&detail.event_name) {
         touched.fields = free_form_fields(params);
     }
     Ok(touched)
+}
+
+/// What a create call made, from its response: the first ARN in it, or an
+/// SQS queue URL.
+fn created_arn(event: &CloudTrailEvent, partition: &str) -> Option<String> {
+    let response = &event.detail.response_elements;
+    if let Some(arn) = arns_in(response).into_iter().next() {
+        return Some(arn);
+    }
+    let url = response.get("queueUrl")?.as_str()?;
+    queue_arn(partition, &event.detail.aws_region, url)
+}
+
+/// `https://sqs.<region>.amazonaws.com/<account>/<name>` (or any host, as
+/// emulators answer) → the queue's ARN.
+pub fn queue_arn(partition: &str, region: &str, url: &str) -> Option<String> {
+    let path = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let mut parts = path.trim_end_matches('/').rsplit('/');
+    let name = parts.next().filter(|n| !n.is_empty())?;
+    let account = parts.next().filter(|a| arn::is_account_id(a))?;
+    Some(format!("arn:{partition}:sqs:{region}:{account}:{name}"))
+}
+
+/// A queue's URL from its ARN, as SQS answers `GetQueueUrl`.
+fn queue_url(arn: &Arn<'_>) -> String {
+    let domain = if arn.partition == "aws-cn" {
+        "amazonaws.com.cn"
+    } else {
+        "amazonaws.com"
+    };
+    format!(
+        "https://sqs.{}.{domain}/{}/{}",
+        arn.region, arn.account, arn.resource
+    )
+}
+
+/// SSM's `resourceType`/`resourceId` → the resource's ARN, for the types
+/// that have one.
+fn ssm_arn(partition: &str, region: &str, account: &str, kind: &str, id: &str) -> Option<String> {
+    if id.starts_with("arn:") {
+        return Some(id.to_string());
+    }
+    let resource = match kind {
+        // `/app/db-url` → `parameter/app/db-url`; `db-url` → `parameter/db-url`.
+        "Parameter" => format!("parameter/{}", id.trim_start_matches('/')),
+        "Document" => format!("document/{id}"),
+        "MaintenanceWindow" => format!("maintenancewindow/{id}"),
+        "PatchBaseline" => format!("patchbaseline/{id}"),
+        "OpsItem" => format!("opsitem/{id}"),
+        "ManagedInstance" => format!("managed-instance/{id}"),
+        "Automation" => format!("automation-execution/{id}"),
+        "Association" => format!("association/{id}"),
+        _ => return None,
+    };
+    Some(format!("arn:{partition}:ssm:{region}:{account}:{resource}"))
 }
 
 fn require(ok: bool, field: String) -> Result<(), EventError> {
@@ -386,7 +553,9 @@ fn collect_fields(value: &Value, path: &str, out: &mut Vec<FreeFormField>) {
             continue;
         }
         match child {
-            Value::String(text) if is_free_form(name) && !text.is_empty() => {
+            Value::String(text)
+                if is_free_form(name) && !text.is_empty() && !is_identifier(text) =>
+            {
                 out.push(FreeFormField {
                     name: full,
                     value: text.clone(),
@@ -398,12 +567,21 @@ fn collect_fields(value: &Value, path: &str, out: &mut Vec<FreeFormField>) {
     }
 }
 
+/// Names and descriptions people write (`name`, `*Name`, `description`,
+/// `*Description`, `author`). Fields that hold an ARN or a resource id
+/// (`roleArn`, `*Id`) are identifiers, not free text, and never match.
 fn is_free_form(name: &str) -> bool {
     let lower = name.to_ascii_lowercase();
     lower == "name"
-        || lower == "description"
         || lower == "author"
+        || lower.ends_with("description")
         || (name.ends_with("Name") && lower != "bucketname")
+}
+
+/// A value that names a resource rather than describing it: an ARN (as
+/// `UpdateTrail` takes its `name`, and trail-guard sends it).
+fn is_identifier(value: &str) -> bool {
+    Arn::parse(value.trim()).is_some()
 }
 
 #[cfg(test)]

@@ -3,74 +3,19 @@
 //! service's own tagging calls take over: IAM for users and roles, CloudTrail
 //! for trails, Elastic Load Balancing for load balancers and target groups.
 
+use crate::services::{
+    self, ADD_ELB_TAGS, ADD_TRAIL_TAGS, GET_RESOURCES, LIST_ROLE_TAGS, LIST_TRAIL_TAGS,
+    LIST_USER_TAGS, REMOVE_ELB_TAGS, REMOVE_TRAIL_TAGS, TAG_QUEUE, TAG_RESOURCES, TAG_ROLE,
+    TAG_USER, UNTAG_QUEUE, UNTAG_RESOURCES, UNTAG_ROLE, UNTAG_USER,
+};
 use crate::shapes::{ResourceKind, ResourceRef};
-use crate::{TagChange, TagGuard, TagPlan, TagState, TagTarget};
+use crate::{TagChange, TagGuard, TagPlan, TagState, TagTarget, fingerprint};
 use aws_sdk_iam::error::ProvideErrorMetadata;
+use aws_sdk_resourcegroupstagging::types::FailureInfo;
 use std::collections::HashMap;
 use warden_shared::{Adapter, Applied, AwsCall, GuardError, Snapshot};
 
-const GET_RESOURCES: AwsCall = AwsCall::new("GetResources", "tag:GetResources");
-const TAG_RESOURCES: AwsCall = AwsCall::new("TagResources", "tag:TagResources");
-const UNTAG_RESOURCES: AwsCall = AwsCall::new("UntagResources", "tag:UntagResources");
-const LIST_USER_TAGS: AwsCall = AwsCall::new("ListUserTags", "iam:ListUserTags");
-const LIST_ROLE_TAGS: AwsCall = AwsCall::new("ListRoleTags", "iam:ListRoleTags");
-const TAG_USER: AwsCall = AwsCall::new("TagUser", "iam:TagUser");
-const UNTAG_USER: AwsCall = AwsCall::new("UntagUser", "iam:UntagUser");
-const TAG_ROLE: AwsCall = AwsCall::new("TagRole", "iam:TagRole");
-const UNTAG_ROLE: AwsCall = AwsCall::new("UntagRole", "iam:UntagRole");
-const LIST_TRAIL_TAGS: AwsCall = AwsCall::new("ListTags", "cloudtrail:ListTags");
-const ADD_TRAIL_TAGS: AwsCall = AwsCall::new("AddTags", "cloudtrail:AddTags");
-const REMOVE_TRAIL_TAGS: AwsCall = AwsCall::new("RemoveTags", "cloudtrail:RemoveTags");
-const ADD_ELB_TAGS: AwsCall = AwsCall::new("AddTags", "elasticloadbalancing:AddTags");
-const REMOVE_ELB_TAGS: AwsCall = AwsCall::new("RemoveTags", "elasticloadbalancing:RemoveTags");
-
-/// Every call that reads tags: the Tagging API, the services' own read
-/// permissions it checks for the caller, and the services' own calls for
-/// what it does not cover.
-pub const READS: &[AwsCall] = &[
-    GET_RESOURCES,
-    LIST_USER_TAGS,
-    LIST_ROLE_TAGS,
-    LIST_TRAIL_TAGS,
-    AwsCall::new("GetResources", "s3:GetBucketTagging"),
-    AwsCall::new("GetResources", "lambda:ListTags"),
-    AwsCall::new("GetResources", "sns:ListTagsForResource"),
-    AwsCall::new("GetResources", "dynamodb:ListTagsOfResource"),
-    AwsCall::new("GetResources", "ecs:ListTagsForResource"),
-    AwsCall::new("GetResources", "kms:ListResourceTags"),
-    AwsCall::new("GetResources", "rds:ListTagsForResource"),
-];
-
-/// Every call that rewrites tags: the Tagging API, each service's own
-/// tagging permissions it checks for the caller, and the services' own
-/// calls where it refuses.
-pub const WRITES: &[AwsCall] = &[
-    TAG_RESOURCES,
-    UNTAG_RESOURCES,
-    TAG_USER,
-    UNTAG_USER,
-    TAG_ROLE,
-    UNTAG_ROLE,
-    ADD_TRAIL_TAGS,
-    REMOVE_TRAIL_TAGS,
-    ADD_ELB_TAGS,
-    REMOVE_ELB_TAGS,
-    AwsCall::new("TagResources", "ec2:CreateTags"),
-    AwsCall::new("UntagResources", "ec2:DeleteTags"),
-    AwsCall::new("TagResources", "s3:PutBucketTagging"),
-    AwsCall::new("TagResources", "lambda:TagResource"),
-    AwsCall::new("UntagResources", "lambda:UntagResource"),
-    AwsCall::new("TagResources", "sns:TagResource"),
-    AwsCall::new("UntagResources", "sns:UntagResource"),
-    AwsCall::new("TagResources", "dynamodb:TagResource"),
-    AwsCall::new("UntagResources", "dynamodb:UntagResource"),
-    AwsCall::new("TagResources", "ecs:TagResource"),
-    AwsCall::new("UntagResources", "ecs:UntagResource"),
-    AwsCall::new("TagResources", "kms:TagResource"),
-    AwsCall::new("UntagResources", "kms:UntagResource"),
-    AwsCall::new("TagResources", "rds:AddTagsToResource"),
-    AwsCall::new("UntagResources", "rds:RemoveTagsFromResource"),
-];
+pub use crate::services::{READS, WRITES};
 
 /// The Tagging API takes at most 100 ARNs a call.
 const ARNS_PER_CALL: usize = 100;
@@ -81,6 +26,7 @@ pub struct Tagging {
     pub iam: aws_sdk_iam::Client,
     pub cloudtrail: aws_sdk_cloudtrail::Client,
     pub elb: aws_sdk_elasticloadbalancingv2::Client,
+    pub sqs: aws_sdk_sqs::Client,
 }
 
 pub type Tags = Vec<(String, String)>;
@@ -92,6 +38,7 @@ impl Tagging {
             iam: aws_sdk_iam::Client::new(config),
             cloudtrail: aws_sdk_cloudtrail::Client::new(config),
             elb: aws_sdk_elasticloadbalancingv2::Client::new(config),
+            sqs: aws_sdk_sqs::Client::new(config),
         }
     }
 
@@ -99,7 +46,7 @@ impl Tagging {
     pub async fn tags_of(&self, resource: &ResourceRef) -> Result<Option<Tags>, GuardError> {
         match &resource.kind {
             // The Tagging API leaves out untagged resources.
-            ResourceKind::Tagged | ResourceKind::LoadBalancer => Ok(Some(
+            ResourceKind::Tagged | ResourceKind::LoadBalancer | ResourceKind::Queue(_) => Ok(Some(
                 self.api_tags(&[resource.arn.as_str()])
                     .await?
                     .remove(&resource.arn)
@@ -140,7 +87,7 @@ impl Tagging {
                 .collect()
         };
         match &resource.kind {
-            ResourceKind::Tagged | ResourceKind::LoadBalancer => Ok(None),
+            ResourceKind::Tagged | ResourceKind::LoadBalancer | ResourceKind::Queue(_) => Ok(None),
             ResourceKind::IamUser(name) => match self
                 .iam
                 .list_user_tags()
@@ -242,7 +189,7 @@ impl Tagging {
                 .failed_resources_map()
                 .and_then(|m| m.get(&resource.arn))
             {
-                self.own_tag(resource, &redact, TAG_RESOURCES, failure.error_message())
+                self.own_tag(resource, &redact, TAG_RESOURCES, failure)
                     .await?;
             }
         }
@@ -259,7 +206,7 @@ impl Tagging {
                 .failed_resources_map()
                 .and_then(|m| m.get(&resource.arn))
             {
-                self.own_untag(resource, &remove, UNTAG_RESOURCES, failure.error_message())
+                self.own_untag(resource, &remove, UNTAG_RESOURCES, failure)
                     .await?;
             }
         }
@@ -273,7 +220,7 @@ impl Tagging {
         resource: &ResourceRef,
         tags: &HashMap<String, String>,
         refused: AwsCall,
-        why: Option<&str>,
+        failure: &FailureInfo,
     ) -> Result<(), GuardError> {
         let arn = &resource.arn;
         match &resource.kind {
@@ -335,9 +282,16 @@ impl Tagging {
                     .await
                     .map_err(|e| GuardError::from_sdk(ADD_ELB_TAGS, arn, e))?;
             }
-            ResourceKind::Tagged => {
-                return Err(not_applied(refused, resource, why.unwrap_or("refused")));
+            ResourceKind::Queue(url) => {
+                self.sqs
+                    .tag_queue()
+                    .queue_url(url)
+                    .set_tags(Some(tags.clone()))
+                    .send()
+                    .await
+                    .map_err(|e| GuardError::from_sdk(TAG_QUEUE, arn, e))?;
             }
+            ResourceKind::Tagged => return Err(tagging_api_failure(refused, resource, failure)),
         }
         Ok(())
     }
@@ -347,7 +301,7 @@ impl Tagging {
         resource: &ResourceRef,
         keys: &[String],
         refused: AwsCall,
-        why: Option<&str>,
+        failure: &FailureInfo,
     ) -> Result<(), GuardError> {
         let arn = &resource.arn;
         match &resource.kind {
@@ -392,9 +346,16 @@ impl Tagging {
                     .await
                     .map_err(|e| GuardError::from_sdk(REMOVE_ELB_TAGS, arn, e))?;
             }
-            ResourceKind::Tagged => {
-                return Err(not_applied(refused, resource, why.unwrap_or("refused")));
+            ResourceKind::Queue(url) => {
+                self.sqs
+                    .untag_queue()
+                    .queue_url(url)
+                    .set_tag_keys(Some(keys.to_vec()))
+                    .send()
+                    .await
+                    .map_err(|e| GuardError::from_sdk(UNTAG_QUEUE, arn, e))?;
             }
+            ResourceKind::Tagged => return Err(tagging_api_failure(refused, resource, failure)),
         }
         Ok(())
     }
@@ -417,7 +378,37 @@ impl Adapter<TagGuard> for Tagging {
         }))
     }
 
+    /// Re-reads each resource's tags immediately before writing: a tag
+    /// whose value changed since the plan was made (someone fixed it, or
+    /// wrote another value) is not overwritten.
     async fn apply(&self, _: &TagTarget, plan: &TagPlan) -> Result<Applied, GuardError> {
+        let mut resources: Vec<&ResourceRef> = Vec::new();
+        for change in &plan.changes {
+            if !resources.contains(&&change.resource) {
+                resources.push(&change.resource);
+            }
+        }
+        for resource in resources {
+            let Some(now) = self.tags_of(resource).await? else {
+                return Ok(Applied::Changed(format!("{} is gone", resource.arn)));
+            };
+            let changed = plan
+                .changes
+                .iter()
+                .filter(|c| c.resource == *resource)
+                .filter(|c| {
+                    now.iter()
+                        .find(|(k, _)| *k == c.key)
+                        .is_none_or(|(_, v)| fingerprint(v) != c.seen)
+                })
+                .count();
+            if changed > 0 {
+                return Ok(Applied::Changed(format!(
+                    "{changed} of the tags to change on {} changed since they were read",
+                    resource.arn
+                )));
+            }
+        }
         self.write(&plan.changes).await?;
         Ok(Applied::Done)
     }
@@ -428,6 +419,39 @@ fn iam_tags(tags: &HashMap<String, String>) -> Result<Vec<aws_sdk_iam::types::Ta
         .map(|(k, v)| aws_sdk_iam::types::Tag::builder().key(k).value(v).build())
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| e.to_string())
+}
+
+/// What the Tagging API's per-resource failure means: a denial names the
+/// service's own permission it checked, an internal error may pass on a
+/// retry, anything else is a refusal.
+fn tagging_api_failure(call: AwsCall, resource: &ResourceRef, failure: &FailureInfo) -> GuardError {
+    let message = failure.error_message().unwrap_or("refused").to_string();
+    let status = failure.status_code();
+    let denied = status == 403
+        || ["AccessDenied", "not authorized", "UnauthorizedOperation"]
+            .iter()
+            .any(|m| message.contains(m));
+    if denied {
+        let permission = services::covering(&resource.arn)
+            .and_then(|s| s.writes.iter().find(|w| w.operation == call.operation))
+            .map_or(call.permission, |w| w.permission);
+        return GuardError::AccessDenied {
+            operation: call.operation,
+            permission,
+            resource: resource.arn.clone(),
+            message,
+        };
+    }
+    // By status, not code: emulators answer "not supported" as an
+    // InternalServiceException with a 404.
+    if status >= 500 {
+        return GuardError::Aws {
+            operation: call.operation,
+            resource: resource.arn.clone(),
+            message,
+        };
+    }
+    not_applied(call, resource, &message)
 }
 
 fn not_applied(call: AwsCall, resource: &ResourceRef, why: &str) -> GuardError {

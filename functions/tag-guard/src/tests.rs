@@ -4,7 +4,7 @@ use super::*;
 use serde_json::json;
 use shapes::ResourceKind;
 use warden_shared::rule::assess;
-use warden_shared::{Assessment, Exemption};
+use warden_shared::{Assessment, Exemption, Severity};
 
 fn guard(action: TagAction) -> TagGuard {
     TagGuard {
@@ -55,14 +55,15 @@ fn redacts_only_the_tags_that_hold_a_finding() {
                "evidence": "tag `owner` holds email j***@e***.com (high)",
                "changes": [{"action": "redact-tag", "before": {"key": "owner", "value": "j***@e***.com"},
                             "after": {"key": "owner", "value": "redacted:email"}}],
-               "applied": false, "severity": "high"})
+               "applied": false, "severity": "high", "detectors": ["email"]})
     );
     assert_eq!(
         a.plan.changes,
         vec![TagChange {
             resource: ResourceRef::from_arn(TOPIC.into()),
             key: "owner".into(),
-            replacement: Some("redacted:email".into())
+            replacement: Some("redacted:email".into()),
+            seen: fingerprint("jane.doe@example.com"),
         }]
     );
 }
@@ -116,11 +117,14 @@ fn free_form_fields_and_unresolved_tags_are_notify_only() {
     assert_eq!(a.plan, TagPlan::default());
     assert_eq!(
         a.findings[1].finding.evidence,
-        "field `author` holds email j***@e***.com (high): `j***@e***.com`"
+        "field `author` holds email j***@e***.com (high)"
     );
     assert_eq!(
         a.findings[1].blocked.as_deref(),
-        Some("`author` cannot be changed after creation: recreate the resource without it")
+        Some(
+            "`author` is a free-form field, which tag-guard only reports: change it with the service's own \
+             call, or recreate the resource without it"
+        )
     );
     assert_eq!(
         a.findings[0].blocked.as_deref(),
@@ -229,5 +233,267 @@ fn settings() {
         err.to_string()
             .starts_with(r#"WARDEN_DETECTORS="ssn" is not valid"#),
         "{err}"
+    );
+}
+
+fn guard_with(env: &[(&str, &str)]) -> TagGuard {
+    TagGuard::from_env(env).unwrap()
+}
+
+const STACK_ID: &str =
+    "arn:aws:cloudformation:us-east-1:123456789012:stack/app/1c2fa620-982a-11e3-aff7-50e2416294e0";
+
+#[test]
+fn reserved_aws_tags_are_never_scanned_or_changed() {
+    let state = tags(&[
+        ("aws:cloudformation:stack-id", STACK_ID),
+        ("aws:cloudformation:logical-id", "Topic"),
+        // Even a value a detector would flag: nobody can change it.
+        (
+            "AWS:servicecatalog:provisioningPrincipalArn",
+            "jane.doe@example.com",
+        ),
+        ("owner", "jane.doe@example.com"),
+    ]);
+    for g in [
+        guard(TagAction::Redact),
+        guard_with(&[("WARDEN_ACCOUNT_IDS_IN_ARNS", "report")]),
+    ] {
+        let a = evaluate(&g, &topic(), &state, None);
+        let keys: Vec<&str> = a.plan.changes.iter().map(|c| c.key.as_str()).collect();
+        assert_eq!(keys, vec!["owner"]);
+        assert_eq!(a.findings.len(), 1, "{:?}", a.findings);
+    }
+    let evidence = CallEvidence {
+        fields: vec![],
+        unresolved_tags: vec![("aws:createdBy".into(), "jane.doe@example.com".into())],
+    };
+    let call = TagTarget::Call {
+        origin: "x.amazonaws.com/TagThing".into(),
+    };
+    assert!(
+        evaluate(
+            &guard(TagAction::Redact),
+            &call,
+            &TagState::Call,
+            Some(&evidence)
+        )
+        .findings
+        .is_empty()
+    );
+}
+
+#[test]
+fn account_ids_inside_identifiers_are_not_findings_unless_reported() {
+    let state = tags(&[
+        ("stack", STACK_ID),
+        (
+            "queue",
+            "https://sqs.us-east-1.amazonaws.com/210987654321/jobs",
+        ),
+        ("role", "arn:aws:iam::210987654321:role/deploy"),
+    ]);
+    assert!(
+        evaluate(&guard(TagAction::Redact), &topic(), &state, None)
+            .findings
+            .is_empty()
+    );
+    let report = guard_with(&[("WARDEN_ACCOUNT_IDS_IN_ARNS", "report")]);
+    let a = evaluate(&report, &topic(), &state, None);
+    assert_eq!(a.findings.len(), 3);
+    for p in &a.findings {
+        assert_eq!(p.finding.severity, Some(Severity::Low), "{p:?}");
+        assert_eq!(p.finding.detectors, vec!["aws-account-id".to_string()]);
+        assert!(
+            p.blocked
+                .as_deref()
+                .is_some_and(|why| why.contains("WARDEN_ACCOUNT_IDS_IN_ARNS=report")),
+            "notify-only: {p:?}"
+        );
+        assert!(p.finding.evidence.contains("in an identifier"), "{p:?}");
+    }
+    assert_eq!(a.plan, TagPlan::default(), "nothing is ever changed");
+    // A real leak beside an identifier in the same value is still fixed.
+    let mixed = tags(&[("note", &format!("{STACK_ID} owner jane.doe@example.com"))]);
+    let a = evaluate(&report, &topic(), &mixed, None);
+    assert_eq!(a.findings[0].finding.severity, Some(Severity::High));
+    assert_eq!(
+        a.plan.changes[0].replacement.as_deref(),
+        Some("redacted:email")
+    );
+    assert_eq!(
+        a.findings[0].finding.detectors,
+        vec!["email".to_string(), "aws-account-id".to_string()]
+    );
+}
+
+#[test]
+fn evidence_and_changes_never_show_the_rest_of_a_value() {
+    let presigned = "report at https://b.s3.amazonaws.com/r.csv?X-Amz-Algorithm=AWS4-HMAC-SHA256\
+        &X-Amz-Credential=ASIAQX7EXAMPLE3KEY7Q%2F20261120%2Fus-east-1%2Fs3%2Faws4_request\
+        &X-Amz-Date=20261120T101010Z&X-Amz-Expires=3600&X-Amz-SignedHeaders=host\
+        &X-Amz-Security-Token=IQoJb3JpZ2luX2VjEJr%2F%2F%2F%2F%2F%2F%2F%2F%2F%2FwEaCXVzLWVhc3QtMSJHMEUCIQD\
+        &X-Amz-Signature=3f1c0a1b2c3d4e5f60718293a4b5c6d7e8f90123456789abcdef0123456789ab ticket QUIETREMAINDER";
+    let state = tags(&[
+        ("report", presigned),
+        ("contact", "mail jane.doe@example.com QUIETREMAINDER"),
+    ]);
+    let a = evaluate(&guard(TagAction::Redact), &topic(), &state, None);
+    assert_eq!(a.findings.len(), 2, "{:?}", a.findings);
+    let shown =
+        serde_json::to_string(&a.findings.iter().map(|p| &p.finding).collect::<Vec<_>>()).unwrap();
+    for fragment in [
+        "QUIETREMAINDER",
+        "ticket",
+        "report at",
+        "3f1c0a1b2c3d4e5f",
+        "IQoJb3JpZ2lu",
+        "mail jane",
+    ] {
+        assert!(!shown.contains(fragment), "`{fragment}` shown in {shown}");
+    }
+    assert!(
+        a.findings[0]
+            .finding
+            .detectors
+            .contains(&"aws-session-credentials".to_string()),
+        "{:?}",
+        a.findings[0].finding
+    );
+    let evidence = CallEvidence {
+        fields: vec![FreeFormField {
+            name: "description".into(),
+            value: presigned.into(),
+        }],
+        unresolved_tags: vec![],
+    };
+    let call = TagTarget::Call {
+        origin: "sns.amazonaws.com/CreateTopic".into(),
+    };
+    let a = evaluate(
+        &guard(TagAction::Redact),
+        &call,
+        &TagState::Call,
+        Some(&evidence),
+    );
+    let evidence = &a.findings[0].finding.evidence;
+    assert!(
+        evidence.starts_with("field `description` holds aws-session-credentials "),
+        "{evidence}"
+    );
+    assert!(
+        !evidence.contains("QUIETREMAINDER") && !evidence.contains("report at"),
+        "{evidence}"
+    );
+}
+
+#[test]
+fn a_tag_key_that_holds_a_value_is_shown_masked() {
+    let state = tags(&[("jane.doe@example.com", "jane.doe@example.com")]);
+    let a = evaluate(&guard(TagAction::Redact), &topic(), &state, None);
+    let finding = serde_json::to_string(&a.findings[0].finding).unwrap();
+    assert!(!finding.contains("jane.doe"), "{finding}");
+    assert_eq!(
+        a.plan.changes[0].key, "jane.doe@example.com",
+        "the real key is written"
+    );
+}
+
+#[test]
+fn a_service_outside_the_role_is_notified_with_the_permission_to_add() {
+    let notebook = TagTarget::Resource(ResourceRef::from_arn(
+        "arn:aws:sagemaker:us-east-1:123456789012:notebook-instance/nb".into(),
+    ));
+    let state = tags(&[("owner", "jane.doe@example.com")]);
+    let a = evaluate(&guard(TagAction::Redact), &notebook, &state, None);
+    assert_eq!(a.plan, TagPlan::default());
+    let why = a.findings[0].blocked.as_deref().unwrap();
+    assert!(
+        why.contains("`sagemaker:TagResource` and `sagemaker:UntagResource`"),
+        "{why}"
+    );
+    assert_eq!(
+        a.findings[0].finding.changes[0].after,
+        json!({"key": "owner", "value": "redacted:email"}),
+        "what a person would do"
+    );
+    let queue = TagTarget::Resource(ResourceRef::from_arn(
+        "arn:aws:sqs:us-east-1:123456789012:jobs".into(),
+    ));
+    let a = evaluate(&guard(TagAction::Redact), &queue, &state, None);
+    assert!(a.findings[0].blocked.is_none(), "SQS is in the table");
+}
+
+#[test]
+fn identifiers_are_not_free_form_fields() {
+    let event = CloudTrailEvent::parse(&json!({"id": "e", "account": "123456789012", "region": "us-east-1",
+        "detail": {"eventID": "e", "eventSource": "cloudtrail.amazonaws.com", "eventName": "UpdateTrail",
+                   "awsRegion": "us-east-1", "requestParameters": {
+                       "name": "arn:aws:cloudtrail:us-east-1:123456789012:trail/org-trail",
+                       "isMultiRegionTrail": true, "enableLogFileValidation": true,
+                       "cloudWatchLogsRoleArn": "arn:aws:iam::123456789012:role/ct-logs",
+                       "kmsKeyId": "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"}}}))
+    .unwrap();
+    for g in [
+        guard(TagAction::Redact),
+        guard_with(&[("WARDEN_ACCOUNT_IDS_IN_ARNS", "report")]),
+    ] {
+        let Reading::Check(check) = g.read_event(&event) else {
+            panic!("a check")
+        };
+        assert_eq!(check.evidence, CallEvidence::default());
+        let a = evaluate(
+            &g,
+            &check.targets[0],
+            &TagState::Call,
+            Some(&check.evidence),
+        );
+        assert!(a.findings.is_empty(), "{:?}", a.findings);
+    }
+}
+
+#[test]
+fn high_volume_calls_are_skipped_in_code_too() {
+    for (source, name, _) in shapes::HIGH_VOLUME {
+        let event = CloudTrailEvent::parse(&json!({"id": "e", "account": "123456789012", "region": "us-east-1",
+            "detail": {"eventID": "e", "eventSource": source, "eventName": name,
+                       "awsRegion": "us-east-1", "requestParameters": {"logGroupName": "/aws/lambda/f"}}}))
+        .unwrap();
+        assert!(
+            matches!(
+                guard(TagAction::Redact).read_event(&event),
+                Reading::Skip(_)
+            ),
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn every_redaction_marker_is_a_legal_tag_value() {
+    let legal = |c: char| c.is_ascii_alphanumeric() || " +-=._:/@".contains(c);
+    for id in warden_shared::detect::DetectorId::ALL {
+        let marker = id.redaction_marker();
+        assert!(marker.chars().all(legal) && marker.len() <= 256, "{marker}");
+        assert_eq!(marker, format!("redacted:{id}"));
+    }
+}
+
+#[test]
+fn the_account_ids_setting() {
+    assert_eq!(
+        guard_with(&[]).detectors.account_ids_in_identifiers(),
+        AccountIdsInIdentifiers::Ignore
+    );
+    assert_eq!(
+        guard_with(&[("WARDEN_ACCOUNT_IDS_IN_ARNS", "REPORT")])
+            .detectors
+            .account_ids_in_identifiers(),
+        AccountIdsInIdentifiers::Report
+    );
+    let err = TagGuard::from_env(&[("WARDEN_ACCOUNT_IDS_IN_ARNS", "flag")][..]).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        r#"WARDEN_ACCOUNT_IDS_IN_ARNS="flag" is not valid: use one of ignore, report"#
     );
 }

@@ -11,6 +11,10 @@ mod fixture;
 use fixture::*;
 use serde_json::Value;
 use std::path::Path;
+use tag_guard::shapes::ResourceRef;
+use tag_guard::tagging::Tagging;
+use tag_guard::{TagChange, TagPlan, TagTarget, fingerprint};
+use warden_shared::{Adapter, Applied};
 use warden_tests::fixtures::{function_env, handle, unique_id};
 use warden_tests::run_function;
 
@@ -185,4 +189,64 @@ fn pathdiff(path: &Path) -> String {
         .expect("inside the workspace")
         .display()
         .to_string()
+}
+
+/// The adapter re-reads a tag just before rewriting it: a value that changed
+/// since the plan was made is left alone, and the pipeline checks again.
+#[tokio::test]
+async fn a_tag_changed_since_the_plan_was_made_is_not_overwritten() {
+    let emu = emulator().await;
+    let event = seeded(&emu.endpoint, "sns-tag-resource.json");
+    let arn = params(&event)["resourceArn"].as_str().unwrap().to_string();
+    let tagging = Tagging::new(&emu.config);
+    let target = TagTarget::Resource(ResourceRef::from_arn(arn.clone()));
+    let mut plan = TagPlan {
+        changes: vec![TagChange {
+            resource: ResourceRef::from_arn(arn.clone()),
+            key: "notify".into(),
+            replacement: Some("redacted:email".into()),
+            seen: fingerprint("someone.else@customer-corp.com"),
+        }],
+    };
+    let applied = tagging.apply(&target, &plan).await.unwrap();
+    assert!(matches!(applied, Applied::Changed(_)), "{applied:?}");
+    assert_eq!(
+        tags_of(&emu.config, &arn).await,
+        vec![("notify".to_string(), "oncall@customer-corp.com".to_string())]
+    );
+    plan.changes[0].seen = fingerprint("oncall@customer-corp.com");
+    assert_eq!(tagging.apply(&target, &plan).await.unwrap(), Applied::Done);
+    assert_eq!(
+        tags_of(&emu.config, &arn).await,
+        vec![("notify".to_string(), "redacted:email".to_string())]
+    );
+}
+
+/// Reporting account ids inside identifiers never reaches AWS-reserved tags:
+/// CloudFormation's stack id stays unreported and unchanged.
+#[tokio::test]
+async fn reported_identifiers_leave_reserved_tags_alone() {
+    let emu = emulator().await;
+    let mut env = settings("remediate");
+    env.push(("WARDEN_ACCOUNT_IDS_IN_ARNS".into(), "report".into()));
+    let event = seeded(&emu.endpoint, "cloudformation-create-topic.json");
+    let arn = event["detail"]["responseElements"]["topicArn"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let outcome = handle(&pipeline(&emu, &env), event.clone()).await;
+    assert_eq!(outcome["status"], "remediated", "{outcome}");
+    let findings = outcome["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 1, "{outcome}");
+    assert_eq!(findings[0]["detectors"], serde_json::json!(["email"]));
+    let tags = tags_of(&emu.config, &arn).await;
+    let stack = tags
+        .iter()
+        .find(|(k, _)| k == "aws:cloudformation:stack-id")
+        .unwrap();
+    assert!(
+        stack
+            .1
+            .starts_with("arn:aws:cloudformation:us-east-1:123456789012:stack/")
+    );
 }
