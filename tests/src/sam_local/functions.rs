@@ -139,18 +139,17 @@ impl SamLocal {
     }
 
     fn write_user_template(&self) -> Result<(), HarnessError> {
-        let declared: Vec<(String, Vec<(String, String)>)> =
-            self.code
-                .keys()
-                .map(|function| {
-                    let names = crate::template::template()["Resources"][function]["Properties"]
-                    ["Environment"]["Variables"]
-                    .as_object()
-                    .map(|vars| vars.keys().map(|k| (k.clone(), String::new())).collect())
-                    .unwrap_or_default();
-                    (function.clone(), names)
-                })
-                .collect();
+        let declared: Vec<(String, Vec<(String, String)>)> = self
+            .code
+            .keys()
+            .map(|function| {
+                let names = declared_variables(function)
+                    .into_iter()
+                    .map(|name| (name, String::new()))
+                    .collect();
+                (function.clone(), names)
+            })
+            .collect();
         let env: Vec<(&str, &[(String, String)])> = declared
             .iter()
             .map(|(function, vars)| (function.as_str(), vars.as_slice()))
@@ -279,6 +278,24 @@ pub(super) fn env_vars_file(env: &[(&str, &[(String, String)])]) -> Value {
     Value::Object(functions)
 }
 
+/// The variables `template.yaml` gives `function`: its own and every
+/// function's from `Globals` (`AWS_ENDPOINT_URL` among them). SAM passes an
+/// `--env-vars` value only for a declared variable, so the template written
+/// for running `sam local` by hand declares all of them.
+fn declared_variables(function: &str) -> Vec<String> {
+    let template = crate::template::template();
+    let own = template["Resources"][function]["Properties"]["Environment"]["Variables"].as_object();
+    let global = template["Globals"]["Function"]["Environment"]["Variables"].as_object();
+    let mut names: Vec<String> = own
+        .into_iter()
+        .chain(global)
+        .flat_map(|vars| vars.keys().cloned())
+        .collect();
+    names.sort();
+    names.dedup();
+    names
+}
+
 /// What `template.yaml` says of a function that `sam local` uses: the
 /// function's own properties over `Globals.Function`, less what only a
 /// deployment has (the role, the log group, events, queues).
@@ -326,6 +343,31 @@ fn function_properties(function: &str) -> Result<serde_json::Map<String, Value>,
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every value `events/sam-local-env.json` gives a function reaches it
+    /// through the template written for running `sam local` by hand.
+    #[test]
+    fn the_hand_template_declares_every_variable_of_sam_local_env() {
+        let path = workspace_root().join("events/sam-local-env.json");
+        let text = fs::read_to_string(&path).expect("events/sam-local-env.json");
+        let file: Value = serde_json::from_str(&text).expect("JSON");
+        let functions = file.as_object().expect("keyed by function");
+        assert_eq!(
+            functions.len(),
+            template_functions().len(),
+            "one entry per function"
+        );
+        for (function, vars) in functions {
+            let declared = declared_variables(function);
+            let missing: Vec<&String> = vars
+                .as_object()
+                .expect("variables")
+                .keys()
+                .filter(|name| !declared.contains(name))
+                .collect();
+            assert!(missing.is_empty(), "{function}: {missing:?} not declared");
+        }
+    }
 
     #[test]
     fn the_env_vars_file_is_keyed_by_function() {

@@ -294,6 +294,7 @@ pub(super) fn not_delivered(stderr: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn a_response_is_the_json_sam_printed() {
