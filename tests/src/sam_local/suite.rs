@@ -1,0 +1,542 @@
+//! Every file in `events/<guard>/` through `sam local`, for any guard's
+//! test-kit [`Fixture`]: seeded, run and judged as the runtime-loop suites
+//! (`kit::runtime_loop` and `kit::runtime_loop_observe`) do, by the
+//! fixture's own `seed`, `view`, `expect` and `after`, with SAM and a
+//! container where those use the local Runtime API.
+//!
+//! - The cases that share the function's settings go through one
+//!   `sam local start-lambda` and its warm container, as consecutive events
+//!   reach one Lambda sandbox, with a malformed and a non-CloudTrail event
+//!   among them that must be answered and survived. The first event is sent
+//!   with `aws lambda invoke`, the command README gives; the rest over the
+//!   same HTTP call directly (the CLI's own start-up is a second per event).
+//! - Each case with settings of its own is another deployment of the
+//!   function: it gets its own `sam local invoke`.
+//! - The first case `remediate` fixes runs once more through
+//!   `sam local invoke` in `observe` mode: the plan comes back and nothing
+//!   changes.
+//! - Each SAM run's log lines carry one EMF metric per finding and one
+//!   "handled event" line per CloudTrail event.
+//!
+//! Each of these is one [`Check`], printed as it ends; a [`Report`] collects
+//! them, so one run shows every file that fails, not just the first.
+//!
+//! SAM and Docker are driven with blocking calls inside
+//! [`tokio::task::block_in_place`]: run this on a multi-threaded runtime
+//! (`#[tokio::test(flavor = "multi_thread")]`).
+
+use std::fmt;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use tokio::task::block_in_place;
+use warden_shared::Guard;
+
+use super::{SamLocal, template_functions};
+use crate::fixtures::{
+    foreign_event, foreign_outcome, function_env, malformed_event, malformed_outcome, observed,
+    process_groups,
+};
+use crate::kit::{Case, Fixture, Seeded, case_settings};
+use crate::runtime_api::{FunctionRun, InvocationResult, Timings, parse_log_lines};
+
+/// How long the logs of a warm container may lag behind its last answer
+/// (SAM relays the container's output asynchronously).
+const LOG_LAG: Duration = Duration::from_secs(10);
+
+/// One thing the suite checked: an event file through a SAM path, or a
+/// property of a whole run.
+#[derive(Debug, Clone)]
+pub struct Check {
+    pub guard: &'static str,
+    /// The event file, or what else was checked, in brackets.
+    pub subject: String,
+    /// The mode and the SAM path (`remediate, sam local start-lambda`).
+    pub how: String,
+    pub took: Duration,
+    /// Empty when the check held.
+    pub problems: Vec<String>,
+}
+
+impl Check {
+    pub fn held(&self) -> bool {
+        self.problems.is_empty()
+    }
+}
+
+/// `sam-local check ok   bucket-guard/create-bucket.json: remediate, ... (0.41 s)`,
+/// then one indented line per problem. `tests/run-sam-local` counts these
+/// lines.
+impl fmt::Display for Check {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "sam-local check {:<4} {}/{}: {} ({:.2} s)",
+            if self.held() { "ok" } else { "FAIL" },
+            self.guard,
+            self.subject,
+            self.how,
+            self.took.as_secs_f64()
+        )?;
+        for problem in &self.problems {
+            write!(f, "\n    {}", problem.replace('\n', "\n    "))?;
+        }
+        Ok(())
+    }
+}
+
+/// Every check of one guard's run, in order.
+#[derive(Debug, Default)]
+pub struct Report {
+    pub checks: Vec<Check>,
+}
+
+impl Report {
+    pub fn passed(&self) -> usize {
+        self.checks.iter().filter(|c| c.held()).count()
+    }
+
+    pub fn failed(&self) -> usize {
+        self.checks.len() - self.passed()
+    }
+
+    /// Fails the calling test with every check that did not hold.
+    #[track_caller]
+    pub fn assert_held(&self) {
+        // Not the checks' own lines again: tests/run-sam-local counts those.
+        let failed: Vec<String> = self
+            .checks
+            .iter()
+            .filter(|c| !c.held())
+            .map(|c| {
+                format!(
+                    "{}/{} ({}):\n    {}",
+                    c.guard,
+                    c.subject,
+                    c.how,
+                    c.problems.join("\n").replace('\n', "\n    ")
+                )
+            })
+            .collect();
+        assert!(
+            failed.is_empty(),
+            "{} of {} sam local checks failed:\n{}",
+            failed.len(),
+            self.checks.len(),
+            failed.join("\n")
+        );
+    }
+
+    fn record(
+        &mut self,
+        guard: &'static str,
+        subject: &str,
+        how: &str,
+        took: Duration,
+        problems: Vec<String>,
+    ) {
+        let check = Check {
+            guard,
+            subject: subject.to_string(),
+            how: how.to_string(),
+            took,
+            problems,
+        };
+        println!("{check}");
+        self.checks.push(check);
+    }
+}
+
+/// The logical id in `template.yaml` of the function built from the guard's
+/// binary (`bucket-guard` -> `BucketGuardFunction`).
+pub fn function_of(guard: &str) -> Option<String> {
+    template_functions()
+        .into_iter()
+        .find(|(_, binary)| binary == guard)
+        .map(|(id, _)| id)
+}
+
+/// Runs every event file of `F` through its function under `sam` (which
+/// must have prepared it) against the moto at `endpoint`, which the
+/// container reaches under the same URL (see [`SamLocal::host_address`]).
+pub async fn every_event_file<F: Fixture>(sam: &SamLocal, endpoint: &str) -> Report {
+    let guard = F::Guard::NAME;
+    let mut report = Report::default();
+    let Some(function) = function_of(guard) else {
+        let problem = format!("template.yaml has no function built from the binary {guard}");
+        report.record(guard, "(function)", "-", Duration::ZERO, vec![problem]);
+        return report;
+    };
+    let world = F::world(endpoint).await;
+    let cases = F::cases();
+    coverage::<F>(&cases, &mut report);
+
+    let run = Run {
+        sam,
+        function: &function,
+        endpoint,
+        world: &world,
+    };
+    for group in process_groups(&cases, |case| !case.env.is_empty()) {
+        if group[0].env.is_empty() {
+            run.warm_container(&group, &mut report).await;
+        } else {
+            for case in group {
+                run.own_invoke(case, &mut report).await;
+            }
+        }
+    }
+    run.observe(&cases, &mut report).await;
+    report
+}
+
+/// Every event file has a case, and every case a file: a new file is never
+/// left out of the SAM run unnoticed.
+fn coverage<F: Fixture>(cases: &[Case<F>], report: &mut Report) {
+    let mut covered: Vec<&str> = cases.iter().map(|c| c.file).collect();
+    covered.sort_unstable();
+    let files = F::EVENTS.files();
+    let mut problems: Vec<String> = files
+        .iter()
+        .filter(|file| !covered.contains(&file.as_str()))
+        .map(|file| {
+            format!(
+                "events/{}/{file} has no case in the fixture",
+                F::EVENTS.guard
+            )
+        })
+        .collect();
+    problems.extend(
+        covered
+            .iter()
+            .filter(|file| !files.iter().any(|f| f == *file))
+            .map(|file| format!("the case {file} has no file in events/{}", F::EVENTS.guard)),
+    );
+    report.record(
+        F::Guard::NAME,
+        "(every event file has a case)",
+        &format!("{} files", files.len()),
+        Duration::ZERO,
+        problems,
+    );
+}
+
+/// One case as seeded before its event.
+struct Prepared<'c, F: Fixture> {
+    case: &'c Case<F>,
+    seeded: Seeded,
+    before: Option<F::View>,
+}
+
+/// What a case's resources must be after its event.
+#[derive(Debug, Clone, Copy)]
+enum State {
+    /// The case's `after` of the state before (remediate mode).
+    AsTheCaseSays,
+    /// Exactly as before (observe mode).
+    Unchanged,
+}
+
+/// What one guard's run shares.
+struct Run<'a, F: Fixture> {
+    sam: &'a SamLocal,
+    function: &'a str,
+    endpoint: &'a str,
+    world: &'a F::World,
+}
+
+impl<F: Fixture> Run<'_, F> {
+    async fn prepare<'c>(&self, case: &'c Case<F>, tag: &str) -> Prepared<'c, F> {
+        let seeded = F::seed(self.world, case, tag).await;
+        let before = F::view(self.world, &seeded).await;
+        Prepared {
+            case,
+            seeded,
+            before,
+        }
+    }
+
+    fn env(&self, mode: &str, case: &Case<F>) -> Vec<(String, String)> {
+        function_env(self.endpoint, case_settings(self.world, mode, case))
+    }
+
+    /// The cases that share the function's settings, in one warm container
+    /// of `sam local start-lambda`.
+    async fn warm_container(&self, group: &[&Case<F>], report: &mut Report) {
+        let guard = F::Guard::NAME;
+        let mut prepared = Vec::new();
+        for case in group {
+            prepared.push(self.prepare(case, "samwarm").await);
+        }
+        // As the runtime-loop suite sends them: a malformed event second and
+        // a non-CloudTrail one third, so the cases after them show the
+        // container survived both.
+        let mut payloads: Vec<Value> = prepared.iter().map(|p| p.seeded.event.clone()).collect();
+        payloads.insert(1, malformed_event());
+        payloads.insert(2, foreign_event());
+
+        let env = self.env("remediate", group[0]);
+        let started = Instant::now();
+        let server = block_in_place(|| self.sam.start_lambda(&[(self.function, env)]));
+        let server = match server {
+            Ok(server) => server,
+            Err(e) => {
+                let problem = format!("sam local start-lambda did not start: {e}");
+                for one in &prepared {
+                    let how = "remediate, sam local start-lambda";
+                    report.record(
+                        guard,
+                        one.case.file,
+                        how,
+                        Duration::ZERO,
+                        vec![problem.clone()],
+                    );
+                }
+                return;
+            }
+        };
+        println!(
+            "sam-local: {guard}: start-lambda accepting invocations after {:.1} s ({})",
+            started.elapsed().as_secs_f64(),
+            server.command()
+        );
+
+        let mut answers: Vec<(Result<Value, String>, Duration, &str)> = Vec::new();
+        for (index, payload) in payloads.iter().enumerate() {
+            let started = Instant::now();
+            let (result, how) = if index == 0 {
+                let result = block_in_place(|| server.invoke_with_aws_cli(self.function, payload));
+                (result, "remediate, start-lambda + aws lambda invoke")
+            } else {
+                let result = block_in_place(|| server.call(self.function, payload));
+                (result, "remediate, start-lambda")
+            };
+            answers.push((answer(result), started.elapsed(), how));
+        }
+
+        let malformed = answers.remove(1);
+        let foreign = answers.remove(1);
+        let mut problems = Vec::new();
+        compare(
+            &mut problems,
+            "the malformed event's outcome",
+            &malformed.0,
+            &malformed_outcome(guard),
+        );
+        compare(
+            &mut problems,
+            "the non-CloudTrail event's outcome",
+            &foreign.0,
+            &foreign_outcome(guard),
+        );
+        report.record(
+            guard,
+            "(a malformed and a non-CloudTrail event mid-stream)",
+            "start-lambda",
+            malformed.1 + foreign.1,
+            problems,
+        );
+
+        let mut outcomes = Vec::new();
+        for (one, (outcome, took, how)) in prepared.iter().zip(answers) {
+            let expected = (one.case.expect)(&one.seeded);
+            let problems = self
+                .judge(one, &outcome, &expected, State::AsTheCaseSays)
+                .await;
+            report.record(guard, one.case.file, how, took, problems);
+            outcomes.push(outcome);
+        }
+        outcomes.push(foreign.0);
+
+        let started = Instant::now();
+        let problems = match outcomes.into_iter().collect::<Result<Vec<Value>, String>>() {
+            Err(_) => vec!["not checked: not every event was answered (see above)".into()],
+            Ok(outcomes) => {
+                let logs = block_in_place(|| {
+                    server.logs_once(|logs| handled_events(logs) >= outcomes.len(), LOG_LAG)
+                });
+                metrics_and_logs(guard, logs, &outcomes)
+            }
+        };
+        report.record(
+            guard,
+            "(EMF metrics and log lines)",
+            "start-lambda",
+            started.elapsed(),
+            problems,
+        );
+    }
+
+    /// A case with settings of its own, through `sam local invoke`.
+    async fn own_invoke(&self, case: &Case<F>, report: &mut Report) {
+        let one = self.prepare(case, "saminv").await;
+        let env = self.env("remediate", case);
+        let expected = (case.expect)(&one.seeded);
+        let (took, problems) = self
+            .invoke(&one, &env, &expected, State::AsTheCaseSays)
+            .await;
+        report.record(
+            F::Guard::NAME,
+            case.file,
+            "remediate (own settings), sam local invoke",
+            took,
+            problems,
+        );
+    }
+
+    /// The first case `remediate` fixes, in `observe` mode through
+    /// `sam local invoke`: the plan, nothing applied, nothing changed.
+    async fn observe(&self, cases: &[Case<F>], report: &mut Report) {
+        let guard = F::Guard::NAME;
+        for case in cases {
+            let one = self.prepare(case, "samobs").await;
+            let expected = (case.expect)(&one.seeded);
+            if expected["status"] != "remediated" {
+                continue;
+            }
+            let env = self.env("observe", case);
+            let (took, problems) = self
+                .invoke(&one, &env, &observed(expected), State::Unchanged)
+                .await;
+            report.record(
+                guard,
+                case.file,
+                "observe, sam local invoke",
+                took,
+                problems,
+            );
+            return;
+        }
+        let problem =
+            "no case is remediated, so observe mode is not shown to change nothing".into();
+        report.record(
+            guard,
+            "(observe)",
+            "sam local invoke",
+            Duration::ZERO,
+            vec![problem],
+        );
+    }
+
+    /// One `sam local invoke` of a prepared case: its outcome, the state
+    /// after (the case's `after` in remediate mode, unchanged in observe),
+    /// and its metrics and log lines.
+    async fn invoke(
+        &self,
+        one: &Prepared<'_, F>,
+        env: &[(String, String)],
+        expected: &Value,
+        state: State,
+    ) -> (Duration, Vec<String>) {
+        let started = Instant::now();
+        let run = block_in_place(|| self.sam.run(self.function, &one.seeded.event, env));
+        let took = started.elapsed();
+        let run = match run {
+            Ok(run) => run,
+            Err(e) => return (took, vec![e.to_string()]),
+        };
+        let outcome = answer(Ok(run.result.clone()));
+        let mut problems = self.judge(one, &outcome, expected, state).await;
+        if let Ok(outcome) = &outcome {
+            problems.extend(metrics_and_logs(
+                F::Guard::NAME,
+                run.stderr.clone(),
+                std::slice::from_ref(outcome),
+            ));
+        }
+        if !problems.is_empty() {
+            problems.push(format!("to rerun by hand: {}", run.command));
+        }
+        (took, problems)
+    }
+
+    /// The case's judgement: the exact outcome, and the resources read back
+    /// as `state` says.
+    async fn judge(
+        &self,
+        one: &Prepared<'_, F>,
+        outcome: &Result<Value, String>,
+        expected: &Value,
+        state: State,
+    ) -> Vec<String> {
+        let mut problems = Vec::new();
+        compare(&mut problems, "outcome", outcome, expected);
+        if let Some(before) = &one.before {
+            let after = F::view(self.world, &one.seeded).await;
+            let wanted = match state {
+                State::AsTheCaseSays => (one.case.after)(&one.seeded, before),
+                State::Unchanged => before.clone(),
+            };
+            if after.as_ref() != Some(&wanted) {
+                problems.push(format!(
+                    "state after\n  got      {after:?}\n  expected {:?}",
+                    Some(wanted)
+                ));
+            }
+        }
+        problems
+    }
+}
+
+/// A SAM answer as the suite judges it: the outcome, or why there is none.
+fn answer(result: Result<InvocationResult, crate::HarnessError>) -> Result<Value, String> {
+    match result {
+        Ok(InvocationResult::Response(outcome)) => Ok(outcome),
+        Ok(InvocationResult::Error {
+            error_type,
+            error_message,
+        }) => Err(format!(
+            "the function answered with an error: {error_type}: {error_message}"
+        )),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+fn compare(problems: &mut Vec<String>, what: &str, got: &Result<Value, String>, want: &Value) {
+    match got {
+        Ok(got) if got == want => {}
+        Ok(got) => problems.push(format!("{what}\n  got      {got}\n  expected {want}")),
+        Err(e) => problems.push(format!("{what}: none: {e}")),
+    }
+}
+
+/// How many events the function logged as handled.
+fn handled_events(logs: &str) -> usize {
+    parse_log_lines(logs)
+        .iter()
+        .filter(|line| line["fields"]["message"] == "handled event")
+        .count()
+}
+
+/// The runtime-loop suites' metrics-and-logs check
+/// ([`FunctionRun::assert_metrics_and_logs`]) on the log lines SAM relayed
+/// from the container: one EMF line per finding and a "handled event" line
+/// per CloudTrail event in `outcomes`. Its failure is a problem, not a
+/// panic, so the other checks still run.
+fn metrics_and_logs(guard: &str, logs: String, outcomes: &[Value]) -> Vec<String> {
+    // Only the output: what the check reads. The invocations are judged
+    // one by one above.
+    let run = FunctionRun {
+        invocations: vec![],
+        init_error: None,
+        exit_status: None,
+        stdout: logs,
+        stderr: String::new(),
+        timings: Timings::default(),
+        peak_rss_kib: None,
+    };
+    match catch_unwind(AssertUnwindSafe(|| {
+        run.assert_metrics_and_logs(guard, outcomes);
+    })) {
+        Ok(()) => vec![],
+        Err(panic) => {
+            let message = panic
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_string()))
+                .unwrap_or_else(|| "the metrics and logs check failed".into());
+            vec![message]
+        }
+    }
+}
