@@ -40,7 +40,11 @@ fn token(next: Option<&str>) -> Option<String> {
 
 /// The buckets whose region is `region` (S3 lists every bucket of the
 /// account from any region; `BucketRegion` keeps the shard's).
-pub async fn buckets(s3: &S3, region: &str, page: Option<String>) -> Result<Page<Bucket>, GuardError> {
+pub async fn buckets(
+    s3: &S3,
+    region: &str,
+    page: Option<String>,
+) -> Result<Page<Bucket>, GuardError> {
     let out = s3
         .list_buckets()
         .bucket_region(region)
@@ -145,14 +149,20 @@ pub fn trail(arn: &str, region: &str, account: &str) -> Option<(String, Trail)> 
 }
 
 /// Every resource the Tagging API lists in the client's region.
-pub async fn tagged(tagging: &Tagging, region: &str, page: Option<String>) -> Result<Page<TagTarget>, GuardError> {
+pub async fn tagged(
+    tagging: &Tagging,
+    region: &str,
+    page: Option<String>,
+) -> Result<Page<TagTarget>, GuardError> {
     let out = tagging
         .get_resources()
         .resources_per_page(RESOURCES_PER_PAGE)
         .set_pagination_token(page)
         .send()
         .await
-        .map_err(|e| GuardError::from_sdk(GET_RESOURCES, &format!("tagged resources in {region}"), e))?;
+        .map_err(|e| {
+            GuardError::from_sdk(GET_RESOURCES, &format!("tagged resources in {region}"), e)
+        })?;
     let items = out
         .resource_tag_mapping_list()
         .iter()
@@ -180,23 +190,38 @@ mod tests {
 
     #[test]
     fn targets_rebuilt_from_cursor_ids() {
-        assert_eq!(bucket("eu-west-1", "b1"), Some(Bucket::new("b1", "eu-west-1")));
+        assert_eq!(
+            bucket("eu-west-1", "b1"),
+            Some(Bucket::new("b1", "eu-west-1"))
+        );
         assert_eq!(bucket("eu-west-1", ""), None);
 
         let Some(Subject::User(u)) = user("arn:aws:iam::123456789012:user/team/alice") else {
             panic!("a user");
         };
-        assert_eq!((u.name.as_str(), u.arn.as_str()), ("alice", "arn:aws:iam::123456789012:user/team/alice"));
+        assert_eq!(
+            (u.name.as_str(), u.arn.as_str()),
+            ("alice", "arn:aws:iam::123456789012:user/team/alice")
+        );
         assert_eq!(user("arn:aws:iam::123456789012:role/r"), None);
 
         let arn = "arn:aws:cloudtrail:eu-west-1:123456789012:trail/main";
         let (_, t) = trail(arn, "eu-west-1", "123456789012").unwrap();
         assert_eq!((t.name.as_str(), t.region.as_str()), ("main", "eu-west-1"));
-        assert!(trail(arn, "us-east-1", "123456789012").is_none(), "a shadow copy");
-        assert!(trail(arn, "eu-west-1", "210987654321").is_none(), "another account's trail");
+        assert!(
+            trail(arn, "us-east-1", "123456789012").is_none(),
+            "a shadow copy"
+        );
+        assert!(
+            trail(arn, "eu-west-1", "210987654321").is_none(),
+            "another account's trail"
+        );
 
         let (_, target) = tagged_resource("arn:aws:sqs:us-east-1:123456789012:q").unwrap();
-        assert_eq!(warden_shared::Resource::arn(&target), "arn:aws:sqs:us-east-1:123456789012:q");
+        assert_eq!(
+            warden_shared::Resource::arn(&target),
+            "arn:aws:sqs:us-east-1:123456789012:q"
+        );
         assert!(tagged_resource("not-an-arn").is_none());
     }
 }

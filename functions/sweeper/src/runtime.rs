@@ -25,9 +25,10 @@ pub async fn serve() -> Result<(), lambda_runtime::Error> {
         Ok(sweeper) => sweeper,
         Err(err) => {
             tracing::error!(error = %err, "invalid configuration; fix the stack parameter and redeploy");
-            if let Err(io) =
-                warden_shared::runtime::report_init_error("Warden.InvalidConfiguration", &err.to_string())
-            {
+            if let Err(io) = warden_shared::runtime::report_init_error(
+                "Warden.InvalidConfiguration",
+                &err.to_string(),
+            ) {
                 tracing::error!(error = %io, "could not report the init error to the Lambda Runtime API");
             }
             return Err(err.into());
@@ -45,4 +46,3 @@ pub async fn serve() -> Result<(), lambda_runtime::Error> {
     }))
     .await
 }
-

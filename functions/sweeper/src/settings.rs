@@ -5,9 +5,9 @@
 
 use crate::shard::{ResourceType, home_region};
 use std::time::Duration;
+use strum::VariantArray;
 use warden_shared::config::{self, Env};
 use warden_shared::{ConfigError, Mode};
-use strum::VariantArray;
 
 /// How a sweep runs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -120,9 +120,11 @@ pub fn parse_regions(list: &str) -> Result<Vec<String>, String> {
 pub fn is_region(text: &str) -> bool {
     let parts: Vec<&str> = text.split('-').collect();
     parts.len() >= 3
-        && parts
-            .iter()
-            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()))
+        && parts.iter().all(|p| {
+            !p.is_empty()
+                && p.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        })
         && parts
             .last()
             .is_some_and(|n| n.chars().all(|c| c.is_ascii_digit()))
@@ -178,7 +180,10 @@ mod tests {
         assert_eq!(settings.concurrency, 4);
         assert_eq!(settings.reserve, Duration::from_millis(1500));
         assert_eq!(settings.regions, ["us-east-1", "eu-west-1"]);
-        assert_eq!(settings.queue_url.as_deref(), Some("http://localhost/123/q"));
+        assert_eq!(
+            settings.queue_url.as_deref(),
+            Some("http://localhost/123/q")
+        );
     }
 
     #[test]
@@ -193,7 +198,10 @@ mod tests {
             "WARDEN_TOPIC_ARN is required: WARDEN_SWEEP_MODE=notify sends every finding of a sweep to this SNS topic"
         );
         assert_eq!(
-            err(&[("WARDEN_SWEEP_CONCURRENCY", "0"), ("AWS_REGION", "us-east-1")]),
+            err(&[
+                ("WARDEN_SWEEP_CONCURRENCY", "0"),
+                ("AWS_REGION", "us-east-1")
+            ]),
             r#"WARDEN_SWEEP_CONCURRENCY="0" is not valid: use a whole number from 1 to 256"#
         );
         assert!(
@@ -201,8 +209,11 @@ mod tests {
                 .starts_with(r#"WARDEN_SWEEP_REGIONS="Europe" is not valid"#)
         );
         assert!(
-            err(&[("WARDEN_SWEEP_RESERVE_MS", "soon"), ("AWS_REGION", "us-east-1")])
-                .starts_with(r#"WARDEN_SWEEP_RESERVE_MS="soon" is not valid"#)
+            err(&[
+                ("WARDEN_SWEEP_RESERVE_MS", "soon"),
+                ("AWS_REGION", "us-east-1")
+            ])
+            .starts_with(r#"WARDEN_SWEEP_RESERVE_MS="soon" is not valid"#)
         );
         assert!(err(&[]).starts_with("WARDEN_SWEEP_REGIONS is required"));
     }

@@ -162,7 +162,9 @@ impl Request {
             })?;
             for region in &request.regions {
                 if !crate::settings::is_region(region) {
-                    return Err(format!("`sweep.regions` names {region:?}, which is not a region name"));
+                    return Err(format!(
+                        "`sweep.regions` names {region:?}, which is not a region name"
+                    ));
                 }
             }
             return Ok(Request::Sweep(request));
@@ -203,10 +205,16 @@ mod tests {
 
     #[test]
     fn resource_types_by_name() {
-        assert_eq!(ResourceType::names(), "s3-bucket, iam-user, cloudtrail-trail, tagged-resource");
+        assert_eq!(
+            ResourceType::names(),
+            "s3-bucket, iam-user, cloudtrail-trail, tagged-resource"
+        );
         let parsed: Vec<ResourceType> =
             serde_json::from_value(json!(["s3-bucket", "tagged-resource"])).unwrap();
-        assert_eq!(parsed, [ResourceType::S3Bucket, ResourceType::TaggedResource]);
+        assert_eq!(
+            parsed,
+            [ResourceType::S3Bucket, ResourceType::TaggedResource]
+        );
     }
 
     #[test]
@@ -228,7 +236,10 @@ mod tests {
                 ..SweepRequest::default()
             })
         );
-        assert_eq!(Request::parse(&json!({"sweep": {}})).unwrap(), Request::Sweep(SweepRequest::default()));
+        assert_eq!(
+            Request::parse(&json!({"sweep": {}})).unwrap(),
+            Request::Sweep(SweepRequest::default())
+        );
 
         let shard = Shard::new("s-1", "us-east-1", ResourceType::S3Bucket);
         let batch = json!({"Records": [
@@ -239,15 +250,28 @@ mod tests {
             panic!("a batch");
         };
         assert_eq!(shards[0], ("m-1".to_string(), Ok(shard)));
-        assert!(shards[1].1.as_ref().unwrap_err().starts_with("the message is not a sweep shard"));
+        assert!(
+            shards[1]
+                .1
+                .as_ref()
+                .unwrap_err()
+                .starts_with("the message is not a sweep shard")
+        );
 
         let err = Request::parse(&json!({"sweep": {"resource_types": ["bucket"]}})).unwrap_err();
-        assert!(err.contains("s3-bucket, iam-user, cloudtrail-trail, tagged-resource"), "{err}");
+        assert!(
+            err.contains("s3-bucket, iam-user, cloudtrail-trail, tagged-resource"),
+            "{err}"
+        );
         let err = Request::parse(&json!({"sweep": {"inlin": true}})).unwrap_err();
         assert!(err.contains("unknown field `inlin`"), "{err}");
         let err = Request::parse(&json!({"sweep": {"regions": ["Mars"]}})).unwrap_err();
         assert!(err.contains("\"Mars\""), "{err}");
-        assert!(Request::parse(&json!({"detail": {}})).unwrap_err().starts_with("not a sweep request"));
+        assert!(
+            Request::parse(&json!({"detail": {}}))
+                .unwrap_err()
+                .starts_with("not a sweep request")
+        );
     }
 
     #[test]

@@ -171,7 +171,11 @@ mod tests {
             &[("tls-required", true), ("tls-version", false)],
         ));
         let mut other = Summary::new("s-1");
-        other.add(&outcome("bucket-guard", Status::Observed, &[("tls-required", false)]));
+        other.add(&outcome(
+            "bucket-guard",
+            Status::Observed,
+            &[("tls-required", false)],
+        ));
         summary.merge(other);
         let value = serde_json::to_value(&summary).unwrap();
         assert_eq!(

@@ -82,7 +82,8 @@ impl Invocation {
         let now_ms = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_millis() as u64);
-        let left = Duration::from_millis(deadline_ms.saturating_sub(now_ms)).saturating_sub(reserve);
+        let left =
+            Duration::from_millis(deadline_ms.saturating_sub(now_ms)).saturating_sub(reserve);
         let account = warden_shared::arn::Arn::parse(function_arn)
             .map(|arn| arn.account.to_string())
             .unwrap_or_default();
@@ -135,9 +136,19 @@ impl Sweeper {
         let mfa = MfaGuard::from_env(env)?;
         let users = IamUsers::new(iam.clone(), mfa.quarantine_policy_arn.clone());
         Ok(Self {
-            buckets: Pipeline::build(BucketGuard::from_env(env)?, S3Buckets::new(aws), config.clone(), aws),
+            buckets: Pipeline::build(
+                BucketGuard::from_env(env)?,
+                S3Buckets::new(aws),
+                config.clone(),
+                aws,
+            ),
             users: Pipeline::build(mfa, users, config.clone(), aws),
-            trails: Pipeline::build(TrailGuard::from_env(env)?, Trails::new(aws), config.clone(), aws),
+            trails: Pipeline::build(
+                TrailGuard::from_env(env)?,
+                Trails::new(aws),
+                config.clone(),
+                aws,
+            ),
             tag_guard: TagGuard::from_env(env)?,
             tags: Mutex::new(HashMap::new()),
             iam,
@@ -155,7 +166,11 @@ impl Sweeper {
 
     /// Handles one invocation: plans a sweep, runs one inline, or runs the
     /// shards of an SQS batch.
-    pub async fn handle(&self, payload: Value, invocation: Invocation) -> Result<Value, SweepFailure> {
+    pub async fn handle(
+        &self,
+        payload: Value,
+        invocation: Invocation,
+    ) -> Result<Value, SweepFailure> {
         match Request::parse(&payload).map_err(SweepFailure::Request)? {
             Request::Sweep(request) if request.inline => {
                 let summary = self.inline(request, &invocation).await;
@@ -186,9 +201,20 @@ impl Sweeper {
 
     /// The scheduled invocation: one message per shard on the sweep queue,
     /// which the function then consumes.
-    async fn plan(&self, request: SweepRequest, invocation: &Invocation) -> Result<Value, SweepFailure> {
-        let queue = self.settings.queue_url.as_deref().ok_or(SweepFailure::NoQueue("planning a sweep"))?;
-        let sweep_id = request.sweep_id.clone().unwrap_or_else(|| invocation.request_id.clone());
+    async fn plan(
+        &self,
+        request: SweepRequest,
+        invocation: &Invocation,
+    ) -> Result<Value, SweepFailure> {
+        let queue = self
+            .settings
+            .queue_url
+            .as_deref()
+            .ok_or(SweepFailure::NoQueue("planning a sweep"))?;
+        let sweep_id = request
+            .sweep_id
+            .clone()
+            .unwrap_or_else(|| invocation.request_id.clone());
         let shards = self.shards(&request, &sweep_id);
         for (batch_index, batch) in shards.chunks(10).enumerate() {
             let entries = batch
@@ -235,14 +261,19 @@ impl Sweeper {
         let (sweep_id, shards) = match &request.continuation {
             Some(c) => (c.sweep_id.clone(), c.shards.clone()),
             None => {
-                let id = request.sweep_id.clone().unwrap_or_else(|| invocation.request_id.clone());
+                let id = request
+                    .sweep_id
+                    .clone()
+                    .unwrap_or_else(|| invocation.request_id.clone());
                 let shards = self.shards(&request, &id);
                 (id, shards)
             }
         };
         let permits = Semaphore::new(self.settings.concurrency);
         let ends = futures::future::join_all(
-            shards.iter().map(|shard| self.run_shard(shard, invocation, &permits)),
+            shards
+                .iter()
+                .map(|shard| self.run_shard(shard, invocation, &permits)),
         )
         .await;
         let mut summary = Summary::new(&sweep_id);
@@ -273,7 +304,11 @@ impl Sweeper {
     /// what is left goes back to the queue as a continuation. A message is
     /// reported failed (and redelivered) only when its listing may pass on a
     /// retry or its continuation could not be sent.
-    async fn consume(&self, records: Vec<(String, Result<Shard, String>)>, invocation: &Invocation) -> Value {
+    async fn consume(
+        &self,
+        records: Vec<(String, Result<Shard, String>)>,
+        invocation: &Invocation,
+    ) -> Value {
         let permits = Semaphore::new(self.settings.concurrency);
         let runs = records.iter().map(|(id, shard)| {
             let permits = &permits;
@@ -325,7 +360,11 @@ impl Sweeper {
     }
 
     async fn send(&self, shard: &Shard) -> Result<(), SweepFailure> {
-        let queue = self.settings.queue_url.as_deref().ok_or(SweepFailure::NoQueue("continuing a shard"))?;
+        let queue = self
+            .settings
+            .queue_url
+            .as_deref()
+            .ok_or(SweepFailure::NoQueue("continuing a shard"))?;
         self.sqs
             .send_message()
             .queue_url(queue)
@@ -410,7 +449,12 @@ impl Sweeper {
     }
 
     /// One shard through its guard's pipeline.
-    async fn run_shard(&self, shard: &Shard, invocation: &Invocation, permits: &Semaphore) -> ShardEnd {
+    async fn run_shard(
+        &self,
+        shard: &Shard,
+        invocation: &Invocation,
+        permits: &Semaphore,
+    ) -> ShardEnd {
         let region = shard.region.as_str();
         let account = invocation.account.as_str();
         match shard.resource_type {
@@ -420,8 +464,10 @@ impl Sweeper {
                     let (s3, region) = (s3.clone(), region.to_string());
                     Box::pin(async move { list::buckets(&s3, &region, token).await })
                 };
-                self.run(&self.buckets, shard, invocation, permits, page, |id| list::bucket(region, id))
-                    .await
+                self.run(&self.buckets, shard, invocation, permits, page, |id| {
+                    list::bucket(region, id)
+                })
+                .await
             }
             ResourceType::IamUser => {
                 let iam = self.iam.clone();
@@ -429,14 +475,17 @@ impl Sweeper {
                     let iam = iam.clone();
                     Box::pin(async move { list::users(&iam, token).await })
                 };
-                self.run(&self.users, shard, invocation, permits, page, list::user).await
+                self.run(&self.users, shard, invocation, permits, page, list::user)
+                    .await
             }
             ResourceType::CloudtrailTrail => {
                 let cloudtrail = self.trails.adapter().client(region);
                 let page = move |token| -> BoxFuture<'static, _> {
                     let (cloudtrail, region, account) =
                         (cloudtrail.clone(), region.to_string(), account.to_string());
-                    Box::pin(async move { list::trails(&cloudtrail, &region, &account, token).await })
+                    Box::pin(
+                        async move { list::trails(&cloudtrail, &region, &account, token).await },
+                    )
                 };
                 self.run(&self.trails, shard, invocation, permits, page, |id| {
                     list::trail(id, region, account).map(|(_, t)| t)
@@ -477,26 +526,30 @@ impl Sweeper {
         let context = &context;
         let mut summary = Summary::new(&shard.sweep_id);
         summary.covers(guard);
-        let (mut queue, mut next_page, mut first): (VecDeque<(String, G::Target)>, Option<String>, bool) =
-            match &shard.cursor {
-                None => (VecDeque::new(), None, true),
-                Some(cursor) => (
-                    cursor
-                        .pending
-                        .iter()
-                        .filter_map(|id| Some((id.clone(), rebuild(id)?)))
-                        .collect(),
-                    cursor.next_page.clone(),
-                    false,
-                ),
-            };
+        let (mut queue, mut next_page, mut first): (
+            VecDeque<(String, G::Target)>,
+            Option<String>,
+            bool,
+        ) = match &shard.cursor {
+            None => (VecDeque::new(), None, true),
+            Some(cursor) => (
+                cursor
+                    .pending
+                    .iter()
+                    .filter_map(|id| Some((id.clone(), rebuild(id)?)))
+                    .collect(),
+                cursor.next_page.clone(),
+                false,
+            ),
+        };
         let mut running = FuturesUnordered::new();
         let mut fetching: Option<BoxFuture<'static, Result<Page<G::Target>, GuardError>>> = None;
         let (mut started, mut pages) = (0usize, 0usize);
         let mut retry = false;
         loop {
             let may_work = !invocation.spent() || (started == 0 && pages == 0);
-            if fetching.is_none() && queue.is_empty() && (first || next_page.is_some()) && may_work {
+            if fetching.is_none() && queue.is_empty() && (first || next_page.is_some()) && may_work
+            {
                 fetching = Some(page(if first { None } else { next_page.take() }));
                 first = false;
             }
