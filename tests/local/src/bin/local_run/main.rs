@@ -22,6 +22,7 @@ mod sweep;
 
 // Each guard's test fixture (case table, seeding, read-back), shared with its
 // own test suites so the local run exercises exactly what they do.
+#[allow(clippy::duplicate_mod)]
 #[path = "../../../../../functions/bucket-guard/tests/fixture/mod.rs"]
 mod bucket;
 #[path = "../../../../../functions/mfa-guard/tests/fixture/mod.rs"]
@@ -30,7 +31,9 @@ mod mfa;
 mod tag;
 #[path = "../../../../../functions/trail-guard/tests/fixture/mod.rs"]
 mod trail;
-// The sweeper's planted account, shared with its own tests.
+// The sweeper's planted account, shared with its own tests (it brings its
+// own copy of bucket-guard's fixture for seeding).
+#[allow(clippy::duplicate_mod)]
 #[path = "../../../../../functions/sweeper/tests/world/mod.rs"]
 mod sweep_world;
 
