@@ -76,17 +76,27 @@ fn every_function_alarms_on_its_errors_and_its_throttles() {
 }
 
 #[test]
-fn the_dead_letter_queue_alarms_on_its_first_message() {
-    let queue = json!({ "Fn::GetAtt": ["WardenDeadLetterQueue", "QueueName"] });
-    let found = alarms_on(
-        "AWS/SQS",
-        "ApproximateNumberOfMessagesVisible",
-        "QueueName",
-        &queue,
-    );
-    assert_eq!(found.len(), 1, "{:?}", alarms());
-    assert_eq!(found[0]["Statistic"], "Maximum");
-    assert_fires_on_the_first(found[0], "dead-letter queue");
+fn every_dead_letter_queue_alarms_on_its_first_message() {
+    let queues: Vec<&str> = template()["Resources"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(name, r)| r["Type"] == "AWS::SQS::Queue" && name.ends_with("DeadLetterQueue"))
+        .map(|(name, _)| name.as_str())
+        .collect();
+    assert!(queues.contains(&"WardenDeadLetterQueue"), "{queues:?}");
+    for queue in queues {
+        let name = json!({ "Fn::GetAtt": [queue, "QueueName"] });
+        let found = alarms_on(
+            "AWS/SQS",
+            "ApproximateNumberOfMessagesVisible",
+            "QueueName",
+            &name,
+        );
+        assert_eq!(found.len(), 1, "one alarm on {queue}");
+        assert_eq!(found[0]["Statistic"], "Maximum");
+        assert_fires_on_the_first(found[0], queue);
+    }
 }
 
 #[test]

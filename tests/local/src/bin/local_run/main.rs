@@ -6,7 +6,8 @@
 //! them, first in `observe` mode (nothing may change) and then in
 //! `remediate` mode (every case must end as its fixture says), printing
 //! before/after tables. Whether a rule holds is judged from state read back
-//! with the SDK, not from the function's answer.
+//! with the SDK, not from the function's answer. Last, the sweeper sweeps an
+//! account planted before any event (its own moto), observe then remediate.
 //!
 //! ```sh
 //! cargo build -p bucket-guard -p tag-guard -p mfa-guard -p trail-guard -p warden-local
@@ -17,9 +18,11 @@
 //! printed); 2 for a usage error. Everything it started is stopped on exit.
 
 mod drive;
+mod sweep;
 
 // Each guard's test fixture (case table, seeding, read-back), shared with its
 // own test suites so the local run exercises exactly what they do.
+#[allow(clippy::duplicate_mod)]
 #[path = "../../../../../functions/bucket-guard/tests/fixture/mod.rs"]
 mod bucket;
 #[path = "../../../../../functions/mfa-guard/tests/fixture/mod.rs"]
@@ -28,6 +31,11 @@ mod mfa;
 mod tag;
 #[path = "../../../../../functions/trail-guard/tests/fixture/mod.rs"]
 mod trail;
+// The sweeper's planted account, shared with its own tests (it brings its
+// own copy of bucket-guard's fixture for seeding).
+#[allow(clippy::duplicate_mod)]
+#[path = "../../../../../functions/sweeper/tests/world/mod.rs"]
+mod sweep_world;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -42,12 +50,18 @@ before and after. Exits 0 only if observe changed nothing and remediate fixed
 every violation.
 
   --bin-dir DIR   where the built functions are (default: target/debug)
-  --only GUARD    run one guard: bucket-guard, tag-guard, mfa-guard, trail-guard
+  --only GUARD    run one part: bucket-guard, tag-guard, mfa-guard, trail-guard, sweeper
   -h, --help      this help
 
 moto_server comes from <workspace>/.venv (tests/run-local creates it) or $WARDEN_VENV.";
 
-const GUARDS: [&str; 4] = ["bucket-guard", "tag-guard", "mfa-guard", "trail-guard"];
+const GUARDS: [&str; 5] = [
+    "bucket-guard",
+    "tag-guard",
+    "mfa-guard",
+    "trail-guard",
+    "sweeper",
+];
 
 struct Args {
     bin_dir: PathBuf,
@@ -134,7 +148,8 @@ async fn run(args: &Args) -> Result<bool, String> {
             "bucket-guard" => drive::run::<bucket::Buckets>(&binary, &endpoint).await,
             "tag-guard" => drive::run::<tag::Tags>(&binary, &endpoint).await,
             "mfa-guard" => drive::run::<mfa::Users>(&binary, &endpoint).await,
-            _ => drive::run::<trail::Trails>(&binary, &endpoint).await,
+            "trail-guard" => drive::run::<trail::Trails>(&binary, &endpoint).await,
+            _ => sweep::run(&binary).await,
         };
         results.push((*guard, held));
     }

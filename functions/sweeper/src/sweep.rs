@@ -1,0 +1,625 @@
+//! Running a sweep: every shard's resources listed page by page and each
+//! handed to its guard's pipeline on the resource path, at most
+//! `concurrency` at once, until the time budget says stop; then what is left
+//! becomes the shard's cursor.
+
+use crate::list::{self, Page};
+use crate::settings::{SweepSettings, shards_of};
+use crate::shard::{Continuation, Cursor, Request, ResourceType, Shard, SweepRequest};
+use crate::summary::{Summary, SweepError, SweepStatus};
+use aws_config::SdkConfig;
+use aws_sdk_sns::types::MessageAttributeValue;
+use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
+use bucket_guard::BucketGuard;
+use bucket_guard::s3::S3Buckets;
+use futures::StreamExt;
+use futures::future::BoxFuture;
+use futures::stream::FuturesUnordered;
+use mfa_guard::MfaGuard;
+use mfa_guard::iam::IamUsers;
+use serde_json::{Value, json};
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use strum::VariantArray;
+use tag_guard::TagGuard;
+use tag_guard::tagging::Tagging;
+use tokio::sync::Semaphore;
+use trail_guard::TrailGuard;
+use trail_guard::cloudtrail::Trails;
+use warden_shared::config::Env;
+use warden_shared::{AwsCall, Config, ConfigError, Context, Guard, GuardError, Outcome, Pipeline};
+
+pub const SEND_MESSAGE: AwsCall = AwsCall::new("SendMessage", "sqs:SendMessage");
+pub const SEND_MESSAGE_BATCH: AwsCall = AwsCall::new("SendMessageBatch", "sqs:SendMessage");
+const PUBLISH: AwsCall = AwsCall::new("Publish", "sns:Publish");
+
+/// What an invocation could not do at all (a bad request, a queue that
+/// would not take the shards): Lambda's retries and dead-letter queue take
+/// over. A resource or a listing that fails is a line in the summary instead.
+#[derive(Debug, thiserror::Error)]
+pub enum SweepFailure {
+    #[error("{0}")]
+    Request(String),
+    #[error(
+        "WARDEN_SWEEP_QUEUE_URL is not set: {0} needs the sweep queue; run a sweep in one invocation with {{\"sweep\": {{\"inline\": true}}}}"
+    )]
+    NoQueue(&'static str),
+    #[error("{0}")]
+    Aws(#[from] GuardError),
+}
+
+impl From<SweepFailure> for lambda_runtime::Diagnostic {
+    fn from(err: SweepFailure) -> Self {
+        match err {
+            SweepFailure::Aws(err) => err.into(),
+            SweepFailure::Request(_) => lambda_runtime::Diagnostic {
+                error_type: "Warden.BadRequest".into(),
+                error_message: err.to_string(),
+            },
+            SweepFailure::NoQueue(_) => lambda_runtime::Diagnostic {
+                error_type: "Warden.InvalidConfiguration".into(),
+                error_message: err.to_string(),
+            },
+        }
+    }
+}
+
+/// What an invocation gives a sweep: its request id, its deadline, and the
+/// account it runs in (from the function's ARN).
+#[derive(Debug, Clone)]
+pub struct Invocation {
+    pub request_id: String,
+    pub account: String,
+    /// When the shard stops taking work.
+    pub stop_at: Instant,
+}
+
+impl Invocation {
+    /// `deadline_ms` as Lambda gives it (milliseconds since the epoch), less
+    /// the settings' reserve.
+    pub fn new(request_id: &str, function_arn: &str, deadline_ms: u64, reserve: Duration) -> Self {
+        let now_ms = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as u64);
+        let left =
+            Duration::from_millis(deadline_ms.saturating_sub(now_ms)).saturating_sub(reserve);
+        let account = warden_shared::arn::Arn::parse(function_arn)
+            .map(|arn| arn.account.to_string())
+            .unwrap_or_default();
+        Self {
+            request_id: request_id.to_string(),
+            account,
+            stop_at: Instant::now() + left,
+        }
+    }
+
+    fn spent(&self) -> bool {
+        Instant::now() >= self.stop_at
+    }
+}
+
+/// Where one shard's run ended.
+struct ShardEnd {
+    summary: Summary,
+    /// `Some` when the budget ran out first.
+    cursor: Option<Cursor>,
+    /// The listing failed and a retry may help: the shard should be run
+    /// again from where its message started.
+    retry: bool,
+}
+
+/// Every guard's pipeline, built once per cold start with the sweep's mode.
+pub struct Sweeper {
+    settings: SweepSettings,
+    aws: SdkConfig,
+    config: Config,
+    buckets: Pipeline<BucketGuard>,
+    users: Pipeline<MfaGuard>,
+    trails: Pipeline<TrailGuard>,
+    tag_guard: TagGuard,
+    /// tag-guard's pipeline per region: the Tagging API is regional.
+    tags: Mutex<HashMap<String, Arc<Pipeline<TagGuard>>>>,
+    iam: aws_sdk_iam::Client,
+    sqs: aws_sdk_sqs::Client,
+    sns: aws_sdk_sns::Client,
+}
+
+impl Sweeper {
+    /// Reads the sweep's settings and every guard's own, and builds the
+    /// pipelines and clients. The pipelines run in the sweep's mode.
+    pub fn from_env(env: &(impl Env + ?Sized), aws: &SdkConfig) -> Result<Self, ConfigError> {
+        let settings = SweepSettings::from_env(env)?;
+        let mut config = Config::from_env(env)?;
+        config.mode = settings.mode;
+        let iam = aws_sdk_iam::Client::new(aws);
+        let mfa = MfaGuard::from_env(env)?;
+        let users = IamUsers::new(iam.clone(), mfa.quarantine_policy_arn.clone());
+        Ok(Self {
+            buckets: Pipeline::build(
+                BucketGuard::from_env(env)?,
+                S3Buckets::new(aws),
+                config.clone(),
+                aws,
+            ),
+            users: Pipeline::build(mfa, users, config.clone(), aws),
+            trails: Pipeline::build(
+                TrailGuard::from_env(env)?,
+                Trails::new(aws),
+                config.clone(),
+                aws,
+            ),
+            tag_guard: TagGuard::from_env(env)?,
+            tags: Mutex::new(HashMap::new()),
+            iam,
+            sqs: aws_sdk_sqs::Client::new(aws),
+            sns: warden_shared::aws::sns(aws),
+            aws: aws.clone(),
+            config,
+            settings,
+        })
+    }
+
+    pub fn settings(&self) -> &SweepSettings {
+        &self.settings
+    }
+
+    /// Handles one invocation: plans a sweep, runs one inline, or runs the
+    /// shards of an SQS batch.
+    pub async fn handle(
+        &self,
+        payload: Value,
+        invocation: Invocation,
+    ) -> Result<Value, SweepFailure> {
+        match Request::parse(&payload).map_err(SweepFailure::Request)? {
+            Request::Sweep(request) if request.inline => {
+                let summary = self.inline(request, &invocation).await;
+                Ok(serde_json::to_value(summary).unwrap_or_default())
+            }
+            Request::Sweep(request) => self.plan(request, &invocation).await,
+            Request::Shards(records) => Ok(self.consume(records, &invocation).await),
+        }
+    }
+
+    /// The shards a request names, for the sweep `sweep_id`.
+    fn shards(&self, request: &SweepRequest, sweep_id: &str) -> Vec<Shard> {
+        let types: &[ResourceType] = if request.resource_types.is_empty() {
+            ResourceType::VARIANTS
+        } else {
+            &request.resource_types
+        };
+        let regions = if request.regions.is_empty() {
+            &self.settings.regions
+        } else {
+            &request.regions
+        };
+        shards_of(types, regions)
+            .into_iter()
+            .map(|(region, kind)| Shard::new(sweep_id, &region, kind))
+            .collect()
+    }
+
+    /// The scheduled invocation: one message per shard on the sweep queue,
+    /// which the function then consumes.
+    async fn plan(
+        &self,
+        request: SweepRequest,
+        invocation: &Invocation,
+    ) -> Result<Value, SweepFailure> {
+        let queue = self
+            .settings
+            .queue_url
+            .as_deref()
+            .ok_or(SweepFailure::NoQueue("planning a sweep"))?;
+        let sweep_id = request
+            .sweep_id
+            .clone()
+            .unwrap_or_else(|| invocation.request_id.clone());
+        let shards = self.shards(&request, &sweep_id);
+        for (batch_index, batch) in shards.chunks(10).enumerate() {
+            let entries = batch
+                .iter()
+                .enumerate()
+                .map(|(i, shard)| {
+                    SendMessageBatchRequestEntry::builder()
+                        .id(format!("shard-{}", batch_index * 10 + i))
+                        .message_body(serde_json::to_string(shard).unwrap_or_default())
+                        .build()
+                        .map_err(|e| GuardError::unusable(SEND_MESSAGE_BATCH, queue, e.to_string()))
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            let out = self
+                .sqs
+                .send_message_batch()
+                .queue_url(queue)
+                .set_entries(Some(entries))
+                .send()
+                .await
+                .map_err(|e| GuardError::from_sdk(SEND_MESSAGE_BATCH, queue, e))?;
+            if let Some(failed) = out.failed().first() {
+                return Err(GuardError::Aws {
+                    operation: SEND_MESSAGE_BATCH.operation,
+                    resource: queue.to_string(),
+                    message: format!(
+                        "the queue refused {} of the sweep's shards ({}: {})",
+                        out.failed().len(),
+                        failed.code(),
+                        failed.message().unwrap_or_default()
+                    ),
+                }
+                .into());
+            }
+        }
+        let labels: Vec<String> = shards.iter().map(Shard::label).collect();
+        tracing::info!(sweep_id, shards = ?labels, "sweep planned onto the queue");
+        Ok(json!({"sweep_id": sweep_id, "status": "planned", "shards": labels}))
+    }
+
+    /// A whole sweep (or the part a continuation left) in this invocation.
+    async fn inline(&self, request: SweepRequest, invocation: &Invocation) -> Summary {
+        let started = Instant::now();
+        let (sweep_id, shards) = match &request.continuation {
+            Some(c) => (c.sweep_id.clone(), c.shards.clone()),
+            None => {
+                let id = request
+                    .sweep_id
+                    .clone()
+                    .unwrap_or_else(|| invocation.request_id.clone());
+                let shards = self.shards(&request, &id);
+                (id, shards)
+            }
+        };
+        let permits = Semaphore::new(self.settings.concurrency);
+        let ends = futures::future::join_all(
+            shards
+                .iter()
+                .map(|shard| self.run_shard(shard, invocation, &permits)),
+        )
+        .await;
+        let mut summary = Summary::new(&sweep_id);
+        let mut left = Vec::new();
+        for (shard, end) in shards.iter().zip(ends) {
+            summary.merge(end.summary);
+            if let Some(cursor) = end.cursor {
+                left.push(Shard {
+                    cursor: Some(cursor),
+                    ..shard.clone()
+                });
+            }
+        }
+        if !left.is_empty() {
+            summary.status = SweepStatus::Continued;
+            summary.continuation = serde_json::to_value(Continuation {
+                sweep_id: sweep_id.clone(),
+                shards: left,
+            })
+            .ok();
+        }
+        summary.duration_ms = started.elapsed().as_millis() as u64;
+        self.report(&mut summary).await;
+        summary
+    }
+
+    /// An SQS batch: each message's shard runs to its end or its budget;
+    /// what is left goes back to the queue as a continuation. A message is
+    /// reported failed (and redelivered) only when its listing may pass on a
+    /// retry or its continuation could not be sent.
+    async fn consume(
+        &self,
+        records: Vec<(String, Result<Shard, String>)>,
+        invocation: &Invocation,
+    ) -> Value {
+        let permits = Semaphore::new(self.settings.concurrency);
+        let runs = records.iter().map(|(id, shard)| {
+            let permits = &permits;
+            async move {
+                let shard = match shard {
+                    Ok(shard) => shard,
+                    Err(why) => {
+                        // Redelivering it would not make it readable.
+                        tracing::error!(message_id = id, why, "not a sweep shard; dropped");
+                        return (id, Ok(None));
+                    }
+                };
+                let started = Instant::now();
+                let end = self.run_shard(shard, invocation, permits).await;
+                let mut summary = end.summary;
+                summary.duration_ms = started.elapsed().as_millis() as u64;
+                if end.retry {
+                    self.log(&summary);
+                    return (id, Err(()));
+                }
+                if let Some(cursor) = end.cursor {
+                    let next = Shard {
+                        cursor: Some(cursor),
+                        ..shard.clone()
+                    };
+                    if let Err(err) = self.send(&next).await {
+                        tracing::error!(message_id = id, shard = shard.label(), error = %err, "could not send the continuation; the shard will be redelivered");
+                        return (id, Err(()));
+                    }
+                    summary.status = SweepStatus::Continued;
+                    summary.continuation = serde_json::to_value(&next).ok();
+                }
+                self.report(&mut summary).await;
+                (id, Ok(Some(summary)))
+            }
+        });
+        let results = futures::future::join_all(runs).await;
+        let failures: Vec<Value> = results
+            .iter()
+            .filter(|(_, r)| r.is_err())
+            .map(|(id, _)| json!({"itemIdentifier": id}))
+            .collect();
+        let summaries: Vec<Value> = results
+            .into_iter()
+            .filter_map(|(_, r)| r.ok().flatten())
+            .filter_map(|s| serde_json::to_value(s).ok())
+            .collect();
+        json!({"batchItemFailures": failures, "summaries": summaries})
+    }
+
+    async fn send(&self, shard: &Shard) -> Result<(), SweepFailure> {
+        let queue = self
+            .settings
+            .queue_url
+            .as_deref()
+            .ok_or(SweepFailure::NoQueue("continuing a shard"))?;
+        self.sqs
+            .send_message()
+            .queue_url(queue)
+            .message_body(serde_json::to_string(shard).unwrap_or_default())
+            .send()
+            .await
+            .map_err(|e| GuardError::from_sdk(SEND_MESSAGE, queue, e))?;
+        Ok(())
+    }
+
+    /// Logs the summary, prints its metrics and publishes it once.
+    async fn report(&self, summary: &mut Summary) {
+        let now_ms = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis());
+        for line in summary.metric_lines(now_ms) {
+            println!("{line}");
+        }
+        if let Some(topic) = &self.config.topic_arn
+            && let Err(err) = self.publish(topic, summary).await
+        {
+            tracing::error!(sweep_id = summary.sweep_id, error = %err, "could not publish the sweep summary");
+            summary.errors.push(SweepError {
+                resource_type: "summary".into(),
+                region: String::new(),
+                resource: Some(topic.clone()),
+                message: err.to_string(),
+            });
+        }
+        self.log(summary);
+    }
+
+    fn log(&self, summary: &Summary) {
+        tracing::info!(
+            sweep_id = summary.sweep_id,
+            status = %summary.status,
+            summary = %serde_json::to_string(summary).unwrap_or_default(),
+            "sweep summary"
+        );
+    }
+
+    async fn publish(&self, topic: &str, summary: &Summary) -> Result<(), GuardError> {
+        let attribute = |value: &str| {
+            MessageAttributeValue::builder()
+                .data_type("String")
+                .string_value(value)
+                .build()
+                .map_err(|e| GuardError::unusable(PUBLISH, topic, e.to_string()))
+        };
+        self.sns
+            .publish()
+            .topic_arn(topic)
+            .subject(summary.subject())
+            .message(serde_json::to_string_pretty(summary).unwrap_or_default())
+            .message_attributes("kind", attribute("sweep-summary")?)
+            .message_attributes("sweep_id", attribute(&summary.sweep_id)?)
+            .message_attributes("status", attribute(&summary.status.to_string())?)
+            .send()
+            .await
+            .map_err(|e| GuardError::from_sdk(PUBLISH, topic, e))?;
+        Ok(())
+    }
+
+    /// tag-guard's pipeline for `region`, built on first use.
+    fn tag_pipeline(&self, region: &str) -> Arc<Pipeline<TagGuard>> {
+        let mut tags = self.tags.lock().unwrap_or_else(PoisonError::into_inner);
+        tags.entry(region.to_string())
+            .or_insert_with(|| {
+                let regional = self
+                    .aws
+                    .to_builder()
+                    .region(aws_config::Region::new(region.to_string()))
+                    .build();
+                Arc::new(Pipeline::build(
+                    self.tag_guard.clone(),
+                    Tagging::new(&regional),
+                    self.config.clone(),
+                    &self.aws,
+                ))
+            })
+            .clone()
+    }
+
+    /// One shard through its guard's pipeline.
+    async fn run_shard(
+        &self,
+        shard: &Shard,
+        invocation: &Invocation,
+        permits: &Semaphore,
+    ) -> ShardEnd {
+        let region = shard.region.as_str();
+        let account = invocation.account.as_str();
+        match shard.resource_type {
+            ResourceType::S3Bucket => {
+                let s3 = self.buckets.adapter().client(region);
+                let page = move |token| -> BoxFuture<'static, _> {
+                    let (s3, region) = (s3.clone(), region.to_string());
+                    Box::pin(async move { list::buckets(&s3, &region, token).await })
+                };
+                self.run(&self.buckets, shard, invocation, permits, page, |id| {
+                    list::bucket(region, id)
+                })
+                .await
+            }
+            ResourceType::IamUser => {
+                let iam = self.iam.clone();
+                let page = move |token| -> BoxFuture<'static, _> {
+                    let iam = iam.clone();
+                    Box::pin(async move { list::users(&iam, token).await })
+                };
+                self.run(&self.users, shard, invocation, permits, page, list::user)
+                    .await
+            }
+            ResourceType::CloudtrailTrail => {
+                let cloudtrail = self.trails.adapter().client(region);
+                let page = move |token| -> BoxFuture<'static, _> {
+                    let (cloudtrail, region, account) =
+                        (cloudtrail.clone(), region.to_string(), account.to_string());
+                    Box::pin(
+                        async move { list::trails(&cloudtrail, &region, &account, token).await },
+                    )
+                };
+                self.run(&self.trails, shard, invocation, permits, page, |id| {
+                    list::trail(id, region, account).map(|(_, t)| t)
+                })
+                .await
+            }
+            ResourceType::TaggedResource => {
+                let pipeline = self.tag_pipeline(region);
+                let api = pipeline.adapter().api.clone();
+                let page = move |token| -> BoxFuture<'static, _> {
+                    let (api, region) = (api.clone(), region.to_string());
+                    Box::pin(async move { list::tagged(&api, &region, token).await })
+                };
+                self.run(&*pipeline, shard, invocation, permits, page, |id| {
+                    list::tagged_resource(id).map(|(_, t)| t)
+                })
+                .await
+            }
+        }
+    }
+
+    /// Lists and checks one shard's resources: pages are fetched while the
+    /// checks of the page before are still running; each resource waits
+    /// for one of the sweep's permits; once the budget is spent nothing more
+    /// is started (but at least one resource or page per invocation, so a
+    /// chain of continuations always moves on) and the rest is the cursor.
+    async fn run<G: Guard>(
+        &self,
+        pipeline: &Pipeline<G>,
+        shard: &Shard,
+        invocation: &Invocation,
+        permits: &Semaphore,
+        page: impl Fn(Option<String>) -> BoxFuture<'static, Result<Page<G::Target>, GuardError>>,
+        rebuild: impl Fn(&str) -> Option<G::Target>,
+    ) -> ShardEnd {
+        let guard = shard.resource_type.guard();
+        let context = Context::sweep(&shard.sweep_id, &invocation.account, &shard.region);
+        let context = &context;
+        let mut summary = Summary::new(&shard.sweep_id);
+        summary.covers(guard);
+        let (mut queue, mut next_page, mut first): (
+            VecDeque<(String, G::Target)>,
+            Option<String>,
+            bool,
+        ) = match &shard.cursor {
+            None => (VecDeque::new(), None, true),
+            Some(cursor) => (
+                cursor
+                    .pending
+                    .iter()
+                    .filter_map(|id| Some((id.clone(), rebuild(id)?)))
+                    .collect(),
+                cursor.next_page.clone(),
+                false,
+            ),
+        };
+        let mut running = FuturesUnordered::new();
+        let mut fetching: Option<BoxFuture<'static, Result<Page<G::Target>, GuardError>>> = None;
+        let (mut started, mut pages) = (0usize, 0usize);
+        let mut retry = false;
+        loop {
+            let may_work = !invocation.spent() || (started == 0 && pages == 0);
+            if fetching.is_none() && queue.is_empty() && (first || next_page.is_some()) && may_work
+            {
+                fetching = Some(page(if first { None } else { next_page.take() }));
+                first = false;
+            }
+            let can_start = !queue.is_empty() && (!invocation.spent() || started == 0);
+            if !can_start && running.is_empty() && fetching.is_none() {
+                break;
+            }
+            tokio::select! {
+                permit = permits.acquire(), if can_start => {
+                    let Ok(permit) = permit else { break };
+                    let Some((id, target)) = queue.pop_front() else { continue };
+                    started += 1;
+                    running.push(Box::pin(async move {
+                        let result = pipeline.check_resource(&target, context).await;
+                        drop(permit);
+                        (id, result)
+                    }) as BoxFuture<'_, (String, Result<Outcome, GuardError>)>);
+                }
+                Some((id, result)) = running.next(), if !running.is_empty() => match result {
+                    Ok(outcome) => summary.add(&outcome),
+                    Err(err) => {
+                        tracing::warn!(guard, resource = id, error = %err, "could not check the resource; the next sweep will");
+                        summary.errors.push(error_line(shard, Some(id), &err));
+                    }
+                },
+                listed = async {
+                    match fetching.as_mut() {
+                        Some(listing) => listing.await,
+                        None => std::future::pending().await,
+                    }
+                }, if fetching.is_some() => {
+                    fetching = None;
+                    pages += 1;
+                    match listed {
+                        Ok(listed) => {
+                            queue.extend(listed.items);
+                            next_page = listed.next;
+                        }
+                        Err(err) => {
+                            tracing::error!(shard = shard.label(), error = %err, "listing failed");
+                            retry = err.retryable();
+                            summary.errors.push(error_line(shard, None, &err));
+                        }
+                    }
+                }
+            }
+        }
+        let cursor = (!queue.is_empty() || next_page.is_some()).then(|| Cursor {
+            pending: queue.into_iter().map(|(id, _)| id).collect(),
+            next_page,
+        });
+        ShardEnd {
+            summary,
+            cursor,
+            retry,
+        }
+    }
+}
+
+fn error_line(shard: &Shard, resource: Option<String>, err: &GuardError) -> SweepError {
+    SweepError {
+        resource_type: shard.resource_type.to_string(),
+        region: shard.region.clone(),
+        resource,
+        // A retry may help: the next sweep is that retry (or, for a
+        // listing from the queue, the message's redelivery).
+        message: if err.retryable() {
+            format!("{err}; the next sweep checks it again")
+        } else {
+            format!("{err}: {}", err.remedy())
+        },
+    }
+}

@@ -1,0 +1,461 @@
+//! A small account for the sweeper's tests and the local run: buckets,
+//! users, trails and tagged resources planted in a private moto (before any
+//! event), with the exact summary each mode must produce, and the sweeper
+//! binary run over it through the local Runtime API.
+#![allow(dead_code, unreachable_pub, clippy::unwrap_used, clippy::expect_used)]
+
+#[path = "../../../bucket-guard/tests/fixture/mod.rs"]
+pub mod bucket;
+
+use aws_config::SdkConfig;
+use aws_sdk_cloudtrail::Client as CloudTrail;
+use aws_sdk_iam::Client as Iam;
+use aws_sdk_resourcegroupstagging::Client as Tagging;
+use aws_sdk_s3::Client as S3;
+use aws_sdk_sns::Client as Sns;
+use aws_sdk_sqs::Client as Sqs;
+use serde_json::{Value, json};
+use std::path::Path;
+use std::time::Duration;
+use warden_tests::faults::FaultProxy;
+use warden_tests::{FunctionRun, InvocationResult, Moto, run_function_with_timeout};
+
+pub const ACCOUNT: &str = "123456789012";
+pub const REGION: &str = "us-east-1";
+pub const OTHER_REGION: &str = "eu-west-1";
+
+/// A private emulator (so every listing holds only what a test planted)
+/// behind a fault proxy that sees every call.
+pub struct World {
+    pub moto: Moto,
+    pub proxy: FaultProxy,
+    pub config: SdkConfig,
+    pub s3: S3,
+    pub iam: Iam,
+    pub cloudtrail: CloudTrail,
+    pub tagging: Tagging,
+    pub sqs: Sqs,
+    pub sns: Sns,
+    pub quarantine_policy: String,
+}
+
+impl World {
+    pub async fn start() -> World {
+        let moto = warden_tests::start_private().expect("a private moto");
+        let proxy = FaultProxy::start(moto.endpoint()).await.expect("the proxy");
+        let config = warden_tests::sdk_config(moto.endpoint()).await;
+        let iam = Iam::new(&config);
+        let policy = iam
+            .create_policy()
+            .policy_name("warden-quarantine")
+            .policy_document(mfa_guard::quarantine::document("aws", ACCOUNT).to_string())
+            .send()
+            .await
+            .expect("CreatePolicy");
+        World {
+            s3: warden_tests::s3(&config),
+            cloudtrail: CloudTrail::new(&config),
+            tagging: Tagging::new(&config),
+            sqs: Sqs::new(&config),
+            sns: Sns::new(&config),
+            quarantine_policy: policy.policy().and_then(|p| p.arn()).unwrap().to_string(),
+            iam,
+            config,
+            proxy,
+            moto,
+        }
+    }
+
+    /// The sweeper's environment: the proxy as AWS, `mode`, the guards'
+    /// settings, and `extra`.
+    pub fn env(&self, mode: &str, extra: &[(&str, &str)]) -> Vec<(String, String)> {
+        let mut env = warden_tests::lambda_env(self.proxy.endpoint());
+        for (k, v) in [
+            ("WARDEN_SWEEP_MODE", mode),
+            (
+                "WARDEN_QUARANTINE_POLICY_ARN",
+                self.quarantine_policy.as_str(),
+            ),
+            (
+                "WARDEN_SELF_ARN",
+                "arn:aws:iam::123456789012:role/warden-SweeperFunctionRole-1",
+            ),
+            ("AWS_LAMBDA_LOG_LEVEL", "info"),
+            // 25 s of the harness's 30 s deadline: room for adaptive
+            // back-off on a loaded machine.
+            ("WARDEN_SWEEP_RESERVE_MS", "5000"),
+        ]
+        .into_iter()
+        .chain(extra.iter().copied())
+        {
+            env.push((k.to_string(), v.to_string()));
+        }
+        env
+    }
+
+    /// An S3 client for `region`.
+    pub fn s3_in(&self, region: &str) -> S3 {
+        let config = aws_sdk_s3::config::Builder::from(&self.config)
+            .region(aws_sdk_s3::config::Region::new(region.to_string()))
+            .force_path_style(true)
+            .build();
+        S3::from_conf(config)
+    }
+
+    pub fn cloudtrail_in(&self, region: &str) -> CloudTrail {
+        let config = aws_sdk_cloudtrail::config::Builder::from(&self.config)
+            .region(aws_sdk_cloudtrail::config::Region::new(region.to_string()))
+            .build();
+        CloudTrail::from_conf(config)
+    }
+
+    /// What the Tagging API lists in `REGION`, independently of the sweeper.
+    pub async fn tagged_arns(&self) -> Vec<String> {
+        let mut arns = Vec::new();
+        let mut token = None;
+        loop {
+            let out = self
+                .tagging
+                .get_resources()
+                .set_pagination_token(token)
+                .send()
+                .await
+                .expect("GetResources");
+            arns.extend(
+                out.resource_tag_mapping_list()
+                    .iter()
+                    .filter_map(|m| m.resource_arn().map(str::to_string)),
+            );
+            token = out
+                .pagination_token()
+                .filter(|t| !t.is_empty())
+                .map(str::to_string);
+            if token.is_none() {
+                return arns;
+            }
+        }
+    }
+
+    /// Creates the queue `name` and returns its URL.
+    pub async fn queue(&self, name: &str) -> String {
+        let out = self
+            .sqs
+            .create_queue()
+            .queue_name(name)
+            .send()
+            .await
+            .expect("CreateQueue");
+        out.queue_url().unwrap().to_string()
+    }
+
+    /// Receives (and deletes) every message on `queue`, as an SQS event's
+    /// records.
+    pub async fn drain(&self, queue: &str) -> Vec<Value> {
+        let mut records = Vec::new();
+        loop {
+            let out = self
+                .sqs
+                .receive_message()
+                .queue_url(queue)
+                .max_number_of_messages(10)
+                .send()
+                .await
+                .expect("ReceiveMessage");
+            if out.messages().is_empty() {
+                return records;
+            }
+            for m in out.messages() {
+                records.push(json!({"messageId": m.message_id().unwrap(), "receiptHandle": m.receipt_handle().unwrap(),
+                    "body": m.body().unwrap(), "eventSource": "aws:sqs", "awsRegion": REGION,
+                    "eventSourceARN": format!("arn:aws:sqs:{REGION}:{ACCOUNT}:sweep")}));
+                self.sqs
+                    .delete_message()
+                    .queue_url(queue)
+                    .receipt_handle(m.receipt_handle().unwrap())
+                    .send()
+                    .await
+                    .expect("DeleteMessage");
+            }
+        }
+    }
+
+    /// Every write the proxy has seen since it was last cleared.
+    pub fn writes(&self) -> Vec<String> {
+        self.proxy
+            .seen()
+            .into_iter()
+            .filter(|op| {
+                [
+                    "Put", "Attach", "Detach", "Delete", "Tag", "Untag", "Start", "Update", "Add",
+                    "Remove",
+                ]
+                .iter()
+                .any(|verb| op.starts_with(verb))
+            })
+            .collect()
+    }
+}
+
+/// Runs the sweeper `binary` over `events` with `env`; every answer, in
+/// order (an invocation error is kept as `{"error": type, "message": ...}`).
+pub async fn sweep_with(
+    binary: &Path,
+    env: &[(String, String)],
+    events: &[Value],
+) -> (Vec<Value>, FunctionRun) {
+    let run = run_function_with_timeout(binary, env, events, Duration::from_secs(120))
+        .await
+        .expect("the sweeper ran");
+    let answers = run
+        .invocations
+        .iter()
+        .map(|i| match &i.result {
+            InvocationResult::Response(value) => value.clone(),
+            InvocationResult::Error {
+                error_type,
+                error_message,
+            } => json!({"error": error_type, "message": error_message}),
+        })
+        .collect();
+    (answers, run)
+}
+
+/// `{"sweep": {"inline": true, "sweep_id": id}}`.
+pub fn inline(id: &str) -> Value {
+    json!({"sweep": {"inline": true, "sweep_id": id, "regions": [REGION]}})
+}
+
+/// The account the tests plant, with the names it used.
+pub struct Planted {
+    pub compliant: Vec<String>,
+    pub violating: Vec<String>,
+    /// Exempt from the TLS rules, violating the other two.
+    pub exempt: String,
+    /// A bucket in the other region (the shadow trail's logs).
+    pub elsewhere: String,
+    pub user_ok: String,
+    pub user_without_mfa: String,
+    pub user_without_console: String,
+    pub trail: String,
+    /// A multi-region trail whose home is the other region.
+    pub shadow_trail: String,
+    /// A topic tagged with a customer's e-mail address.
+    pub pii_topic: String,
+    pub clean_queue: String,
+}
+
+pub async fn compliant_bucket(s3: &S3, name: &str) {
+    bucket::create(s3, name).await;
+    bucket::set_encryption(s3, name, "AES256", None).await;
+    bucket::set_policy(s3, name, &bucket::tls_policy(name)).await;
+    bucket::set_public_access_block(s3, name, true).await;
+}
+
+/// Plants the account: 2 compliant buckets, 3 bare ones, 1 bare one exempt
+/// from the TLS rules, 1 in another region; 3 users (one compliant, one
+/// with a console password and no MFA, one without a console password); a
+/// trail without a KMS key and a multi-region trail homed elsewhere; a
+/// topic tagged with an e-mail address and a queue with a clean tag.
+pub async fn plant(world: &World, tag: &str) -> Planted {
+    let name = |what: &str| format!("sw-{tag}-{what}");
+    let planted = Planted {
+        compliant: vec![name("ok-1"), name("ok-2")],
+        violating: vec![name("bad-1"), name("bad-2"), name("bad-3")],
+        exempt: name("exempt"),
+        elsewhere: name("eu"),
+        user_ok: name("alice"),
+        user_without_mfa: name("bob"),
+        user_without_console: name("carol"),
+        trail: name("trail"),
+        shadow_trail: name("org-trail"),
+        pii_topic: name("pii"),
+        clean_queue: name("clean"),
+    };
+    for b in &planted.compliant {
+        compliant_bucket(&world.s3, b).await;
+    }
+    for b in &planted.violating {
+        bucket::create(&world.s3, b).await;
+    }
+    bucket::create(&world.s3, &planted.exempt).await;
+    bucket::set_tags(
+        &world.s3,
+        &planted.exempt,
+        &[("warden:exempt", "tls-required+tls-version")],
+    )
+    .await;
+    let eu = world.s3_in(OTHER_REGION);
+    eu.create_bucket()
+        .bucket(&planted.elsewhere)
+        .create_bucket_configuration(
+            aws_sdk_s3::types::CreateBucketConfiguration::builder()
+                .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::EuWest1)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("CreateBucket in eu-west-1");
+
+    for user in [
+        &planted.user_ok,
+        &planted.user_without_mfa,
+        &planted.user_without_console,
+    ] {
+        world
+            .iam
+            .create_user()
+            .user_name(user)
+            .send()
+            .await
+            .expect("CreateUser");
+    }
+    for user in [&planted.user_ok, &planted.user_without_mfa] {
+        world
+            .iam
+            .create_login_profile()
+            .user_name(user)
+            .password("A-long-password-1!")
+            .send()
+            .await
+            .expect("CreateLoginProfile");
+    }
+    let device = world
+        .iam
+        .create_virtual_mfa_device()
+        .virtual_mfa_device_name(&planted.user_ok)
+        .send()
+        .await
+        .expect("CreateVirtualMFADevice");
+    let serial = device
+        .virtual_mfa_device()
+        .unwrap()
+        .serial_number()
+        .to_string();
+    world
+        .iam
+        .enable_mfa_device()
+        .user_name(&planted.user_ok)
+        .serial_number(serial)
+        .authentication_code1("123456")
+        .authentication_code2("654321")
+        .send()
+        .await
+        .expect("EnableMFADevice");
+
+    world
+        .cloudtrail
+        .create_trail()
+        .name(&planted.trail)
+        .s3_bucket_name(&planted.compliant[0])
+        .send()
+        .await
+        .expect("CreateTrail");
+    world
+        .cloudtrail_in(OTHER_REGION)
+        .create_trail()
+        .name(&planted.shadow_trail)
+        .s3_bucket_name(&planted.elsewhere)
+        .is_multi_region_trail(true)
+        .send()
+        .await
+        .expect("CreateTrail in eu-west-1");
+
+    world
+        .sns
+        .create_topic()
+        .name(&planted.pii_topic)
+        .tags(
+            aws_sdk_sns::types::Tag::builder()
+                .key("owner")
+                .value("alice.customer@example.org")
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .expect("CreateTopic");
+    world
+        .sqs
+        .create_queue()
+        .queue_name(&planted.clean_queue)
+        .tags("team", "platform")
+        .send()
+        .await
+        .expect("CreateQueue");
+    planted
+}
+
+/// The summary a sweep of the planted account (in `REGION`) comes to:
+/// `findings` is the status of the fixable findings, `report_only` that of
+/// the finding no sweep can fix (a trail without a KMS key), `tagged` what
+/// the Tagging API lists.
+pub fn expected(id: &str, fixable: Option<&str>, report_only: &str, tagged: usize) -> Value {
+    let mut by_rule = serde_json::Map::new();
+    if let Some(status) = fixable {
+        for (rule, n) in [
+            ("default-encryption", 4),
+            ("tls-required", 3),
+            ("tls-version", 3),
+            ("public-access-block", 4),
+            ("console-mfa", 1),
+            ("sensitive-tag", 1),
+        ] {
+            by_rule.insert(rule.into(), json!({status: n}));
+        }
+    }
+    by_rule.insert("log-encryption".into(), json!({report_only: 1}));
+    json!({"sweep_id": id, "status": "complete", "duration_ms": 0,
+        "checked": {"bucket-guard": 6, "mfa-guard": 3, "tag-guard": tagged, "trail-guard": 1},
+        "by_rule": by_rule, "errors": [], "continuation": null})
+}
+
+/// What the planted resources look like, for "nothing changed" checks.
+pub async fn snapshot(world: &World, planted: &Planted) -> Value {
+    let mut buckets = serde_json::Map::new();
+    for b in planted
+        .compliant
+        .iter()
+        .chain(&planted.violating)
+        .chain([&planted.exempt])
+    {
+        let view = bucket::view(&world.s3, b).await;
+        buckets.insert(
+            b.clone(),
+            json!({"encryption": view.encryption, "policy": view.policy, "pab": view.public_access_block}),
+        );
+    }
+    let attached = world
+        .iam
+        .list_attached_user_policies()
+        .user_name(&planted.user_without_mfa)
+        .send()
+        .await
+        .unwrap();
+    let attached: Vec<String> = attached
+        .attached_policies()
+        .iter()
+        .filter_map(|p| p.policy_arn().map(str::to_string))
+        .collect();
+    let topic = format!("arn:aws:sns:{REGION}:{ACCOUNT}:{}", planted.pii_topic);
+    let tags = world
+        .sns
+        .list_tags_for_resource()
+        .resource_arn(topic)
+        .send()
+        .await
+        .unwrap();
+    let tags: serde_json::Map<String, Value> = tags
+        .tags()
+        .iter()
+        .map(|t| (t.key().to_string(), json!(t.value())))
+        .collect();
+    json!({"buckets": buckets, "quarantined": attached, "pii_tags": tags})
+}
+
+/// `summary` with its duration zeroed, to compare with [`expected`].
+pub fn timeless(mut summary: Value) -> Value {
+    if summary.get("duration_ms").is_some() {
+        summary["duration_ms"] = json!(0);
+    }
+    summary
+}
