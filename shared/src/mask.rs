@@ -71,12 +71,37 @@ pub fn mask_spans(value: &str, detections: &[Detection]) -> String {
         if !fits {
             return stars(value.chars().count().clamp(3, 16));
         }
-        out.push_str(&value[at..d.span.start]);
+        out.push_str(&mask_copies(&value[at..d.span.start], value, detections));
         out.push_str(&d.masked);
         at = d.span.end;
     }
-    out.push_str(&value[at..]);
+    out.push_str(&mask_copies(&value[at..], value, detections));
     out
+}
+
+/// `kept` with every other copy of a detected text masked too: a detector
+/// may report a value once (a repeated e-mail whose second copy sits where
+/// its pattern does not match), and the copy left in clear would show the
+/// secret itself. Longest texts first, so a text inside another is not
+/// masked half-way.
+fn mask_copies(kept: &str, value: &str, detections: &[Detection]) -> String {
+    let mut found: Vec<(&str, &str)> = detections
+        .iter()
+        .filter_map(|d| {
+            value
+                .get(d.span.clone())
+                .map(|text| (text, d.masked.as_str()))
+        })
+        .filter(|(text, _)| !text.is_empty())
+        .collect();
+    found.sort_by_key(|(text, _)| std::cmp::Reverse(text.len()));
+    let mut kept = kept.to_string();
+    for (text, masked) in found {
+        if kept.contains(text) {
+            kept = kept.replace(text, masked);
+        }
+    }
+    kept
 }
 
 fn stars(n: usize) -> String {
@@ -352,5 +377,21 @@ mod tests {
             "****************"
         );
         assert_eq!(mask_spans("plain", &[]), "plain");
+    }
+
+    /// Found by the `event` fuzz target: the same e-mail twice, detected
+    /// once, left the other copy in clear.
+    #[test]
+    fn a_copy_of_a_detected_text_outside_its_span_is_masked_too() {
+        let detections = [Detection {
+            detector: DetectorId::Email,
+            confidence: Confidence::High,
+            masked: "j***@e***.com".into(),
+            span: 0..16,
+            in_identifier: false,
+        }];
+        let shown = mask_spans("jane@example.com,xjane@example.com", &detections);
+        assert_eq!(shown, "j***@e***.com,xj***@e***.com");
+        assert!(!shown.contains("jane@example.com"), "{shown}");
     }
 }

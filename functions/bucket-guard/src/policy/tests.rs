@@ -118,6 +118,29 @@ fn merge_keeps_every_statement_and_field() {
     assert!(enforces(Some(&merged), &res(), TlsRule::Required));
 }
 
+/// Found by the `policy_merge` fuzz target: serde_json's default float
+/// parsing is not exact, so a number in a policy came back as another one.
+#[test]
+fn merge_writes_back_every_number_as_it_was() {
+    let number =
+        "6666666666666666666666666666666666666666666666666666666666666666666666666666666666655";
+    let text = format!(
+        r#"{{"Version": "2012-10-17", "Statement": [{{"Effect": "Allow", "Principal": {{"AWS": "arn:aws:iam::123456789012:root"}}, "Action": "s3:ListBucket", "Resource": "arn:aws:s3:::logs", "Condition": {{"NumericLessThan": {{"s3:max-keys": {number}}}}}}}]}}"#
+    );
+    let existing: Value = serde_json::from_str(&text).unwrap();
+    let addition = deny_statement(TlsRule::Required, &res(), Some(&existing));
+    let merged = merge(Some(&existing), vec![addition]).unwrap();
+    let written = serde_json::to_string(&merged).unwrap();
+    let again: Value = serde_json::from_str(&written).unwrap();
+    let kept = &again["Statement"][0]["Condition"]["NumericLessThan"]["s3:max-keys"];
+    let exact: f64 = number.parse().unwrap();
+    assert_eq!(
+        kept.to_string().parse::<f64>().unwrap().to_bits(),
+        exact.to_bits(),
+        "{written}"
+    );
+}
+
 #[test]
 fn merge_into_nothing_and_sid_clashes() {
     let merged = merge(
