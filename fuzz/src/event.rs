@@ -12,7 +12,7 @@
 //!    every event that asks for a check names something to check, and no
 //!    value tag-guard detects in the event's tags or fields appears in the
 //!    outcome except where the same text is shown by design (a tag key, a
-//!    field name, a resource ARN).
+//!    field name, a resource ARN, the event's id and name).
 
 use bucket_guard::{BucketGuard, BucketState};
 use mfa_guard::MfaGuard;
@@ -165,7 +165,9 @@ pub fn check(data: &[u8]) {
     };
     let context = Context::of_event(&event);
     let bucket_state = BucketState::default();
-    rules_on(&world.bucket, &event, &context, |_| Some(bucket_state.clone()));
+    rules_on(&world.bucket, &event, &context, |_| {
+        Some(bucket_state.clone())
+    });
     rules_on(&world.mfa, &event, &context, |subject| {
         Some(match subject {
             Subject::User(_) => MfaState::User(UserState {
@@ -220,7 +222,10 @@ fn through_pipeline<G: Guard>(world: &World, pipeline: &Pipeline<Quiet<G>>, raw:
             return;
         }
     };
-    assert_eq!(outcome.event_id.as_deref(), Some(event.detail.event_id.as_str()));
+    assert_eq!(
+        outcome.event_id.as_deref(),
+        Some(event.detail.event_id.as_str())
+    );
     assert_eq!(
         outcome.event_name.as_deref(),
         Some(event.detail.event_name.as_str())
@@ -316,6 +321,9 @@ fn tag_guard_never_shows_what_it_detects(
     let mut shown: Vec<String> = scanned.iter().map(|(key, _)| key.clone()).collect();
     shown.extend(check.targets.iter().map(|t| t.arn().to_string()));
     shown.push(guard.exemption_tag.clone());
+    // And what names the event: its id and name are in every outcome.
+    shown.push(event.detail.event_id.clone());
+    shown.push(event.detail.event_name.clone());
 
     let mut texts = Vec::new();
     crate::strings(&outcome, &mut texts);

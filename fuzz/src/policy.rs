@@ -83,7 +83,11 @@ fn check_one(bucket: &Bucket, state: &BucketState, block_public_policy: bool) {
         "a statement changed, moved or went missing:\nread    {original}\nwritten {written}"
     );
     let added = &after[before.len()..];
-    let expected: Vec<&Value> = tls.iter().flat_map(|p| &p.finding.changes).map(|c| &c.after).collect();
+    let expected: Vec<&Value> = tls
+        .iter()
+        .flat_map(|p| &p.finding.changes)
+        .map(|c| &c.after)
+        .collect();
     assert_eq!(
         added.iter().collect::<Vec<_>>(),
         expected,
@@ -98,7 +102,11 @@ fn check_one(bucket: &Bucket, state: &BucketState, block_public_policy: bool) {
             .map(|(key, value)| (key.clone(), value.clone()))
             .collect()
     };
-    assert_eq!(fields(original), fields(&written), "a top-level field changed");
+    assert_eq!(
+        fields(original),
+        fields(&written),
+        "a top-level field changed"
+    );
     let keys = |doc: &Value| -> Vec<String> { doc.as_object().unwrap().keys().cloned().collect() };
     if original.get("Statement").is_some() {
         assert_eq!(keys(original), keys(&written), "the fields moved");
@@ -115,7 +123,10 @@ fn check_one(bucket: &Bucket, state: &BucketState, block_public_policy: bool) {
         new.iter().all(|sid| !taken.contains(sid)),
         "an added statement reuses a Sid: {new:?} in {taken:?}"
     );
-    assert!(new.len() < 2 || new[0] != new[1], "two added statements share a Sid");
+    assert!(
+        new.len() < 2 || new[0] != new[1],
+        "two added statements share a Sid"
+    );
 
     let again = BucketState {
         policy: Some(written.clone()),
