@@ -91,7 +91,8 @@ fn check_mask(detector: DetectorId, m: &str, masked: &str) {
     assert!(!masked.contains(m), "{detector}: {masked:?} contains {m:?}");
     let hidden = hidden(detector, m);
     let visible = outside(m, &hidden);
-    const FIXED: &str = "***@***.://***:***@ [redacted]=***[masked]-----BEGIN PRIVATE KEY-----";
+    const FIXED: &str =
+        "***@***.://***:***@ [redacted]=***[masked]-----BEGIN PRIVATE KEY----- [redacted]";
     for (i, _) in m.char_indices() {
         let Some(window) = m.get(i..).and_then(|rest| {
             let end = rest.char_indices().nth(4).map_or(rest.len(), |(e, _)| e);
@@ -182,7 +183,8 @@ fn hidden(detector: DetectorId, m: &str) -> Vec<Range<usize>> {
                 .find(['=', ':', '"', '\\'])
                 .filter(|&n| (1..=40).contains(&n));
             match name {
-                Some(n) => vec![n..m.len()],
+                // The name and its separator are shown.
+                Some(n) => vec![n + 1..m.len()],
                 None if m.len() >= 40 && m.is_char_boundary(4) => vec![4..m.len()],
                 None => vec![0..m.len()],
             }
