@@ -30,6 +30,9 @@ use trail_guard::cloudtrail::Trails;
 use warden_shared::config::Env;
 use warden_shared::{AwsCall, Config, ConfigError, Context, Guard, GuardError, Outcome, Pipeline};
 
+/// Resources listed but not checked yet, by id, with their targets.
+type Pending<T> = VecDeque<(String, T)>;
+
 pub const SEND_MESSAGE: AwsCall = AwsCall::new("SendMessage", "sqs:SendMessage");
 pub const SEND_MESSAGE_BATCH: AwsCall = AwsCall::new("SendMessageBatch", "sqs:SendMessage");
 const PUBLISH: AwsCall = AwsCall::new("Publish", "sns:Publish");
@@ -526,22 +529,19 @@ impl Sweeper {
         let context = &context;
         let mut summary = Summary::new(&shard.sweep_id);
         summary.covers(guard);
-        let (mut queue, mut next_page, mut first): (
-            VecDeque<(String, G::Target)>,
-            Option<String>,
-            bool,
-        ) = match &shard.cursor {
-            None => (VecDeque::new(), None, true),
-            Some(cursor) => (
-                cursor
-                    .pending
-                    .iter()
-                    .filter_map(|id| Some((id.clone(), rebuild(id)?)))
-                    .collect(),
-                cursor.next_page.clone(),
-                false,
-            ),
-        };
+        let (mut queue, mut next_page, mut first): (Pending<G::Target>, Option<String>, bool) =
+            match &shard.cursor {
+                None => (VecDeque::new(), None, true),
+                Some(cursor) => (
+                    cursor
+                        .pending
+                        .iter()
+                        .filter_map(|id| Some((id.clone(), rebuild(id)?)))
+                        .collect(),
+                    cursor.next_page.clone(),
+                    false,
+                ),
+            };
         let mut running = FuturesUnordered::new();
         let mut fetching: Option<BoxFuture<'static, Result<Page<G::Target>, GuardError>>> = None;
         let (mut started, mut pages) = (0usize, 0usize);
