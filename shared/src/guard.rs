@@ -54,6 +54,14 @@ pub trait Guard: Send + Sync + Sized + 'static {
         None
     }
 
+    /// The part of a target's state that `rule`'s fix writes, whole and
+    /// exactly as read: what an audit record keeps as before- and
+    /// after-state, and what rollback compares and restores. `Null` (the
+    /// default) when the rule writes nothing that can be restored.
+    fn written(&self, _rule: &str, _state: &Self::State) -> serde_json::Value {
+        serde_json::Value::Null
+    }
+
     /// Combines the fixes of one target's findings into the writes that make
     /// them. A fix the writes cannot carry (a policy that would pass S3's size
     /// limit) is held back, by its index in `fixes`, with the reason.
