@@ -58,6 +58,9 @@ pub struct CloudTrailDetail {
     pub error_message: Option<String>,
     pub read_only: Option<bool>,
     pub request_id: Option<String>,
+    /// `detail.eventTime` (RFC 3339), or the envelope's `time`: when the
+    /// call was made, which change-to-fix latency is measured from.
+    pub event_time: Option<String>,
     pub user_identity: UserIdentity,
     /// Kept as raw JSON: its shape is per service and per call.
     pub request_parameters: Value,
@@ -75,6 +78,9 @@ pub struct UserIdentity {
     pub user_name: Option<String>,
     /// `sessionContext.sessionIssuer.arn`: the role behind an assumed-role session.
     pub session_issuer_arn: Option<String>,
+    /// `invokedBy`: the AWS service that made the call on the caller's
+    /// behalf (`cloudformation.amazonaws.com`).
+    pub invoked_by: Option<String>,
 }
 
 impl UserIdentity {
@@ -84,6 +90,17 @@ impl UserIdentity {
             .as_deref()
             .or(self.session_issuer_arn.as_deref())
             .or(self.user_name.as_deref())
+    }
+
+    /// The call was made by CloudFormation: on the caller's behalf
+    /// (`invokedBy`), or through a stack's service role, whose sessions
+    /// CloudFormation names `AWSCloudFormation`.
+    pub fn is_cloudformation(&self) -> bool {
+        self.invoked_by.as_deref() == Some("cloudformation.amazonaws.com")
+            || self
+                .arn
+                .as_deref()
+                .is_some_and(|arn| arn.contains(":assumed-role/") && arn.ends_with("/AWSCloudFormation"))
     }
 }
 
@@ -128,6 +145,9 @@ impl CloudTrailEvent {
                 error_message: detail.string("errorMessage")?,
                 read_only: detail.boolean("readOnly")?,
                 request_id: detail.string("requestID")?,
+                event_time: detail
+                    .string("eventTime")?
+                    .or_else(|| envelope.string("time").ok().flatten()),
                 user_identity,
                 request_parameters: detail.raw("requestParameters"),
                 response_elements: detail.raw("responseElements"),
@@ -222,6 +242,7 @@ fn parse_identity(value: &Value) -> Result<UserIdentity, EventError> {
         account_id: fields.string("accountId")?,
         user_name: fields.string("userName")?,
         session_issuer_arn,
+        invoked_by: fields.string("invokedBy")?,
     })
 }
 
@@ -412,6 +433,30 @@ mod tests {
                 .to_string(),
             "event field `detail.requestParameters.Tagging.TagSet` is missing"
         );
+    }
+
+    #[test]
+    fn cloudformation_calls_are_recognised() {
+        let identity = |identity: Value| {
+            let mut e = minimal();
+            e["detail"]["userIdentity"] = identity;
+            CloudTrailEvent::parse(&e).unwrap().detail.user_identity
+        };
+        assert!(identity(json!({"type": "AWSService", "invokedBy": "cloudformation.amazonaws.com"})).is_cloudformation());
+        assert!(identity(json!({"type": "AssumedRole",
+            "arn": "arn:aws:sts::123456789012:assumed-role/deploy-role/AWSCloudFormation"})).is_cloudformation());
+        assert!(!identity(json!({"type": "AssumedRole",
+            "arn": "arn:aws:sts::123456789012:assumed-role/deploy-role/jane"})).is_cloudformation());
+        assert!(!identity(json!({"type": "IAMUser", "invokedBy": "s3.amazonaws.com"})).is_cloudformation());
+    }
+
+    #[test]
+    fn event_time_is_read_from_the_record_or_the_envelope() {
+        let mut e = minimal();
+        e["time"] = json!("2026-12-01T10:00:01Z");
+        assert_eq!(CloudTrailEvent::parse(&e).unwrap().detail.event_time.as_deref(), Some("2026-12-01T10:00:01Z"));
+        e["detail"]["eventTime"] = json!("2026-12-01T10:00:00Z");
+        assert_eq!(CloudTrailEvent::parse(&e).unwrap().detail.event_time.as_deref(), Some("2026-12-01T10:00:00Z"));
     }
 
     #[test]

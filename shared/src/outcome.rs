@@ -194,6 +194,10 @@ pub struct Change {
     pub action: String,
     pub before: Value,
     pub after: Value,
+    /// The audit record of this change in the state table, when there is
+    /// one (`WARDEN_STATE_TABLE`): what `rollback` takes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub change_id: Option<String>,
 }
 
 impl Finding {

@@ -17,6 +17,10 @@ pub struct Context {
     pub region: String,
     pub trigger: Trigger,
     pub principal: Option<String>,
+    /// When the triggering call was made (RFC 3339); `None` for a sweep.
+    pub event_time: Option<String>,
+    /// The triggering call was made by CloudFormation (`IacChanges`).
+    pub by_cloudformation: bool,
 }
 
 impl Context {
@@ -29,6 +33,8 @@ impl Context {
                 event_name: Some(event.detail.event_name.clone()),
             },
             principal: event.detail.user_identity.principal().map(str::to_string),
+            event_time: event.detail.event_time.clone(),
+            by_cloudformation: event.detail.user_identity.is_cloudformation(),
         }
     }
 
@@ -40,6 +46,8 @@ impl Context {
                 sweep_id: sweep_id.to_string(),
             },
             principal: None,
+            event_time: None,
+            by_cloudformation: false,
         }
     }
 }

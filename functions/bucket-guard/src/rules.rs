@@ -95,6 +95,7 @@ impl RuleSpec<BucketGuard> for DefaultEncryption {
                     action: "put-bucket-encryption".into(),
                     before: input.state.encryption.to_json(),
                     after: target.to_json(),
+                    change_id: None,
                 }],
                 fix: BucketFix::Encryption(target.clone()),
             },
@@ -161,6 +162,7 @@ impl<const WITHOUT_TLS: bool> RuleSpec<BucketGuard> for TlsDeny<WITHOUT_TLS> {
                 action: "add-bucket-policy-statement".into(),
                 before: Value::Null,
                 after: statement.clone(),
+                change_id: None,
             }],
             fix: BucketFix::AddStatement(statement.clone()),
         }
@@ -224,6 +226,7 @@ impl RuleSpec<BucketGuard> for PublicAccessBlockOn {
                     .public_access_block
                     .map_or(Value::Null, PublicAccessBlock::to_json),
                 after: target.to_json(),
+                change_id: None,
             }],
             fix: BucketFix::PublicAccessBlock(*target),
         }

@@ -85,6 +85,7 @@ impl RuleSpec<MfaGuard> for ConsoleMfaQuarantine {
                 action: "attach-user-policy".into(),
                 before: Value::Null,
                 after: quarantine_policy(guard),
+                change_id: None,
             }],
             fix: Fix::AttachQuarantine,
         }
@@ -119,6 +120,7 @@ impl RuleSpec<MfaGuard> for ConsoleMfaDisableConsole {
                 action: "delete-login-profile".into(),
                 before: json!({"ConsoleAccess": true}),
                 after: json!({"ConsoleAccess": false}),
+                change_id: None,
             }],
             fix: Fix::DeleteLoginProfile,
         }
@@ -162,6 +164,7 @@ impl RuleSpec<MfaGuard> for QuarantineLift {
                 action: "detach-user-policy".into(),
                 before: quarantine_policy(guard),
                 after: Value::Null,
+                change_id: None,
             }],
             fix: Fix::DetachQuarantine,
         }

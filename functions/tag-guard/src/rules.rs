@@ -175,6 +175,7 @@ impl RuleSpec<TagGuard> for SensitiveTag {
                     after: replacement
                         .as_ref()
                         .map_or(Value::Null, |v| json!({"key": shown_key, "value": v})),
+                    change_id: None,
                 };
                 let arn = input.arn();
                 if services::covering(arn).is_none() {

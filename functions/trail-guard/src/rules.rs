@@ -66,6 +66,7 @@ impl RuleSpec<TrailGuard> for TrailLogging {
                 action: "start-logging".into(),
                 before: json!({"IsLogging": false}),
                 after: json!({"IsLogging": true}),
+                change_id: None,
             }],
             fix: TrailFix::StartLogging,
         }
@@ -108,6 +109,7 @@ impl RuleSpec<TrailGuard> for LogFileValidation {
                 action: "update-trail".into(),
                 before: json!({"LogFileValidationEnabled": false}),
                 after: json!({"LogFileValidationEnabled": true}),
+                change_id: None,
             }],
             fix: TrailFix::EnableLogFileValidation,
         }
@@ -160,6 +162,7 @@ impl RuleSpec<TrailGuard> for MultiRegion {
                 action: "update-trail".into(),
                 before: json!({"IsMultiRegionTrail": false, "IncludeGlobalServiceEvents": global_events}),
                 after: json!({"IsMultiRegionTrail": true, "IncludeGlobalServiceEvents": true}),
+                change_id: None,
             }],
             fix: TrailFix::MakeMultiRegion {
                 include_global_service_events: !global_events,
