@@ -30,6 +30,7 @@ pub mod pipeline;
 pub mod record;
 pub mod rule;
 pub mod runtime;
+pub mod sinks;
 
 pub use config::{Config, ConfigError, Env, Mode};
 pub use error::{AwsCall, GuardError};
