@@ -117,6 +117,8 @@ pub struct Config {
     pub self_arns: SelfArns,
     /// The tag key that exempts a resource.
     pub exemption_tag: String,
+    /// Where findings go besides SNS: Security Hub and an EventBridge bus.
+    pub sinks: crate::sinks::SinkSettings,
 }
 
 impl Config {
@@ -161,6 +163,7 @@ impl Config {
             exemption_tag: env
                 .value(Self::EXEMPTION_TAG)
                 .unwrap_or_else(|| Self::DEFAULT_EXEMPTION_TAG.into()),
+            sinks: crate::sinks::SinkSettings::from_env(env)?,
         })
     }
 }

@@ -156,6 +156,34 @@ pub struct Checked {
     pub findings: Vec<Finding>,
 }
 
+/// How a check's reason ends when the resource was not found: it is gone.
+pub const GONE: &str = "no longer exists";
+
+impl Checked {
+    /// The check of a resource that no longer exists (read as not found,
+    /// and the guard has no state for it either): skipped, and its
+    /// findings elsewhere (Security Hub) are archived.
+    pub fn gone(resource: &str) -> Self {
+        Self {
+            resource: resource.to_string(),
+            status: Status::Skipped,
+            reason: Some(format!("{resource} {GONE}")),
+            findings: vec![],
+        }
+    }
+
+    /// Was the resource gone (made by [`Checked::gone`])?
+    pub fn is_gone(&self) -> bool {
+        self.status == Status::Skipped
+            && self.findings.is_empty()
+            && self
+                .reason
+                .as_deref()
+                .and_then(|reason| reason.strip_prefix(self.resource.as_str()))
+                .is_some_and(|rest| rest.strip_prefix(' ') == Some(GONE))
+    }
+}
+
 /// One rule a resource breaks, with the changes that fix it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Finding {

@@ -18,6 +18,7 @@ use crate::exempt::{Exemption, Ignored};
 use crate::guard::{Adapter, Applied, Guard, Input, Reading, Resource, Snapshot};
 use crate::outcome::{Checked, Finding, Outcome, Status, Trigger};
 use crate::record::{Context, FindingRecord, Notifier, metric_line};
+use crate::sinks::{Delivery, Sinks};
 use crate::rule::{Assessment, Planned, assess};
 use aws_config::SdkConfig;
 use serde_json::Value;
@@ -30,6 +31,8 @@ pub struct Pipeline<G: Guard> {
     config: Config,
     notifier: Option<Notifier>,
     lag_retries: Vec<Duration>,
+    /// Security Hub and EventBridge (`WARDEN_SECURITY_HUB`, `WARDEN_EVENT_BUS`).
+    sinks: Option<Sinks>,
 }
 
 impl<G: Guard> Pipeline<G> {
@@ -40,17 +43,31 @@ impl<G: Guard> Pipeline<G> {
             config,
             notifier,
             lag_retries: [200, 400, 800].map(Duration::from_millis).to_vec(),
+            sinks: None,
         }
     }
 
+    /// The pipeline with findings sinks: every finding also goes to
+    /// Security Hub and/or an EventBridge bus.
+    pub fn with_sinks(mut self, sinks: Sinks) -> Self {
+        self.sinks = Some(sinks);
+        self
+    }
+
     /// The pipeline as a function runs it: with the SNS notifier the
-    /// configuration asks for (`WARDEN_TOPIC_ARN`), its client built from `aws`.
+    /// configuration asks for (`WARDEN_TOPIC_ARN`) and the findings sinks
+    /// (`WARDEN_SECURITY_HUB`, `WARDEN_EVENT_BUS`), their clients built from `aws`.
     pub fn build(guard: G, adapter: G::Adapter, config: Config, aws: &SdkConfig) -> Self {
+        let sinks = Sinks::new(&config.sinks, aws);
         let notifier = config
             .topic_arn
             .clone()
             .map(|topic| Notifier::new(crate::aws::sns(aws), topic));
-        Self::new(guard, adapter, config, notifier)
+        let pipeline = Self::new(guard, adapter, config, notifier);
+        match sinks {
+            Some(sinks) => pipeline.with_sinks(sinks),
+            None => pipeline,
+        }
     }
 
     pub fn guard(&self) -> &G {
@@ -210,11 +227,7 @@ impl<G: Guard> Pipeline<G> {
             })
         };
         let Some(snapshot) = read.or_else(missing) else {
-            return Ok(done(
-                Status::Skipped,
-                Some(format!("{arn} no longer exists")),
-                vec![],
-            ));
+            return Ok(Checked::gone(arn));
         };
         let exemption = self.exemption(arn, &snapshot.tags);
         if exemption == Exemption::All {
@@ -402,9 +415,11 @@ impl<G: Guard> Pipeline<G> {
         }
     }
 
-    /// Logs each finding, prints its metric, and (outside `observe` mode)
-    /// publishes it to the topic; each finding carries its own resource's
-    /// status.
+    /// Logs each finding, prints its metric, (outside `observe` mode)
+    /// publishes it to the topic, and delivers the check to the findings
+    /// sinks (in every mode: see [`crate::sinks`]); each finding carries its
+    /// own resource's status. SNS and the sinks are called concurrently; any
+    /// failure fails the invocation, so Lambda retries the event.
     async fn record(&self, checked: &[Checked], context: &Context) -> Result<(), GuardError> {
         let now_ms = SystemTime::now()
             .duration_since(UNIX_EPOCH)
@@ -432,10 +447,61 @@ impl<G: Guard> Pipeline<G> {
                 metric_line(G::NAME, record.rule, record.outcome, now_ms)
             );
         }
-        if let (Some(notifier), true) = (&self.notifier, self.config.mode != Mode::Observe) {
-            futures::future::try_join_all(records.iter().map(|record| notifier.publish(record)))
+        let sns = async {
+            if let (Some(notifier), true) = (&self.notifier, self.config.mode != Mode::Observe) {
+                futures::future::try_join_all(
+                    records.iter().map(|record| notifier.publish(record)),
+                )
                 .await?;
-        }
+            }
+            Ok::<(), GuardError>(())
+        };
+        let sinks = async {
+            let Some(sinks) = &self.sinks else {
+                return Ok(());
+            };
+            // The rules that stand on a resource's state and found nothing
+            // on it: each resource that was read and evaluated. Event-only
+            // rules prove nothing by their silence.
+            let standing: Vec<&str> = self
+                .guard
+                .rules()
+                .iter()
+                .filter(|rule| rule.scope() == crate::rule::Scope::Standing)
+                .map(|rule| rule.name())
+                .collect();
+            let passed: Vec<(&str, Vec<&str>)> = checked
+                .iter()
+                .filter(|c| c.status != Status::Skipped)
+                .map(|c| {
+                    let held = standing
+                        .iter()
+                        .copied()
+                        .filter(|rule| !c.findings.iter().any(|f| f.rule == *rule))
+                        .collect();
+                    (c.resource.as_str(), held)
+                })
+                .collect();
+            let gone: Vec<&str> = checked
+                .iter()
+                .filter(|c| c.is_gone())
+                .map(|c| c.resource.as_str())
+                .collect();
+            if records.is_empty() && gone.is_empty() && passed.iter().all(|(_, r)| r.is_empty()) {
+                return Ok(());
+            }
+            sinks
+                .deliver(&Delivery {
+                    guard: G::NAME,
+                    account: &context.account,
+                    region: &context.region,
+                    records: &records,
+                    passed: &passed,
+                    gone: &gone,
+                })
+                .await
+        };
+        futures::future::try_join(sns, sinks).await?;
         Ok(())
     }
 }

@@ -4,7 +4,7 @@
 //! as `Fn::Sub`, `Fn::If`.
 
 use crate::paths::{venv_bin, workspace_root};
-use serde_json::Value;
+use serde_json::{Value, json};
 use std::process::Command;
 use std::sync::OnceLock;
 
@@ -109,14 +109,164 @@ pub fn allowed_actions(role: &str) -> Vec<String> {
     actions
 }
 
+/// The state table's calls (claims, change records, suppressions, breaker
+/// counters): every function's role allows them on the table and its indexes
+/// only.
+pub const STATE_TABLE_ACTIONS: [&str; 5] = [
+    "dynamodb:GetItem",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:Query",
+];
+
 /// What every function's role allows besides its guard's own calls: its log
-/// group, the findings topic and the dead-letter queue.
-pub const COMMON_ACTIONS: [&str; 4] = [
+/// group, the findings topic, the dead-letter queue and the state table.
+pub const COMMON_ACTIONS: [&str; 9] = [
     "logs:CreateLogStream",
     "logs:PutLogEvents",
     "sns:Publish",
     "sqs:SendMessage",
+    STATE_TABLE_ACTIONS[0],
+    STATE_TABLE_ACTIONS[1],
+    STATE_TABLE_ACTIONS[2],
+    STATE_TABLE_ACTIONS[3],
+    STATE_TABLE_ACTIONS[4],
 ];
+
+/// What a role that records findings may do on the event bus (only with an
+/// `EventBus`, the `HasEventBus` condition) and in Security Hub (only with
+/// `SecurityHub=true`, the `SecurityHubOn` condition).
+pub const EVENT_BUS_ACTIONS: [&str; 1] = ["events:PutEvents"];
+pub const SECURITY_HUB_ACTIONS: [&str; 2] =
+    ["securityhub:BatchImportFindings", "securityhub:GetFindings"];
+
+/// A role's statements with each `Fn::If` opened: (condition, statement).
+/// A conditional statement must grant nothing when its condition is false.
+pub fn role_statements(role: &str) -> Vec<(Option<String>, Value)> {
+    let mut statements = Vec::new();
+    for policy in resource(role)["Properties"]["Policies"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{role} has inline policies"))
+    {
+        for statement in policy["PolicyDocument"]["Statement"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{role}: a policy with statements"))
+        {
+            match statement.get("Fn::If") {
+                Some(branches) => {
+                    assert_eq!(
+                        branches[2],
+                        json!({"Ref": "AWS::NoValue"}),
+                        "{role}: a conditional statement grants nothing otherwise"
+                    );
+                    let condition = branches[0].as_str().map(str::to_string);
+                    statements.push((condition, branches[1].clone()));
+                }
+                None => statements.push((None, statement.clone())),
+            }
+        }
+    }
+    statements
+}
+
+/// A statement's actions, whether one string or a list.
+pub fn statement_actions(statement: &Value) -> Vec<String> {
+    match &statement["Action"] {
+        Value::String(one) => vec![one.clone()],
+        Value::Array(list) => list
+            .iter()
+            .filter_map(|a| a.as_str().map(str::to_string))
+            .collect(),
+        _ => vec![],
+    }
+}
+
+/// Asserts what every role that records findings holds besides its guard's
+/// calls: the state table's calls on the table and its indexes only (and no
+/// other statement allows them); `events:PutEvents` on the stack's bus only,
+/// and only with a bus; Security Hub's import on the account's default
+/// product and `GetFindings` (which takes no resource but `*`), only under
+/// `SecurityHub=true`.
+pub fn assert_state_and_sink_statements(role: &str) {
+    let statements = role_statements(role);
+    let holding = |wanted: &[&str]| -> Vec<(Option<String>, Value)> {
+        statements
+            .iter()
+            .filter(|(_, s)| {
+                statement_actions(s)
+                    .iter()
+                    .any(|a| wanted.contains(&a.as_str()))
+            })
+            .cloned()
+            .collect()
+    };
+    let state = holding(&STATE_TABLE_ACTIONS);
+    assert_eq!(state.len(), 1, "{role}: one statement for the state table");
+    let (condition, statement) = &state[0];
+    assert_eq!(condition, &None, "{role}: the state table, unconditionally");
+    assert_eq!(statement["Effect"], "Allow");
+    assert_eq!(
+        statement_actions(statement),
+        STATE_TABLE_ACTIONS,
+        "{role}: exactly the state table's calls"
+    );
+    assert_eq!(
+        statement["Resource"],
+        json!([
+            {"Fn::GetAtt": ["WardenStateTable", "Arn"]},
+            {"Fn::Sub": "${WardenStateTable.Arn}/index/*"}
+        ]),
+        "{role}: the table and its indexes only"
+    );
+
+    let bus = holding(&EVENT_BUS_ACTIONS);
+    assert_eq!(bus.len(), 1, "{role}: one statement for the event bus");
+    let (condition, statement) = &bus[0];
+    assert_eq!(condition.as_deref(), Some("HasEventBus"), "{role}");
+    assert_eq!(statement["Effect"], "Allow");
+    assert_eq!(statement["Action"], json!("events:PutEvents"), "{role}");
+    assert_eq!(
+        statement["Resource"],
+        json!({"Fn::Sub": "arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/${EventBus}"}),
+        "{role}: the stack's bus only"
+    );
+
+    let hub: Vec<(Option<String>, Value)> = statements
+        .iter()
+        .filter(|(_, s)| {
+            statement_actions(s)
+                .iter()
+                .any(|a| a.starts_with("securityhub:"))
+        })
+        .cloned()
+        .collect();
+    let mut granted: Vec<String> = Vec::new();
+    for (condition, statement) in &hub {
+        assert_eq!(
+            condition.as_deref(),
+            Some("SecurityHubOn"),
+            "{role}: Security Hub only with SecurityHub=true: {statement}"
+        );
+        assert_eq!(statement["Effect"], "Allow");
+        let actions = statement_actions(statement);
+        assert_eq!(
+            actions.len(),
+            1,
+            "{role}: one action a statement: {statement}"
+        );
+        let expected = match actions[0].as_str() {
+            "securityhub:BatchImportFindings" => json!({"Fn::Sub":
+                "arn:${AWS::Partition}:securityhub:${AWS::Region}:${AWS::AccountId}:product/${AWS::AccountId}/default"}),
+            "securityhub:GetFindings" => json!("*"),
+            other => panic!("{role}: {other} is not a call the sinks make"),
+        };
+        assert_eq!(statement["Resource"], expected, "{role}: {}", actions[0]);
+        granted.extend(actions);
+    }
+    granted.sort();
+    assert_eq!(granted, SECURITY_HUB_ACTIONS, "{role}");
+}
 
 /// Asserts a role allows exactly the guard's calls (its rules' reads and
 /// fixes, and what every check reads) and the common ones.
@@ -131,8 +281,29 @@ pub fn assert_role_allows_exactly(role: &str, guard_actions: &[&str]) {
     assert_eq!(allowed_actions(role), expected, "the actions {role} allows");
 }
 
-/// The settings every function reads (`Globals` passes them) besides
-/// `WARDEN_SELF_ARN`, which each function gets for its own role.
+/// The state table's settings (issue 12), which `Globals` gives every
+/// function; the parameter each comes from.
+pub const STATE_VARIABLES: [(&str, &str); 8] = [
+    ("WARDEN_STATE_TABLE", "WardenStateTable"),
+    ("WARDEN_CLAIM_DAYS", "DeduplicationDays"),
+    ("WARDEN_SUPPRESSION_DAYS", "SuppressionDays"),
+    ("WARDEN_BREAKER_CHANGES", "BreakerChanges"),
+    ("WARDEN_BREAKER_WINDOW_MINUTES", "BreakerWindowMinutes"),
+    ("WARDEN_ACCOUNT_CHANGES_PER_HOUR", "AccountChangesPerHour"),
+    ("WARDEN_IAC_CHANGES", "IacChanges"),
+    ("WARDEN_AUDIT_DAYS", "AuditRetentionDays"),
+];
+
+/// Where findings go besides SNS (issue 13), given to every function by
+/// `Globals`; the parameter each comes from.
+pub const SINK_VARIABLES: [(&str, &str); 2] = [
+    ("WARDEN_SECURITY_HUB", "SecurityHub"),
+    ("WARDEN_EVENT_BUS", "EventBus"),
+];
+
+/// The settings every function reads (`Globals` passes them, with the
+/// state table's and the sinks') besides `WARDEN_SELF_ARN`, which each
+/// function gets for its own role.
 pub const COMMON_VARIABLES: [&str; 5] = [
     "AWS_ENDPOINT_URL",
     "WARDEN_EXEMPTION_TAG",
@@ -141,9 +312,19 @@ pub const COMMON_VARIABLES: [&str; 5] = [
     "WARDEN_TOPIC_ARN",
 ];
 
+/// Every setting a function gets whatever it is: [`COMMON_VARIABLES`], the
+/// state table's and the sinks'.
+pub fn every_function_variables() -> Vec<&'static str> {
+    COMMON_VARIABLES
+        .into_iter()
+        .chain(STATE_VARIABLES.iter().map(|(v, _)| *v))
+        .chain(SINK_VARIABLES.iter().map(|(v, _)| *v))
+        .collect()
+}
+
 /// Asserts `function` is given exactly the common settings and `own`.
 pub fn assert_variables(function: &str, own: &[&str]) {
-    let mut expected: Vec<String> = COMMON_VARIABLES
+    let mut expected: Vec<String> = every_function_variables()
         .iter()
         .chain(own)
         .map(|v| v.to_string())
