@@ -31,6 +31,10 @@ pub fn sns(config: &SdkConfig) -> aws_sdk_sns::Client {
     aws_sdk_sns::Client::new(config)
 }
 
+pub fn dynamodb(config: &SdkConfig) -> aws_sdk_dynamodb::Client {
+    aws_sdk_dynamodb::Client::new(config)
+}
+
 /// Clients of one service, one per region, each built on first use from the
 /// function's SDK configuration (credentials, retries, timeouts,
 /// `AWS_ENDPOINT_URL`, FIPS) and kept for the life of the sandbox: a guard

@@ -94,7 +94,15 @@ fn one_of<T: fmt::Display>(allowed: &[T]) -> String {
 
 /// What a guard does about a finding.
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, strum::Display, strum::VariantArray,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    serde::Serialize,
+    serde::Deserialize,
+    strum::Display,
+    strum::VariantArray,
 )]
 #[serde(rename_all = "lowercase")]
 #[strum(serialize_all = "lowercase")]
@@ -119,6 +127,23 @@ pub struct Config {
     pub exemption_tag: String,
     /// Where findings go besides SNS: Security Hub and an EventBridge bus.
     pub sinks: crate::sinks::SinkSettings,
+    /// The state table (de-duplication, audit, suppressions, breaker);
+    /// `None` without `WARDEN_STATE_TABLE`.
+    pub state: Option<crate::state::StateSettings>,
+    /// What to do about a violation CloudFormation made on its own stack's
+    /// resource.
+    pub iac_changes: IacChanges,
+}
+
+/// What a guard in `remediate` mode does when CloudFormation made the
+/// change: fighting a stack update only brings the violation back on the
+/// next deploy, so by default the finding names the stack and the fix goes
+/// into its template.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::Display, strum::VariantArray)]
+#[strum(serialize_all = "lowercase")]
+pub enum IacChanges {
+    Notify,
+    Remediate,
 }
 
 impl Config {
@@ -127,6 +152,7 @@ impl Config {
     pub const SELF_ARN: &'static str = "WARDEN_SELF_ARN";
     pub const EXEMPTION_TAG: &'static str = "WARDEN_EXEMPTION_TAG";
     pub const DEFAULT_EXEMPTION_TAG: &'static str = "warden:exempt";
+    pub const IAC_CHANGES: &'static str = "WARDEN_IAC_CHANGES";
 
     pub fn from_env(env: &(impl Env + ?Sized)) -> Result<Self, ConfigError> {
         let mode = choice(env, Self::MODE, Mode::VARIANTS, Mode::Observe)?;
@@ -164,6 +190,13 @@ impl Config {
                 .value(Self::EXEMPTION_TAG)
                 .unwrap_or_else(|| Self::DEFAULT_EXEMPTION_TAG.into()),
             sinks: crate::sinks::SinkSettings::from_env(env)?,
+            state: crate::state::StateSettings::from_env(env)?,
+            iac_changes: choice(
+                env,
+                Self::IAC_CHANGES,
+                IacChanges::VARIANTS,
+                IacChanges::Notify,
+            )?,
         })
     }
 }

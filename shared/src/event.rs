@@ -97,10 +97,9 @@ impl UserIdentity {
     /// CloudFormation names `AWSCloudFormation`.
     pub fn is_cloudformation(&self) -> bool {
         self.invoked_by.as_deref() == Some("cloudformation.amazonaws.com")
-            || self
-                .arn
-                .as_deref()
-                .is_some_and(|arn| arn.contains(":assumed-role/") && arn.ends_with("/AWSCloudFormation"))
+            || self.arn.as_deref().is_some_and(|arn| {
+                arn.contains(":assumed-role/") && arn.ends_with("/AWSCloudFormation")
+            })
     }
 }
 
@@ -442,21 +441,47 @@ mod tests {
             e["detail"]["userIdentity"] = identity;
             CloudTrailEvent::parse(&e).unwrap().detail.user_identity
         };
-        assert!(identity(json!({"type": "AWSService", "invokedBy": "cloudformation.amazonaws.com"})).is_cloudformation());
-        assert!(identity(json!({"type": "AssumedRole",
-            "arn": "arn:aws:sts::123456789012:assumed-role/deploy-role/AWSCloudFormation"})).is_cloudformation());
-        assert!(!identity(json!({"type": "AssumedRole",
-            "arn": "arn:aws:sts::123456789012:assumed-role/deploy-role/jane"})).is_cloudformation());
-        assert!(!identity(json!({"type": "IAMUser", "invokedBy": "s3.amazonaws.com"})).is_cloudformation());
+        assert!(
+            identity(json!({"type": "AWSService", "invokedBy": "cloudformation.amazonaws.com"}))
+                .is_cloudformation()
+        );
+        assert!(
+            identity(json!({"type": "AssumedRole",
+            "arn": "arn:aws:sts::123456789012:assumed-role/deploy-role/AWSCloudFormation"}))
+            .is_cloudformation()
+        );
+        assert!(
+            !identity(json!({"type": "AssumedRole",
+            "arn": "arn:aws:sts::123456789012:assumed-role/deploy-role/jane"}))
+            .is_cloudformation()
+        );
+        assert!(
+            !identity(json!({"type": "IAMUser", "invokedBy": "s3.amazonaws.com"}))
+                .is_cloudformation()
+        );
     }
 
     #[test]
     fn event_time_is_read_from_the_record_or_the_envelope() {
         let mut e = minimal();
         e["time"] = json!("2026-12-01T10:00:01Z");
-        assert_eq!(CloudTrailEvent::parse(&e).unwrap().detail.event_time.as_deref(), Some("2026-12-01T10:00:01Z"));
+        assert_eq!(
+            CloudTrailEvent::parse(&e)
+                .unwrap()
+                .detail
+                .event_time
+                .as_deref(),
+            Some("2026-12-01T10:00:01Z")
+        );
         e["detail"]["eventTime"] = json!("2026-12-01T10:00:00Z");
-        assert_eq!(CloudTrailEvent::parse(&e).unwrap().detail.event_time.as_deref(), Some("2026-12-01T10:00:00Z"));
+        assert_eq!(
+            CloudTrailEvent::parse(&e)
+                .unwrap()
+                .detail
+                .event_time
+                .as_deref(),
+            Some("2026-12-01T10:00:00Z")
+        );
     }
 
     #[test]

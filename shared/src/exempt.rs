@@ -86,11 +86,42 @@ impl Exemption {
             Exemption::Rules(rules) => rules.iter().any(|r| r == rule),
         }
     }
+
+    /// This exemption and `rules` besides (a rollback's suppressions are
+    /// honoured like an exemption tag).
+    pub fn and_rules(self, rules: impl IntoIterator<Item = String>) -> Self {
+        let mut extra: Vec<String> = rules.into_iter().collect();
+        match self {
+            Exemption::All => Exemption::All,
+            _ if extra.is_empty() => self,
+            Exemption::None => Exemption::Rules(extra),
+            Exemption::Rules(mut own) => {
+                extra.retain(|rule| !own.contains(rule));
+                own.extend(extra);
+                Exemption::Rules(own)
+            }
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn suppressed_rules_join_the_tag_exemption() {
+        let rules = |names: &[&str]| names.iter().map(|n| n.to_string()).collect::<Vec<_>>();
+        assert_eq!(Exemption::None.and_rules(vec![]), Exemption::None);
+        assert_eq!(
+            Exemption::None.and_rules(rules(&["tls-required"])),
+            Exemption::Rules(rules(&["tls-required"]))
+        );
+        assert_eq!(
+            Exemption::Rules(rules(&["a", "b"])).and_rules(rules(&["b", "c"])),
+            Exemption::Rules(rules(&["a", "b", "c"]))
+        );
+        assert_eq!(Exemption::All.and_rules(rules(&["a"])), Exemption::All);
+    }
 
     const TODAY: Date = time::macros::date!(2026 - 11 - 23);
 

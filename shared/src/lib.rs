@@ -31,8 +31,9 @@ pub mod record;
 pub mod rule;
 pub mod runtime;
 pub mod sinks;
+pub mod state;
 
-pub use config::{Config, ConfigError, Env, Mode};
+pub use config::{Config, ConfigError, Env, IacChanges, Mode};
 pub use error::{AwsCall, GuardError};
 pub use event::{CloudTrailEvent, EventError};
 pub use exempt::Exemption;

@@ -30,7 +30,7 @@ pub enum Status {
 impl Status {
     /// How much a status asks of a person, least first: an event that names
     /// several resources reports the most demanding of their statuses.
-    fn attention(self) -> u8 {
+    pub fn attention(self) -> u8 {
         match self {
             Status::Skipped => 0,
             Status::Compliant => 1,

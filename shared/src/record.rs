@@ -173,6 +173,25 @@ pub fn metric_line(guard: &str, rule: &str, outcome: Status, timestamp_ms: u128)
     .to_string()
 }
 
+/// One EMF line for `ChangeToFixMs`: from the CloudTrail `eventTime` of a
+/// change to the read-back that confirmed Warden's fix, per guard and rule.
+pub fn change_to_fix_line(guard: &str, rule: &str, latency_ms: u64, timestamp_ms: i64) -> String {
+    json!({
+        "_aws": {
+            "Timestamp": timestamp_ms,
+            "CloudWatchMetrics": [{
+                "Namespace": "Warden",
+                "Dimensions": [["guard", "rule"]],
+                "Metrics": [{"Name": "ChangeToFixMs", "Unit": "Milliseconds"}]
+            }]
+        },
+        "guard": guard,
+        "rule": rule,
+        "ChangeToFixMs": latency_ms
+    })
+    .to_string()
+}
+
 const PUBLISH: AwsCall = AwsCall::new("sns:Publish", "sns:Publish");
 
 /// Publishes findings to the Warden topic.
@@ -212,6 +231,47 @@ impl Notifier {
             .message_attributes("guard", attribute(record.guard)?)
             .message_attributes("rule", attribute(record.rule)?)
             .message_attributes("outcome", attribute(&record.outcome.to_string())?)
+            .message_attributes(
+                "severity",
+                attribute(&record.severity.unwrap_or(Severity::Medium).to_string())?,
+            )
+            .send()
+            .await
+            .map_err(|e| GuardError::from_sdk(PUBLISH, &self.topic_arn, e))?;
+        Ok(())
+    }
+}
+
+impl Notifier {
+    /// Sends one alert that is not a finding (a breaker that tripped for a
+    /// whole account), with `kind` = `notice` for subscription filters.
+    pub async fn notice(&self, subject: &str, message: &str) -> Result<(), GuardError> {
+        let kind = MessageAttributeValue::builder()
+            .data_type("String")
+            .string_value("notice")
+            .build()
+            .map_err(|e| GuardError::Aws {
+                operation: PUBLISH.operation,
+                resource: self.topic_arn.clone(),
+                message: e.to_string(),
+            })?;
+        let subject: String = subject
+            .chars()
+            .map(|c| {
+                if c.is_ascii_graphic() || c == ' ' {
+                    c
+                } else {
+                    '?'
+                }
+            })
+            .take(100)
+            .collect();
+        self.client
+            .publish()
+            .topic_arn(&self.topic_arn)
+            .subject(subject)
+            .message(message)
+            .message_attributes("kind", kind)
             .send()
             .await
             .map_err(|e| GuardError::from_sdk(PUBLISH, &self.topic_arn, e))?;
@@ -248,6 +308,25 @@ mod tests {
         assert_eq!(subject.len(), 100);
         assert!(subject.ends_with("..."));
         assert!(subject.chars().all(|c| c.is_ascii_graphic() || c == ' '));
+    }
+
+    #[test]
+    fn change_to_fix_line_is_emf() {
+        let line: serde_json::Value = serde_json::from_str(&change_to_fix_line(
+            "trail-guard",
+            "logging",
+            1234,
+            1_700_000_000_000,
+        ))
+        .unwrap();
+        assert_eq!(
+            line,
+            json!({
+                "_aws": {"Timestamp": 1_700_000_000_000u64, "CloudWatchMetrics": [{"Namespace": "Warden",
+                    "Dimensions": [["guard", "rule"]], "Metrics": [{"Name": "ChangeToFixMs", "Unit": "Milliseconds"}]}]},
+                "guard": "trail-guard", "rule": "logging", "ChangeToFixMs": 1234
+            })
+        );
     }
 
     #[test]

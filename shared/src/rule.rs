@@ -234,12 +234,30 @@ pub fn assess<G: Guard>(
     input: &Input<'_, G>,
     exemption: &Exemption,
 ) -> Assessment<G::Plan> {
+    assess_holding(guard, input, exemption, &|_| None)
+}
+
+/// [`assess`], with the fixes of the rules `held` names kept out of the
+/// plan for the reason it gives (a circuit breaker, a CloudFormation
+/// change): their findings are reported, not fixed.
+pub fn assess_holding<G: Guard>(
+    guard: &G,
+    input: &Input<'_, G>,
+    exemption: &Exemption,
+    held: &dyn Fn(&str) -> Option<String>,
+) -> Assessment<G::Plan> {
     let violations: Vec<Violation<G::Fix>> = guard
         .rules()
         .iter()
         .filter(|rule| !exemption.covers(rule.name()))
         .filter(|rule| rule.scope() == Scope::Standing || input.evidence.is_some())
         .flat_map(|rule| rule.evaluate(guard, input))
+        .map(|mut violation| {
+            if let (Ok(_), Some(why)) = (&violation.fix, held(&violation.finding.rule)) {
+                violation.fix = Err(why);
+            }
+            violation
+        })
         .collect();
     let fixable: Vec<usize> = (0..violations.len())
         .filter(|&i| violations[i].fix.is_ok())

@@ -204,6 +204,9 @@ fn config(mode: Mode) -> Config {
         topic_arn: None,
         self_arns: SelfArns::parse("arn:aws:iam::123456789012:role/warden-*").unwrap(),
         exemption_tag: "warden:exempt".into(),
+        state: None,
+        iac_changes: crate::config::IacChanges::Notify,
+        sinks: Default::default(),
     }
 }
 
