@@ -104,7 +104,8 @@ fn is_event_bus(value: &str) -> bool {
                 && arn.resource.strip_prefix("event-bus/").is_some_and(name_ok)
         });
     }
-    name_ok(value) && !value.contains('/')
+    // Only partner buses (`aws.partner/…`) have a `/` in their name.
+    name_ok(value) && (!value.contains('/') || value.starts_with("aws.partner/"))
 }
 
 /// What one check (an event or a swept resource) hands the sinks.
