@@ -11,7 +11,9 @@ use bucket_guard::{BucketGuard, HANDLED_EVENTS};
 use encryption::MinEncryption;
 use serde_json::json;
 use warden_shared::guard::permissions;
-use warden_tests::template::{assert_role_allows_exactly, assert_variables, event_names};
+use warden_tests::template::{
+    assert_role_allows_exactly, assert_state_and_sink_statements, assert_variables, event_names,
+};
 
 #[test]
 fn the_rule_subscribes_to_exactly_the_handled_events() {
@@ -41,4 +43,12 @@ fn the_role_allows_only_the_calls_the_rules_make() {
         require_public_access_block: true,
     };
     assert_role_allows_exactly("BucketGuardFunctionRole", &permissions(&guard));
+}
+
+/// The state table, the event bus and Security Hub: scoped as the contract
+/// says (the table and its indexes; the stack's bus; Security Hub only with
+/// SecurityHub=true).
+#[test]
+fn the_role_reaches_the_state_table_and_the_sinks_only() {
+    assert_state_and_sink_statements("BucketGuardFunctionRole");
 }

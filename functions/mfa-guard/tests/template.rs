@@ -17,7 +17,8 @@ use std::path::PathBuf;
 use warden_shared::Config;
 use warden_shared::guard::permissions;
 use warden_tests::template::{
-    allowed_actions, assert_role_allows_exactly, function_property, resource, template, variables,
+    allowed_actions, assert_role_allows_exactly, assert_state_and_sink_statements,
+    every_function_variables, function_property, resource, template, variables,
 };
 
 fn root() -> PathBuf {
@@ -174,7 +175,9 @@ fn the_function_gets_every_setting_the_code_reads() {
         MfaGuard::QUARANTINE_POLICY_ARN,
         "AWS_ENDPOINT_URL",
     ];
+    read.extend(every_function_variables());
     read.sort_unstable();
+    read.dedup();
     assert_eq!(declared, read);
     assert_eq!(
         variables[MfaGuard::QUARANTINE_POLICY_ARN],
@@ -267,6 +270,8 @@ fn allowed_with(disables_console: bool) -> Vec<String> {
         .filter(|(condition, _)| match condition.as_deref() {
             None => true,
             Some("MfaDisablesConsole") => disables_console,
+            // The sinks' statements: the_role_reaches_the_state_table_and_the_sinks_only.
+            Some("HasEventBus" | "SecurityHubOn") => false,
             Some(other) => panic!("an unexpected condition {other}"),
         })
         .flat_map(|(_, statement)| strings(&statement["Action"]))
@@ -328,4 +333,12 @@ fn the_readme_shows_the_quarantine_policy_exactly() {
         "{} must show the quarantine policy as:\n{documented}",
         path.display()
     );
+}
+
+/// The state table, the event bus and Security Hub: scoped as the contract
+/// says (the table and its indexes; the stack's bus; Security Hub only with
+/// SecurityHub=true).
+#[test]
+fn the_role_reaches_the_state_table_and_the_sinks_only() {
+    assert_state_and_sink_statements("MfaGuardFunctionRole");
 }

@@ -299,13 +299,8 @@ fn the_role_can_only_read_and_rewrite_tags() {
         ]
         .iter()
         .any(|v| verb.starts_with(v));
-        let own = [
-            "sns:Publish",
-            "logs:CreateLogStream",
-            "logs:PutLogEvents",
-            "sqs:SendMessage",
-        ]
-        .contains(&action.as_str());
+        // Its logs, the topic, the dead-letter queue and the state table.
+        let own = warden_tests::template::COMMON_ACTIONS.contains(&action.as_str());
         let api_gateway = action.starts_with("apigateway:");
         assert!(
             tagging || own || api_gateway,
@@ -338,4 +333,12 @@ fn the_role_allows_exactly_the_services_table() {
         "TagGuardFunctionRole",
         &warden_shared::guard::permissions(&guard),
     );
+}
+
+/// The state table, the event bus and Security Hub: scoped as the contract
+/// says (the table and its indexes; the stack's bus; Security Hub only with
+/// SecurityHub=true).
+#[test]
+fn the_role_reaches_the_state_table_and_the_sinks_only() {
+    warden_tests::template::assert_state_and_sink_statements("TagGuardFunctionRole");
 }

@@ -8,8 +8,8 @@ use trail_guard::{HANDLED_EVENTS, TrailGuard};
 use warden_shared::Config;
 use warden_shared::guard::permissions;
 use warden_tests::template::{
-    allowed_actions, assert_role_allows_exactly, event_names, function_property, resource,
-    variables,
+    allowed_actions, assert_role_allows_exactly, assert_state_and_sink_statements, event_names,
+    every_function_variables, function_property, resource, variables,
 };
 
 fn read_settings() -> Vec<&'static str> {
@@ -40,9 +40,15 @@ fn the_rule_subscribes_to_exactly_the_handled_events() {
     );
 }
 
+/// What the code reads, and what every function gets besides (the state
+/// table's settings and the findings sinks'); `sam local` runs without them.
 #[test]
 fn the_function_gets_every_setting_the_code_reads() {
-    assert_eq!(variables("TrailGuardFunction"), read_settings());
+    let mut expected = read_settings();
+    expected.extend(every_function_variables());
+    expected.sort();
+    expected.dedup();
+    assert_eq!(variables("TrailGuardFunction"), expected);
 }
 
 #[test]
@@ -112,4 +118,12 @@ fn sam_local_invoke_gets_every_setting() {
         "arn:aws:iam::123456789012:role/warden-TrailGuardFunctionRole-1A2B3C4D5E6F",
         "the role in events/trail-guard/warden-own-role.json"
     );
+}
+
+/// The state table, the event bus and Security Hub: scoped as the contract
+/// says (the table and its indexes; the stack's bus; Security Hub only with
+/// SecurityHub=true).
+#[test]
+fn the_role_reaches_the_state_table_and_the_sinks_only() {
+    assert_state_and_sink_statements("TrailGuardFunctionRole");
 }
