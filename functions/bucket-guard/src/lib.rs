@@ -10,6 +10,7 @@ pub mod calls;
 pub mod encryption;
 pub mod policy;
 pub mod public_access;
+pub mod restore;
 pub mod rules;
 pub mod s3;
 
@@ -207,6 +208,13 @@ impl Guard for BucketGuard {
         }
         let bucket = Bucket::new(&name, &detail.aws_region);
         Reading::Check(Check::one(bucket, ()).created(detail.event_name == "CreateBucket"))
+    }
+
+    /// The setting `rule`'s fix writes, whole and in the S3 API's shape:
+    /// the policy document, the encryption configuration or the Block
+    /// Public Access flags (see [`restore`]).
+    fn written(&self, rule: &str, state: &BucketState) -> Value {
+        restore::written(rule, state)
     }
 
     /// One write per setting; the TLS statements are merged into one policy,

@@ -30,6 +30,16 @@ impl IamUsers {
         }
     }
 
+    /// The IAM client, for the calls rollback makes ([`crate::restore`]).
+    pub fn client(&self) -> &aws_sdk_iam::Client {
+        &self.client
+    }
+
+    /// The only policy mfa-guard attaches and detaches.
+    pub fn quarantine_policy_arn(&self) -> &str {
+        &self.quarantine_policy_arn
+    }
+
     /// Reads the login profile, MFA devices, attached policies and tags
     /// concurrently (every list to its last page).
     pub async fn read(&self, user: &User) -> Result<Option<Snapshot<UserState>>, GuardError> {

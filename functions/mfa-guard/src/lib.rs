@@ -17,6 +17,7 @@
 pub mod calls;
 pub mod iam;
 pub mod quarantine;
+pub mod restore;
 pub mod rules;
 pub mod signin;
 pub mod subject;
@@ -260,6 +261,13 @@ impl Guard for MfaGuard {
             }
             _ => Reading::not_handled(Self::NAME, event),
         }
+    }
+
+    /// Whether the quarantine policy is attached (or, with
+    /// `MfaAction=disable-console`, whether the login profile exists): see
+    /// [`restore`].
+    fn written(&self, rule: &str, state: &MfaState) -> Value {
+        restore::written(self, rule, state)
     }
 
     /// The fixes in the order the rules report them; each is its own write.

@@ -11,6 +11,7 @@
 //! writes tags through the Resource Groups Tagging API, with the services'
 //! own calls where that API cannot.
 
+pub mod restore;
 pub mod rules;
 pub mod services;
 pub mod shapes;
@@ -210,6 +211,12 @@ impl Guard for TagGuard {
             evidence,
             just_created,
         })
+    }
+
+    /// The tags the rule changes, masked: a detected value is never
+    /// recorded (see [`restore`], which is why no tag change rolls back).
+    fn written(&self, rule: &str, state: &TagState) -> Value {
+        restore::written(self, rule, state)
     }
 
     fn plan(&self, input: &Input<'_, Self>, fixes: &[&TagFix]) -> Composed<TagPlan> {

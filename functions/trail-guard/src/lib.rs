@@ -20,6 +20,7 @@
 pub mod calls;
 pub mod cloudtrail;
 pub mod ids;
+pub mod restore;
 pub mod rules;
 pub mod selectors;
 
@@ -262,6 +263,12 @@ impl Guard for TrailGuard {
         evidence
             .is_some_and(|e| e.call == TrailCall::DeleteTrail)
             .then_some(TrailState::Deleted)
+    }
+
+    /// The settings `rule`'s fix turns back on, as `GetTrail` and
+    /// `GetTrailStatus` name them (see [`restore`]).
+    fn written(&self, rule: &str, state: &TrailState) -> Value {
+        restore::written(rule, state)
     }
 
     /// At most one `UpdateTrail` (naming only the settings to turn back on)
