@@ -7,6 +7,7 @@ use crate::paths::{venv_bin, workspace_root};
 use serde_json::{Value, json};
 use std::process::Command;
 use std::sync::OnceLock;
+use warden_shared::sinks::SinkSettings;
 
 const DECODE: &str = "\
 import json, sys
@@ -136,10 +137,9 @@ pub const COMMON_ACTIONS: [&str; 9] = [
 
 /// What a role that records findings may do on the event bus (only with an
 /// `EventBus`, the `HasEventBus` condition) and in Security Hub (only with
-/// `SecurityHub=true`, the `SecurityHubOn` condition).
-pub const EVENT_BUS_ACTIONS: [&str; 1] = ["events:PutEvents"];
-pub const SECURITY_HUB_ACTIONS: [&str; 2] =
-    ["securityhub:BatchImportFindings", "securityhub:GetFindings"];
+/// `SecurityHub=true`, the `SecurityHubOn` condition): the calls the sinks
+/// make.
+pub use warden_shared::sinks::{EVENT_BUS_ACTIONS, SECURITY_HUB_ACTIONS};
 
 /// A role's statements with each `Fn::If` opened: (condition, statement).
 /// A conditional statement must grant nothing when its condition is false.
@@ -225,7 +225,7 @@ pub fn assert_state_and_sink_statements(role: &str) {
     let (condition, statement) = &bus[0];
     assert_eq!(condition.as_deref(), Some("HasEventBus"), "{role}");
     assert_eq!(statement["Effect"], "Allow");
-    assert_eq!(statement["Action"], json!("events:PutEvents"), "{role}");
+    assert_eq!(statement["Action"], json!(EVENT_BUS_ACTIONS[0]), "{role}");
     assert_eq!(
         statement["Resource"],
         json!({"Fn::Sub": "arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/${EventBus}"}),
@@ -265,7 +265,9 @@ pub fn assert_state_and_sink_statements(role: &str) {
         granted.extend(actions);
     }
     granted.sort();
-    assert_eq!(granted, SECURITY_HUB_ACTIONS, "{role}");
+    let mut needed = SECURITY_HUB_ACTIONS.map(str::to_string).to_vec();
+    needed.sort();
+    assert_eq!(granted, needed, "{role}");
 }
 
 /// Asserts a role allows exactly the guard's calls (its rules' reads and
@@ -297,8 +299,8 @@ pub const STATE_VARIABLES: [(&str, &str); 8] = [
 /// Where findings go besides SNS (issue 13), given to every function by
 /// `Globals`; the parameter each comes from.
 pub const SINK_VARIABLES: [(&str, &str); 2] = [
-    ("WARDEN_SECURITY_HUB", "SecurityHub"),
-    ("WARDEN_EVENT_BUS", "EventBus"),
+    (SinkSettings::SECURITY_HUB, "SecurityHub"),
+    (SinkSettings::EVENT_BUS, "EventBus"),
 ];
 
 /// The settings every function reads (`Globals` passes them, with the

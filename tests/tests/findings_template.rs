@@ -11,6 +11,7 @@
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
 use std::process::Command;
+use warden_shared::sinks::SinkSettings;
 use warden_tests::template::{
     SINK_VARIABLES, STATE_VARIABLES, assert_state_and_sink_statements, resource, role_statements,
     statement_actions, template, variables,
@@ -157,6 +158,39 @@ fn the_new_parameters_have_the_contracts_defaults_and_bounds() {
     for name in template()["Parameters"].as_object().unwrap().keys() {
         assert!(grouped.contains(name.as_str()), "{name} is in a group");
     }
+}
+
+/// What the template passes by default, and every value it allows, is a
+/// setting the sinks' code accepts, meaning what the parameter says.
+#[test]
+fn the_sink_parameters_are_settings_the_code_accepts() {
+    let bus = parameter("EventBus")["Default"].as_str().unwrap();
+    for allowed in parameter("SecurityHub")["AllowedValues"]
+        .as_array()
+        .unwrap()
+    {
+        let value = allowed.as_str().unwrap();
+        let env = [
+            (SinkSettings::SECURITY_HUB, value),
+            (SinkSettings::EVENT_BUS, bus),
+        ];
+        assert_eq!(
+            SinkSettings::from_env(&env[..]).unwrap(),
+            SinkSettings {
+                security_hub: value == "true",
+                event_bus: Some("default".into()),
+            }
+        );
+    }
+    // An empty EventBus sends no events (and HasEventBus drops the grant).
+    let env = [
+        (SinkSettings::SECURITY_HUB, "false"),
+        (SinkSettings::EVENT_BUS, ""),
+    ];
+    assert_eq!(
+        SinkSettings::from_env(&env[..]).unwrap(),
+        SinkSettings::default()
+    );
 }
 
 #[test]
