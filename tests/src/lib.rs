@@ -18,6 +18,7 @@ pub mod paths;
 pub mod runtime_api;
 pub mod sam_local;
 pub mod seed;
+pub mod state;
 pub mod template;
 
 pub use alerts::Alerts;
