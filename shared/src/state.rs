@@ -89,12 +89,12 @@ impl StateSettings {
         };
         Ok(Some(Self {
             table,
-            claim_days: whole(env, Self::CLAIM_DAYS, 7, 1..=3650)?,
-            suppression_days: whole(env, Self::SUPPRESSION_DAYS, 7, 1..=3650)?,
+            claim_days: whole(env, Self::CLAIM_DAYS, 7, 1..=365)?,
+            suppression_days: whole(env, Self::SUPPRESSION_DAYS, 7, 1..=365)?,
             breaker_changes: whole(env, Self::BREAKER_CHANGES, 3, 1..=1000)?,
             breaker_window_minutes: whole(env, Self::BREAKER_WINDOW_MINUTES, 60, 1..=10_080)?,
             account_changes_per_hour: whole(env, Self::ACCOUNT_CHANGES_PER_HOUR, 100, 0..=100_000)?,
-            audit_days: whole(env, Self::AUDIT_DAYS, 365, 1..=3650)?,
+            audit_days: whole(env, Self::AUDIT_DAYS, 365, 1..=3653)?,
         }))
     }
 }
