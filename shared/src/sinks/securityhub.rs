@@ -340,12 +340,15 @@ impl Asff {
             .resources
             .iter()
             .map(|r| {
-                Resource::builder()
-                    .r#type(r.r#type)
-                    .id(&r.id)
-                    .partition(Partition::from(r.partition))
-                    .region(&r.region)
-                    .build()
+                // Set in place: a `Resource` holds every ASFF resource
+                // detail inline (about 30 KB), too big to move through a
+                // builder chain on a small stack.
+                let mut resource = Resource::builder().build();
+                resource.r#type = Some(r.r#type.to_string());
+                resource.id = Some(r.id.clone());
+                resource.partition = Some(Partition::from(r.partition));
+                resource.region = Some(r.region.clone());
+                resource
             })
             .collect();
         AwsSecurityFinding::builder()

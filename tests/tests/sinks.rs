@@ -1,0 +1,617 @@
+//! The findings sinks against moto over HTTP (issue 13): bucket-guard's
+//! real pipeline, adapter and SDK clients, with `WARDEN_SECURITY_HUB` and
+//! `WARDEN_EVENT_BUS` set as the template sets them, and everything read
+//! back from the emulator with the SDK.
+//!
+//! moto's `GetFindings` ignores filters (it returns every finding of the
+//! account and region), so each read-back here picks its findings by id, and
+//! the sink itself applies its filter to the answer too.
+
+use bucket_guard::s3::S3Buckets;
+use bucket_guard::{Bucket, BucketGuard};
+use serde_json::{Value, json};
+use std::time::{Duration, Instant};
+use warden_shared::config::Mode;
+use warden_shared::outcome::Status;
+use warden_shared::record::FindingRecord;
+use warden_shared::sinks::securityhub::{SecurityHub, finding_id};
+use warden_shared::sinks::securityhub_sdk::types::{
+    AwsSecurityFinding, ComplianceStatus, Partition, RecordState, Resource, SeverityLabel,
+    WorkflowStatus,
+};
+use warden_shared::sinks::{SinkSettings, eventbridge_sdk, securityhub_sdk};
+use warden_shared::{CloudTrailEvent, Config, Context, Pipeline};
+use warden_tests::aws::REGION;
+
+const ACCOUNT: &str = "123456789012";
+const GUARD: &str = "bucket-guard";
+
+/// Runs a test's body on a thread with a large stack: the SDK builds and
+/// reads Security Hub's `Resource` (about 30 KB inline, every ASFF resource
+/// detail) on the stack, which debug builds copy freely; a test thread's
+/// default 2 MiB is not enough. A function's main thread has 8 MiB.
+fn on_big_stack<F>(body: impl FnOnce() -> F + Send + 'static)
+where
+    F: std::future::Future<Output = ()>,
+{
+    std::thread::Builder::new()
+        .stack_size(64 << 20)
+        .spawn(move || {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap()
+                .block_on(body());
+        })
+        .unwrap()
+        .join()
+        .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+}
+
+fn unique(prefix: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    format!("{prefix}-{}-{}", std::process::id(), nanos % 1_000_000_000)
+}
+
+async fn aws() -> aws_config::SdkConfig {
+    warden_tests::sdk_config(warden_tests::moto().endpoint()).await
+}
+
+fn pipeline(aws: &aws_config::SdkConfig, env: &[(&str, &str)]) -> Pipeline<BucketGuard> {
+    let env: Vec<(String, String)> = env
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    warden_tests::kit::pipeline(&env, BucketGuard::from_env, S3Buckets::new(aws), aws)
+}
+
+/// A bucket with SSE-S3 default encryption (so `default-encryption` holds),
+/// no policy and no Block Public Access configuration.
+async fn bucket(s3: &aws_sdk_s3::Client, name: &str) -> Bucket {
+    s3.create_bucket().bucket(name).send().await.unwrap();
+    let rule = aws_sdk_s3::types::ServerSideEncryptionRule::builder()
+        .apply_server_side_encryption_by_default(
+            aws_sdk_s3::types::ServerSideEncryptionByDefault::builder()
+                .sse_algorithm(aws_sdk_s3::types::ServerSideEncryption::Aes256)
+                .build()
+                .unwrap(),
+        )
+        .build();
+    s3.put_bucket_encryption()
+        .bucket(name)
+        .server_side_encryption_configuration(
+            aws_sdk_s3::types::ServerSideEncryptionConfiguration::builder()
+                .rules(rule)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    Bucket::new(name, REGION)
+}
+
+/// Every finding Security Hub holds with this id.
+async fn findings(hub: &securityhub_sdk::Client, id: &str) -> Vec<AwsSecurityFinding> {
+    let mut out = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let page = hub
+            .get_findings()
+            .max_results(100)
+            .set_next_token(token.clone())
+            .send()
+            .await
+            .unwrap();
+        out.extend(
+            page.findings()
+                .iter()
+                .filter(|f| f.id.as_deref() == Some(id))
+                .cloned(),
+        );
+        token = page
+            .next_token()
+            .filter(|t| !t.is_empty())
+            .map(str::to_string);
+        if token.is_none() {
+            return out;
+        }
+    }
+}
+
+/// The one finding with this id; fails on none or a duplicate.
+async fn the_finding(hub: &securityhub_sdk::Client, id: &str) -> AwsSecurityFinding {
+    let mut found = findings(hub, id).await;
+    assert_eq!(found.len(), 1, "exactly one finding {id}: {found:#?}");
+    found.remove(0)
+}
+
+/// (Compliance.Status, Workflow.Status, RecordState)
+fn states(f: &AwsSecurityFinding) -> (ComplianceStatus, WorkflowStatus, RecordState) {
+    (
+        f.compliance.clone().unwrap().status.unwrap(),
+        f.workflow.clone().unwrap().status.unwrap(),
+        f.record_state.clone().unwrap(),
+    )
+}
+
+fn product_field<'a>(f: &'a AwsSecurityFinding, key: &str) -> Option<&'a str> {
+    f.product_fields
+        .as_ref()
+        .and_then(|fields| fields.get(key))
+        .map(String::as_str)
+}
+
+#[test]
+fn findings_are_imported_updated_resolved_and_archived() {
+    on_big_stack(|| async {
+        let aws = aws().await;
+        let s3 = warden_tests::s3(&aws);
+        let hub = SecurityHub::new(&aws).client(REGION);
+        hub.enable_security_hub().send().await.unwrap();
+        let name = unique("warden-sink-hub");
+        let target = bucket(&s3, &name).await;
+        let arn = format!("arn:aws:s3:::{name}");
+        let context = Context::sweep("sweep-hub-1", ACCOUNT, REGION);
+        let observe = pipeline(&aws, &[("WARDEN_SECURITY_HUB", "true")]);
+
+        // 1. Observe: every finding goes to Security Hub (see README), FAILED.
+        let outcome = Box::pin(observe.check_resource(&target, &context))
+            .await
+            .unwrap();
+        assert_eq!(outcome.status, Status::Observed);
+        let tls_id = finding_id(GUARD, "tls-required", &arn);
+        let version_id = finding_id(GUARD, "tls-version", &arn);
+        let pab_id = finding_id(GUARD, "public-access-block", &arn);
+        let tls = the_finding(&hub, &tls_id).await;
+        let evidence = &outcome
+            .findings
+            .iter()
+            .find(|f| f.rule == "tls-required")
+            .unwrap()
+            .evidence;
+        assert_eq!(tls.schema_version.as_deref(), Some("2018-10-08"));
+        assert_eq!(
+            tls.product_arn.as_deref(),
+            Some("arn:aws:securityhub:us-east-1:123456789012:product/123456789012/default")
+        );
+        assert_eq!(
+            tls.generator_id.as_deref(),
+            Some("warden/bucket-guard/tls-required")
+        );
+        assert_eq!(tls.aws_account_id.as_deref(), Some(ACCOUNT));
+        assert_eq!(
+            tls.types(),
+            ["Software and Configuration Checks/AWS Security Best Practices"]
+        );
+        assert_eq!(
+            tls.severity.as_ref().and_then(|s| s.label.clone()),
+            Some(SeverityLabel::Medium)
+        );
+        assert_eq!(
+            tls.title.as_deref(),
+            Some(format!("Warden bucket-guard: tls-required on {name}").as_str())
+        );
+        assert_eq!(
+            tls.description.as_deref(),
+            Some(format!("{evidence} (outcome: observed)").as_str())
+        );
+        let resource: &Resource = &tls.resources()[0];
+        assert_eq!(tls.resources().len(), 1);
+        assert_eq!(
+            (
+                resource.r#type.as_deref(),
+                resource.id.as_deref(),
+                resource.partition.clone(),
+                resource.region.as_deref()
+            ),
+            (
+                Some("AwsS3Bucket"),
+                Some(arn.as_str()),
+                Some(Partition::Aws),
+                Some(REGION)
+            )
+        );
+        let compliance = tls.compliance.clone().unwrap();
+        assert_eq!(compliance.security_control_id.as_deref(), Some("S3.5"));
+        assert_eq!(compliance.related_requirements(), ["S3.5"]);
+        assert_eq!(
+            states(&tls),
+            (
+                ComplianceStatus::Failed,
+                WorkflowStatus::New,
+                RecordState::Active
+            )
+        );
+        assert_eq!(product_field(&tls, "warden/mode"), Some("observe"));
+        assert_eq!(product_field(&tls, "warden/sweep_id"), Some("sweep-hub-1"));
+        let pab = the_finding(&hub, &pab_id).await;
+        assert_eq!(
+            pab.compliance
+                .as_ref()
+                .unwrap()
+                .security_control_id
+                .as_deref(),
+            Some("S3.8")
+        );
+        assert_eq!(
+            pab.severity.as_ref().and_then(|s| s.label.clone()),
+            Some(SeverityLabel::High)
+        );
+        the_finding(&hub, &version_id).await;
+        // The rule that holds has no finding at all.
+        assert!(
+            findings(&hub, &finding_id(GUARD, "default-encryption", &arn))
+                .await
+                .is_empty()
+        );
+
+        // 2. A re-check updates the same finding: still one, updated later.
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        Box::pin(observe.check_resource(&target, &context))
+            .await
+            .unwrap();
+        let again = the_finding(&hub, &tls_id).await;
+        assert!(again.updated_at > tls.updated_at, "{again:?}");
+
+        // 3. Someone else turns Block Public Access on: the next check finds
+        // the rule holds, and the FAILED finding becomes PASSED and RESOLVED.
+        s3.put_public_access_block()
+            .bucket(&name)
+            .public_access_block_configuration(
+                aws_sdk_s3::types::PublicAccessBlockConfiguration::builder()
+                    .block_public_acls(true)
+                    .ignore_public_acls(true)
+                    .block_public_policy(true)
+                    .restrict_public_buckets(true)
+                    .build(),
+            )
+            .send()
+            .await
+            .unwrap();
+        Box::pin(observe.check_resource(&target, &context))
+            .await
+            .unwrap();
+        let pab = the_finding(&hub, &pab_id).await;
+        assert_eq!(
+            states(&pab),
+            (
+                ComplianceStatus::Passed,
+                WorkflowStatus::Resolved,
+                RecordState::Active
+            )
+        );
+        assert_eq!(product_field(&pab, "warden/outcome"), Some("compliant"));
+        assert_eq!(
+            pab.compliance
+                .as_ref()
+                .unwrap()
+                .security_control_id
+                .as_deref(),
+            Some("S3.8")
+        );
+        assert_eq!(
+            states(&the_finding(&hub, &tls_id).await).0,
+            ComplianceStatus::Failed
+        );
+
+        // 4. Remediate: the fix is confirmed on read-back, so PASSED, RESOLVED.
+        let remediate = pipeline(
+            &aws,
+            &[
+                ("WARDEN_SECURITY_HUB", "true"),
+                ("WARDEN_MODE", "remediate"),
+            ],
+        );
+        let fixed = Box::pin(remediate.check_resource(&target, &context))
+            .await
+            .unwrap();
+        assert_eq!(fixed.status, Status::Remediated, "{fixed:?}");
+        for id in [&tls_id, &version_id] {
+            let f = the_finding(&hub, id).await;
+            assert_eq!(
+                states(&f),
+                (
+                    ComplianceStatus::Passed,
+                    WorkflowStatus::Resolved,
+                    RecordState::Active
+                ),
+                "{id}"
+            );
+            assert_eq!(product_field(&f, "warden/outcome"), Some("remediated"));
+        }
+
+        // 5. The bucket is deleted: its findings are archived, not duplicated.
+        s3.delete_bucket_policy()
+            .bucket(&name)
+            .send()
+            .await
+            .unwrap();
+        s3.delete_bucket().bucket(&name).send().await.unwrap();
+        let gone = Box::pin(remediate.check_resource(&target, &context))
+            .await
+            .unwrap();
+        assert_eq!(gone.status, Status::Skipped);
+        for id in [&tls_id, &version_id, &pab_id] {
+            let f = the_finding(&hub, id).await;
+            assert_eq!(f.record_state, Some(RecordState::Archived), "{id}");
+        }
+    });
+}
+
+#[test]
+fn imports_are_batched_and_a_refused_finding_is_an_error() {
+    on_big_stack(|| async {
+        let aws = aws().await;
+        let sink = SecurityHub::new(&aws);
+        let hub = sink.client(REGION);
+        let product = warden_shared::sinks::securityhub::product_arn(REGION, ACCOUNT);
+        let run = unique("batch");
+        let finding = |i: usize, with_resource: bool| {
+            let mut f = AwsSecurityFinding::builder()
+                .schema_version("2018-10-08")
+                .id(format!("warden/test/{run}/{i}"))
+                .product_arn(&product)
+                .generator_id(format!("warden/test/{run}"))
+                .aws_account_id(ACCOUNT)
+                .types("Software and Configuration Checks/AWS Security Best Practices")
+                .created_at("2026-12-02T08:00:00.000Z")
+                .updated_at("2026-12-02T08:00:00.000Z")
+                .title("t")
+                .description("d");
+            if with_resource {
+                f = f.resources(
+                    Resource::builder()
+                        .r#type("Other")
+                        .id(format!("arn:aws:sns:us-east-1:123456789012:t{i}"))
+                        .build(),
+                );
+            }
+            f.build()
+        };
+        // 150 findings: two calls (100 + 50), every one imported.
+        let many: Vec<AwsSecurityFinding> = (0..150).map(|i| finding(i, true)).collect();
+        sink.import(REGION, &product, many).await.unwrap();
+        let page_ids: Vec<String> = {
+            let mut ids = Vec::new();
+            let mut token: Option<String> = None;
+            loop {
+                let page = hub
+                    .get_findings()
+                    .max_results(100)
+                    .set_next_token(token.clone())
+                    .send()
+                    .await
+                    .unwrap();
+                ids.extend(
+                    page.findings()
+                        .iter()
+                        .filter_map(|f| f.id.clone())
+                        .filter(|id| id.starts_with(&format!("warden/test/{run}/"))),
+                );
+                token = page
+                    .next_token()
+                    .filter(|t| !t.is_empty())
+                    .map(str::to_string);
+                if token.is_none() {
+                    break ids;
+                }
+            }
+        };
+        assert_eq!(page_ids.len(), 150);
+
+        // One finding Security Hub refuses (no resource) fails the delivery,
+        // naming it: the invocation fails and Lambda retries the event.
+        let err = sink
+            .import(
+                REGION,
+                &product,
+                vec![finding(1000, true), finding(1001, false)],
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(err.error_type(), "Warden.Refused", "{err}");
+        let text = err.to_string();
+        assert!(
+        text.starts_with(&format!(
+            "BatchImportFindings on {product} was refused: 1 of 2 entries failed; the first: InvalidInput: "
+        )),
+        "{text}"
+    );
+        assert!(
+            text.ends_with(&format!("(finding warden/test/{run}/1001)")),
+            "{text}"
+        );
+    });
+}
+
+/// A queue that an EventBridge rule on `bus` with `pattern` sends to.
+async fn rule_to_queue(
+    aws: &aws_config::SdkConfig,
+    bus: &str,
+    name: &str,
+    pattern: &Value,
+) -> String {
+    let events = eventbridge_sdk::Client::new(aws);
+    let sqs = aws_sdk_sqs::Client::new(aws);
+    let queue_url = sqs
+        .create_queue()
+        .queue_name(name)
+        .send()
+        .await
+        .unwrap()
+        .queue_url()
+        .unwrap()
+        .to_string();
+    let queue_arn = format!("arn:aws:sqs:{REGION}:{ACCOUNT}:{name}");
+    events
+        .put_rule()
+        .name(name)
+        .event_bus_name(bus)
+        .event_pattern(pattern.to_string())
+        .send()
+        .await
+        .unwrap();
+    events
+        .put_targets()
+        .rule(name)
+        .event_bus_name(bus)
+        .targets(
+            eventbridge_sdk::types::Target::builder()
+                .id("queue")
+                .arn(queue_arn)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    queue_url
+}
+
+/// The events on `queue_url`, waiting up to `wait` for `count` of them.
+async fn received(
+    aws: &aws_config::SdkConfig,
+    queue_url: &str,
+    count: usize,
+    wait: Duration,
+) -> Vec<Value> {
+    let sqs = aws_sdk_sqs::Client::new(aws);
+    let deadline = Instant::now() + wait;
+    let mut out = Vec::new();
+    while out.len() < count && Instant::now() < deadline {
+        let answer = sqs
+            .receive_message()
+            .queue_url(queue_url)
+            .max_number_of_messages(10)
+            .wait_time_seconds(1)
+            .send()
+            .await
+            .unwrap();
+        for message in answer.messages() {
+            out.push(serde_json::from_str(message.body().unwrap()).unwrap());
+        }
+    }
+    out
+}
+
+#[test]
+fn findings_reach_an_eventbridge_rule() {
+    on_big_stack(|| async {
+        let aws = aws().await;
+        let s3 = warden_tests::s3(&aws);
+        let events = eventbridge_sdk::Client::new(&aws);
+        let bus = unique("warden-findings");
+        events.create_event_bus().name(&bus).send().await.unwrap();
+        let all = rule_to_queue(
+            &aws,
+            &bus,
+            &unique("warden-all"),
+            &json!({"source": ["warden"]}),
+        )
+        .await;
+        // README's "only critical" pattern: nothing here is critical.
+        let critical = rule_to_queue(
+        &aws,
+        &bus,
+        &unique("warden-critical"),
+        &json!({"source": ["warden"], "detail-type": ["Warden Finding"], "detail": {"severity": ["critical"]}}),
+    )
+    .await;
+
+        let name = unique("warden-sink-bus");
+        bucket(&s3, &name).await;
+        let arn = format!("arn:aws:s3:::{name}");
+        let text = include_str!("../../events/bucket-guard/delete-bucket-policy.json")
+            .replace("warden-demo-bucket", &name);
+        let raw: Value = serde_json::from_str(&text).unwrap();
+        let observe = pipeline(&aws, &[("WARDEN_EVENT_BUS", bus.as_str())]);
+        let outcome = Box::pin(observe.handle(raw.clone())).await.unwrap();
+        assert_eq!(outcome.status, Status::Observed);
+        let mut rules: Vec<&str> = outcome.findings.iter().map(|f| f.rule.as_str()).collect();
+        rules.sort_unstable();
+        assert_eq!(
+            rules,
+            ["public-access-block", "tls-required", "tls-version"]
+        );
+
+        let delivered = received(&aws, &all, 3, Duration::from_secs(20)).await;
+        assert_eq!(delivered.len(), 3, "{delivered:#?}");
+        // Each detail is exactly the finding record SNS and the logs carry.
+        let event = CloudTrailEvent::parse(&raw).unwrap();
+        let context = Context::of_event(&event);
+        for finding in &outcome.findings {
+            let expected = serde_json::to_value(FindingRecord::new(
+                GUARD,
+                finding,
+                &context,
+                Mode::Observe,
+                (outcome.status, None),
+            ))
+            .unwrap();
+            let got = delivered
+                .iter()
+                .find(|e| e["detail"]["rule"] == json!(finding.rule))
+                .unwrap_or_else(|| panic!("no event for {}", finding.rule));
+            assert_eq!(got["source"], json!("warden"));
+            assert_eq!(got["detail-type"], json!("Warden Finding"));
+            assert_eq!(got["resources"], json!([arn]));
+            assert_eq!(got["detail"], expected);
+        }
+        let tls = delivered
+            .iter()
+            .find(|e| e["detail"]["rule"] == json!("tls-required"))
+            .unwrap();
+        assert_eq!(tls["detail"]["guard"], json!("bucket-guard"));
+        assert_eq!(tls["detail"]["event_name"], json!("DeleteBucketPolicy"));
+        assert_eq!(
+            tls["detail"]["event_id"],
+            json!("4f0d8a5c-6e1b-4c9d-8a57-0b3d6c1e8f54")
+        );
+        assert_eq!(tls["detail"]["outcome"], json!("observed"));
+        assert_eq!(tls["detail"]["mode"], json!("observe"));
+        assert_eq!(tls["detail"]["severity"], json!("medium"));
+        assert_eq!(tls["detail"]["applied"], json!(false));
+
+        assert!(
+            received(&aws, &critical, 1, Duration::from_secs(2))
+                .await
+                .is_empty()
+        );
+    });
+}
+
+#[test]
+fn a_setting_typo_fails_the_start_naming_the_variable() {
+    let err = Config::from_env(&[("WARDEN_SECURITY_HUB", "yes")][..]).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        r#"WARDEN_SECURITY_HUB="yes" is not valid: use one of true, false"#
+    );
+    let err = Config::from_env(&[("WARDEN_EVENT_BUS", "warden findings")][..]).unwrap_err();
+    assert!(
+        err.to_string().starts_with(
+            r#"WARDEN_EVENT_BUS="warden findings" is not valid: use an event bus name"#
+        ),
+        "{err}"
+    );
+    let config = Config::from_env(
+        &[
+            ("WARDEN_SECURITY_HUB", "true"),
+            ("WARDEN_EVENT_BUS", "default"),
+        ][..],
+    )
+    .unwrap();
+    assert_eq!(
+        config.sinks,
+        SinkSettings {
+            security_hub: true,
+            event_bus: Some("default".into())
+        }
+    );
+    let off = Config::from_env(&[("WARDEN_MODE", "observe")][..]).unwrap();
+    assert!(!off.sinks.any());
+}
