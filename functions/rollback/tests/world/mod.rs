@@ -1,0 +1,276 @@
+//! The emulator world rollback's tests share: a state table created with
+//! the template's key schema, the quarantine policy, the guards' pipelines
+//! (which make the real fixes) and their adapters (which read the real
+//! before- and after-states), and change records written the way the
+//! pipeline writes them.
+#![allow(dead_code, unreachable_pub, clippy::unwrap_used, clippy::expect_used)]
+
+use aws_config::SdkConfig;
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
+    ProjectionType, ScalarAttributeType,
+};
+use bucket_guard::BucketGuard;
+use mfa_guard::MfaGuard;
+use rollback::{Rollback, Settings};
+use serde_json::{Value, json};
+use trail_guard::TrailGuard;
+use warden_shared::state::{
+    self, CHANGE_INDEX, ChangeRecord, ChangeStatus, StateSettings, StateTable,
+};
+use warden_shared::{Config, Guard, Mode, Pipeline, Status, Trigger};
+use warden_tests::fixtures::{self, GuardEvents, unique};
+
+pub const ACCOUNT: &str = "123456789012";
+pub const REGION: &str = "us-east-1";
+pub const SELF_ROLE: &str = "arn:aws:iam::123456789012:role/warden-GuardFunctionRole-1A2B3C4D5E6F";
+
+pub const BUCKET_EVENTS: GuardEvents = GuardEvents {
+    guard: "bucket-guard",
+    sample: "warden-demo-bucket",
+};
+pub const TRAIL_EVENTS: GuardEvents = GuardEvents {
+    guard: "trail-guard",
+    sample: "warden-demo-trail",
+};
+pub const MFA_EVENTS: GuardEvents = GuardEvents {
+    guard: "mfa-guard",
+    sample: "warden-demo-user",
+};
+
+pub struct World {
+    pub config: SdkConfig,
+    pub s3: aws_sdk_s3::Client,
+    pub cloudtrail: aws_sdk_cloudtrail::Client,
+    pub iam: aws_sdk_iam::Client,
+    pub dynamodb: aws_sdk_dynamodb::Client,
+    pub table: String,
+    pub state: StateTable,
+    pub quarantine: String,
+    pub rollback: Rollback,
+}
+
+/// A world of its own: a fresh state table (so a test's listing holds
+/// only its own records) and quarantine policy, on the shared moto.
+pub async fn world() -> World {
+    let moto = warden_tests::moto();
+    let config = warden_tests::aws::sdk_config(moto.endpoint()).await;
+    let table = create_table(&config, &unique("state")).await;
+    let iam = aws_sdk_iam::Client::new(&config);
+    let quarantine = iam
+        .create_policy()
+        .policy_name(unique("quarantine"))
+        .policy_document(mfa_guard::quarantine::document("aws", ACCOUNT).to_string())
+        .send()
+        .await
+        .expect("CreatePolicy")
+        .policy()
+        .and_then(|p| p.arn())
+        .expect("a policy ARN")
+        .to_string();
+    let settings = Settings::from_env(
+        &[
+            ("WARDEN_STATE_TABLE", table.as_str()),
+            ("WARDEN_QUARANTINE_POLICY_ARN", quarantine.as_str()),
+        ][..],
+    )
+    .expect("valid settings");
+    World {
+        s3: warden_tests::aws::s3(&config),
+        cloudtrail: aws_sdk_cloudtrail::Client::new(&config),
+        dynamodb: aws_sdk_dynamodb::Client::new(&config),
+        iam,
+        state: StateTable::new(
+            aws_sdk_dynamodb::Client::new(&config),
+            StateSettings::from_env(&[(StateSettings::TABLE, table.as_str())][..])
+                .expect("valid settings")
+                .expect("a table"),
+        ),
+        rollback: Rollback::new(settings, &config),
+        table,
+        quarantine,
+        config,
+    }
+}
+
+/// Creates the state table `name` with the key schema of
+/// `WardenStateTable` in template.yaml: `pk` (S, HASH) + `sk` (S, RANGE),
+/// and the `by-change-id` index on `change_id` (S), projecting everything.
+pub async fn create_table(config: &SdkConfig, name: &str) -> String {
+    let client = aws_sdk_dynamodb::Client::new(config);
+    let attribute = |name: &str| {
+        AttributeDefinition::builder()
+            .attribute_name(name)
+            .attribute_type(ScalarAttributeType::S)
+            .build()
+            .unwrap()
+    };
+    let key = |name: &str, kind: KeyType| {
+        KeySchemaElement::builder()
+            .attribute_name(name)
+            .key_type(kind)
+            .build()
+            .unwrap()
+    };
+    let index = GlobalSecondaryIndex::builder()
+        .index_name(CHANGE_INDEX)
+        .key_schema(key("change_id", KeyType::Hash))
+        .projection(
+            Projection::builder()
+                .projection_type(ProjectionType::All)
+                .build(),
+        )
+        .build()
+        .unwrap();
+    client
+        .create_table()
+        .table_name(name)
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(attribute("pk"))
+        .attribute_definitions(attribute("sk"))
+        .attribute_definitions(attribute("change_id"))
+        .key_schema(key("pk", KeyType::Hash))
+        .key_schema(key("sk", KeyType::Range))
+        .global_secondary_indexes(index)
+        .send()
+        .await
+        .expect("CreateTable");
+    name.to_string()
+}
+
+impl World {
+    /// A guard's pipeline in `remediate` mode, as its `main` builds it
+    /// (without the state table: the test writes the records itself).
+    pub fn pipeline<G: Guard>(&self, guard: G, adapter: G::Adapter) -> Pipeline<G> {
+        let env = fixtures::settings("remediate", SELF_ROLE, &[]);
+        let config = Config::from_env(&env[..]).expect("valid settings");
+        Pipeline::build(guard, adapter, config, &self.config)
+    }
+
+    pub fn bucket_pipeline(&self, env: &[(&str, &str)]) -> Pipeline<BucketGuard> {
+        let guard = BucketGuard::from_env(env).expect("valid bucket settings");
+        self.pipeline(guard, bucket_guard::s3::S3Buckets::new(&self.config))
+    }
+
+    pub fn trail_pipeline(&self) -> Pipeline<TrailGuard> {
+        let guard = TrailGuard {
+            require_kms_key: false,
+        };
+        self.pipeline(guard, trail_guard::cloudtrail::Trails::new(&self.config))
+    }
+
+    pub fn mfa_guard(&self) -> MfaGuard {
+        MfaGuard::from_env(&[("WARDEN_QUARANTINE_POLICY_ARN", self.quarantine.as_str())][..])
+            .expect("valid mfa settings")
+    }
+
+    pub fn mfa_pipeline(&self) -> Pipeline<MfaGuard> {
+        let users = mfa_guard::iam::IamUsers::new(
+            aws_sdk_iam::Client::new(&self.config),
+            self.quarantine.clone(),
+        );
+        self.pipeline(self.mfa_guard(), users)
+    }
+
+    /// Asks rollback, as the runtime would hand it the payload.
+    pub async fn ask(&self, payload: Value) -> Value {
+        self.rollback
+            .handle(payload, "test-invocation")
+            .await
+            .unwrap_or_else(|e| panic!("no retryable error expected: {e}"))
+    }
+
+    /// Writes `record` as the pipeline does once a change is confirmed.
+    pub async fn put(&self, record: &ChangeRecord) {
+        self.state.put_change(record).await.expect("PutItem");
+    }
+
+    pub async fn changes(&self, resource: &str) -> Vec<ChangeRecord> {
+        self.state.changes_of(resource).await.expect("Query")
+    }
+}
+
+/// Runs `event` through `pipeline` and checks it remediated.
+pub async fn remediate<G: Guard>(pipeline: &Pipeline<G>, event: Value) -> Value {
+    let outcome = fixtures::handle(pipeline, event).await;
+    assert_eq!(outcome["status"], "remediated", "{outcome:#}");
+    outcome
+}
+
+/// The record of one applied change, as the pipeline writes it: before
+/// and after from `Guard::written` on the states read before the write and
+/// read back after it.
+pub fn applied(
+    guard: &str,
+    rule: &str,
+    resource: &str,
+    event: &Value,
+    actions: &[&str],
+    before: Value,
+    after: Value,
+) -> ChangeRecord {
+    let now = state::format_time(state::now_ms());
+    ChangeRecord {
+        change_id: state::new_change_id(),
+        resource: resource.to_string(),
+        account: ACCOUNT.into(),
+        region: REGION.into(),
+        guard: guard.into(),
+        rule: rule.into(),
+        trigger: Trigger::Event {
+            event_id: event["detail"]["eventID"].as_str().map(str::to_string),
+            event_name: event["detail"]["eventName"].as_str().map(str::to_string),
+        },
+        principal: event["detail"]["userIdentity"]["arn"]
+            .as_str()
+            .map(str::to_string),
+        mode: Mode::Remediate,
+        actions: actions.iter().map(|a| a.to_string()).collect(),
+        before,
+        after,
+        status: ChangeStatus::Applied,
+        outcome: Some(Status::Remediated),
+        reason: None,
+        created_at: now.clone(),
+        completed_at: Some(now),
+        rollback_of: None,
+        rolled_back_by: None,
+    }
+}
+
+/// The parts of an answer that differ on every run, checked for shape and
+/// taken out: the rollback's change id and the suppressions' end. Returns
+/// them and the answer with placeholders in their place.
+pub fn settle(mut answer: Value, days: i64) -> (String, Value) {
+    let rollback_id = answer["rollback_change_id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("a rollback_change_id: {answer:#}"))
+        .to_string();
+    assert!(rollback_id.starts_with("chg-"), "{rollback_id}");
+    answer["rollback_change_id"] = json!("<rollback>");
+    let expected_end = state::now_ms() + days * 86_400_000;
+    for suppression in answer["suppressions"].as_array_mut().into_iter().flatten() {
+        let until = suppression["until"].as_str().expect("until");
+        let end = state::parse_time(until).expect("an RFC 3339 until");
+        assert!(
+            (expected_end - end).abs() < 120_000,
+            "{until} is {days} days from now"
+        );
+        suppression["until"] = json!("<until>");
+        assert_eq!(suppression["change_id"], json!(rollback_id));
+        suppression["change_id"] = json!("<rollback>");
+    }
+    (rollback_id, answer)
+}
+
+/// A suppression as the answer lists it, with the placeholders of [`settle`].
+pub fn suppression(resource: &str, guard: &str, rule: &str, original: &str) -> Value {
+    json!({
+        "resource": resource,
+        "guard": guard,
+        "rule": rule,
+        "until": "<until>",
+        "change_id": "<rollback>",
+        "reason": format!("rolled back on request (rollback of {original})"),
+    })
+}
