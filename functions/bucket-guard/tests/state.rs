@@ -452,3 +452,57 @@ async fn a_delivery_being_handled_elsewhere_is_retried_not_dropped() {
     );
     assert_eq!(view(&emu.s3, &bucket).await.encryption, Value::Null);
 }
+
+/// A rollback's suppression switches its rule off on that resource, on the
+/// event path and the sweep alike; the other rules still run.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_suppression_is_honoured_like_an_exemption_for_its_rule() {
+    let emu = emulator().await;
+    let table = state_table(&emu).await;
+    let bucket = unique("suppressed");
+    create(&emu.s3, &bucket).await;
+    let state = warden_tests::state::table(&emu.config, &table);
+    state
+        .suppress(&warden_shared::state::Suppression {
+            resource: arn(&bucket),
+            guard: "bucket-guard".into(),
+            rule: "default-encryption".into(),
+            until: warden_shared::state::format_time(warden_shared::state::now_ms() + 3_600_000),
+            change_id: "chg-rolled-back".into(),
+            reason: "rolled back".into(),
+        })
+        .await
+        .unwrap();
+    let env = settings("remediate", &[("WARDEN_STATE_TABLE", table.as_str())]);
+    let pipeline = pipeline(&emu, &env);
+
+    let outcome = handle(&pipeline, event("create-bucket.json", &bucket)).await;
+
+    assert_eq!(outcome["status"], "remediated", "{outcome}");
+    let rules: Vec<&str> = outcome["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        rules,
+        ["tls-required", "tls-version", "public-access-block"]
+    );
+    assert_eq!(view(&emu.s3, &bucket).await.encryption, Value::Null);
+
+    // The sweep honours it too, and claims each resource once per sweep.
+    let target = bucket_guard::Bucket::new(&bucket, "us-east-1");
+    let context = warden_shared::Context::sweep("sweep-1", "123456789012", "us-east-1");
+    let swept = pipeline.check_resource(&target, &context).await.unwrap();
+    assert_eq!(swept.status, warden_shared::Status::Compliant, "{swept:?}");
+    let again = pipeline.check_resource(&target, &context).await.unwrap();
+    assert_eq!(again.status, warden_shared::Status::Skipped);
+    assert!(
+        again
+            .reason
+            .as_deref()
+            .is_some_and(|r| r.starts_with("already handled at ") && r.ends_with("(compliant)")),
+        "{again:?}"
+    );
+}
