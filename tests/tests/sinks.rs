@@ -7,6 +7,9 @@
 //! account and region), so each read-back here picks its findings by id, and
 //! the sink itself applies its filter to the answer too.
 
+// Helpers unwrap as the tests do: a failed call is a test failure.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use bucket_guard::s3::S3Buckets;
 use bucket_guard::{Bucket, BucketGuard};
 use serde_json::{Value, json};
