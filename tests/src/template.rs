@@ -7,7 +7,9 @@ use crate::paths::{venv_bin, workspace_root};
 use serde_json::{Value, json};
 use std::process::Command;
 use std::sync::OnceLock;
+use warden_shared::Config;
 use warden_shared::sinks::SinkSettings;
+use warden_shared::state::{self, StateSettings};
 
 const DECODE: &str = "\
 import json, sys
@@ -114,11 +116,11 @@ pub fn allowed_actions(role: &str) -> Vec<String> {
 /// counters): every function's role allows them on the table and its indexes
 /// only.
 pub const STATE_TABLE_ACTIONS: [&str; 5] = [
-    "dynamodb:GetItem",
-    "dynamodb:PutItem",
-    "dynamodb:UpdateItem",
-    "dynamodb:DeleteItem",
-    "dynamodb:Query",
+    state::CALLS[0].permission,
+    state::CALLS[1].permission,
+    state::CALLS[2].permission,
+    state::CALLS[3].permission,
+    state::CALLS[4].permission,
 ];
 
 /// What every function's role allows besides its guard's own calls: its log
@@ -286,14 +288,20 @@ pub fn assert_role_allows_exactly(role: &str, guard_actions: &[&str]) {
 /// The state table's settings (issue 12), which `Globals` gives every
 /// function; the parameter each comes from.
 pub const STATE_VARIABLES: [(&str, &str); 8] = [
-    ("WARDEN_STATE_TABLE", "WardenStateTable"),
-    ("WARDEN_CLAIM_DAYS", "DeduplicationDays"),
-    ("WARDEN_SUPPRESSION_DAYS", "SuppressionDays"),
-    ("WARDEN_BREAKER_CHANGES", "BreakerChanges"),
-    ("WARDEN_BREAKER_WINDOW_MINUTES", "BreakerWindowMinutes"),
-    ("WARDEN_ACCOUNT_CHANGES_PER_HOUR", "AccountChangesPerHour"),
-    ("WARDEN_IAC_CHANGES", "IacChanges"),
-    ("WARDEN_AUDIT_DAYS", "AuditRetentionDays"),
+    (StateSettings::TABLE, "WardenStateTable"),
+    (StateSettings::CLAIM_DAYS, "DeduplicationDays"),
+    (StateSettings::SUPPRESSION_DAYS, "SuppressionDays"),
+    (StateSettings::BREAKER_CHANGES, "BreakerChanges"),
+    (
+        StateSettings::BREAKER_WINDOW_MINUTES,
+        "BreakerWindowMinutes",
+    ),
+    (
+        StateSettings::ACCOUNT_CHANGES_PER_HOUR,
+        "AccountChangesPerHour",
+    ),
+    (Config::IAC_CHANGES, "IacChanges"),
+    (StateSettings::AUDIT_DAYS, "AuditRetentionDays"),
 ];
 
 /// Where findings go besides SNS (issue 13), given to every function by

@@ -11,7 +11,10 @@
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
 use std::process::Command;
+use warden_shared::Config;
+use warden_shared::config::IacChanges;
 use warden_shared::sinks::SinkSettings;
+use warden_shared::state::StateSettings;
 use warden_tests::template::{
     SINK_VARIABLES, STATE_VARIABLES, assert_state_and_sink_statements, resource, role_statements,
     statement_actions, template, variables,
@@ -50,6 +53,11 @@ fn parameter(name: &str) -> &'static Value {
 fn the_state_table_is_the_contracts() {
     let table = resource("WardenStateTable");
     assert_eq!(table["Type"], "AWS::DynamoDB::Table");
+    // The index the code queries a change by.
+    assert_eq!(
+        table["Properties"]["GlobalSecondaryIndexes"][0]["IndexName"],
+        warden_shared::state::CHANGE_INDEX
+    );
     // The audit trail outlives the stack.
     assert_eq!(table["DeletionPolicy"], "Retain");
     assert_eq!(table["UpdateReplacePolicy"], "Retain");
@@ -158,6 +166,78 @@ fn the_new_parameters_have_the_contracts_defaults_and_bounds() {
     for name in template()["Parameters"].as_object().unwrap().keys() {
         assert!(grouped.contains(name.as_str()), "{name} is in a group");
     }
+}
+
+/// The state table's numeric parameters: the template's default is the
+/// code's, and the code accepts exactly the template's range (a value the
+/// template lets through never fails the start, and the code refuses what
+/// the template would).
+#[test]
+fn the_state_parameters_are_the_codes_defaults_and_ranges() {
+    let only_table = [(StateSettings::TABLE, "t")];
+    let defaults = StateSettings::from_env(&only_table[..]).unwrap().unwrap();
+    for (variable, name, default) in [
+        (
+            StateSettings::CLAIM_DAYS,
+            "DeduplicationDays",
+            defaults.claim_days,
+        ),
+        (
+            StateSettings::SUPPRESSION_DAYS,
+            "SuppressionDays",
+            defaults.suppression_days,
+        ),
+        (
+            StateSettings::BREAKER_CHANGES,
+            "BreakerChanges",
+            defaults.breaker_changes,
+        ),
+        (
+            StateSettings::BREAKER_WINDOW_MINUTES,
+            "BreakerWindowMinutes",
+            defaults.breaker_window_minutes,
+        ),
+        (
+            StateSettings::ACCOUNT_CHANGES_PER_HOUR,
+            "AccountChangesPerHour",
+            defaults.account_changes_per_hour,
+        ),
+        (
+            StateSettings::AUDIT_DAYS,
+            "AuditRetentionDays",
+            defaults.audit_days,
+        ),
+    ] {
+        let p = parameter(name);
+        assert_eq!(p["Default"], json!(default), "{name}: the code's default");
+        let min = p["MinValue"].as_u64().unwrap();
+        let max = p["MaxValue"].as_u64().unwrap();
+        let parses = |value: u64| {
+            let text = value.to_string();
+            let env = [(StateSettings::TABLE, "t"), (variable, text.as_str())];
+            StateSettings::from_env(&env[..]).is_ok()
+        };
+        assert!(parses(min) && parses(max), "{name}: {min}..={max} accepted");
+        assert!(!parses(max + 1), "{name}: above {max} refused");
+        if min > 0 {
+            assert!(!parses(min - 1), "{name}: below {min} refused");
+        }
+    }
+    // IacChanges: each allowed value is the setting of that name; the
+    // default is the code's.
+    let iac = parameter("IacChanges");
+    for allowed in iac["AllowedValues"].as_array().unwrap() {
+        let value = allowed.as_str().unwrap();
+        let env = [(Config::IAC_CHANGES, value)];
+        let config = Config::from_env(&env[..]).unwrap();
+        assert_eq!(config.iac_changes.to_string(), value);
+    }
+    let none: [(&str, &str); 0] = [];
+    let config = Config::from_env(&none[..]).unwrap();
+    assert_eq!(config.iac_changes, IacChanges::Notify);
+    assert_eq!(iac["Default"], json!(IacChanges::Notify.to_string()));
+    let env = [(Config::IAC_CHANGES, "fight")];
+    assert!(Config::from_env(&env[..]).is_err());
 }
 
 /// What the template passes by default, and every value it allows, is a
