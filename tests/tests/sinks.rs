@@ -579,12 +579,51 @@ fn findings_reach_an_eventbridge_rule() {
         assert_eq!(tls["detail"]["severity"], json!("medium"));
         assert_eq!(tls["detail"]["applied"], json!(false));
 
+        // The shipped sample is what Warden puts, down to the byte: only
+        // the bucket, the mode and the outcome differ.
+        let sample: Value = serde_json::from_str(
+            &include_str!("../../events/findings/tls-required-notified.json")
+                .replace("warden-demo-bucket", &name),
+        )
+        .unwrap();
+        let mut detail = sample["detail"].clone();
+        detail["mode"] = json!("observe");
+        detail["outcome"] = json!("observed");
+        assert_eq!(tls["detail"], detail);
+        for key in ["version", "detail-type", "source", "resources"] {
+            assert_eq!(tls[key], sample[key], "{key}");
+        }
+
         assert!(
             received(&aws, &critical, 1, Duration::from_secs(2))
                 .await
                 .is_empty()
         );
     });
+}
+
+/// The remediated sample is the notified one with the fix made and
+/// confirmed: the rule patterns in README tell them apart by these fields.
+#[test]
+fn the_sample_events_differ_by_their_outcome() {
+    let notified: Value = serde_json::from_str(include_str!(
+        "../../events/findings/tls-required-notified.json"
+    ))
+    .unwrap();
+    let remediated: Value = serde_json::from_str(include_str!(
+        "../../events/findings/tls-required-remediated.json"
+    ))
+    .unwrap();
+    let mut expected = notified["detail"].clone();
+    expected["mode"] = json!("remediate");
+    expected["outcome"] = json!("remediated");
+    expected["applied"] = json!(true);
+    assert_eq!(remediated["detail"], expected);
+    for sample in [&notified, &remediated] {
+        assert_eq!(sample["source"], json!("warden"));
+        assert_eq!(sample["detail-type"], json!("Warden Finding"));
+        assert_eq!(sample["resources"], json!([sample["detail"]["resource"]]));
+    }
 }
 
 #[test]
