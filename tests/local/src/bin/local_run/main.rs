@@ -7,7 +7,9 @@
 //! `remediate` mode (every case must end as its fixture says), printing
 //! before/after tables. Whether a rule holds is judged from state read back
 //! with the SDK, not from the function's answer. Last, the sweeper sweeps an
-//! account planted before any event (its own moto), observe then remediate.
+//! account planted before any event (its own moto), observe then remediate;
+//! and the state table: a fix recorded, rolled back by its change id, and
+//! kept rolled back (`memory`).
 //!
 //! ```sh
 //! cargo build -p bucket-guard -p tag-guard -p mfa-guard -p trail-guard -p warden-local
@@ -18,6 +20,7 @@
 //! printed); 2 for a usage error. Everything it started is stopped on exit.
 
 mod drive;
+mod memory;
 mod sweep;
 
 // Each guard's test fixture (case table, seeding, read-back), shared with its
@@ -50,17 +53,19 @@ before and after. Exits 0 only if observe changed nothing and remediate fixed
 every violation.
 
   --bin-dir DIR   where the built functions are (default: target/debug)
-  --only GUARD    run one part: bucket-guard, tag-guard, mfa-guard, trail-guard, sweeper
+  --only GUARD    run one part: bucket-guard, tag-guard, mfa-guard, trail-guard, sweeper,
+                  rollback (bucket-guard with the state table, then rollback)
   -h, --help      this help
 
 moto_server comes from <workspace>/.venv (tests/run-local creates it) or $WARDEN_VENV.";
 
-const GUARDS: [&str; 5] = [
+const GUARDS: [&str; 6] = [
     "bucket-guard",
     "tag-guard",
     "mfa-guard",
     "trail-guard",
     "sweeper",
+    "rollback",
 ];
 
 struct Args {
@@ -149,7 +154,8 @@ async fn run(args: &Args) -> Result<bool, String> {
             "tag-guard" => drive::run::<tag::Tags>(&binary, &endpoint).await,
             "mfa-guard" => drive::run::<mfa::Users>(&binary, &endpoint).await,
             "trail-guard" => drive::run::<trail::Trails>(&binary, &endpoint).await,
-            _ => sweep::run(&binary).await,
+            "sweeper" => sweep::run(&binary).await,
+            _ => memory::run(&args.bin_dir, &endpoint).await,
         };
         results.push((*guard, held));
     }
