@@ -1019,7 +1019,7 @@ struct Ground<'a, G: Guard> {
     evidence: Option<&'a G::Evidence>,
     exemption: &'a Exemption,
     /// Why a rule's fix is held back, if it is.
-    held: &'a dyn Fn(&str) -> Option<String>,
+    held: &'a (dyn Fn(&str) -> Option<String> + Sync),
     /// The state the first plan was built on.
     state: &'a G::State,
     context: &'a Context,

@@ -244,7 +244,7 @@ pub fn assess_holding<G: Guard>(
     guard: &G,
     input: &Input<'_, G>,
     exemption: &Exemption,
-    held: &dyn Fn(&str) -> Option<String>,
+    held: &(dyn Fn(&str) -> Option<String> + Sync),
 ) -> Assessment<G::Plan> {
     let violations: Vec<Violation<G::Fix>> = guard
         .rules()
