@@ -306,7 +306,16 @@ impl Rollback {
         if let Err(err) = state.put_change(&begun).await {
             return failed(err, context);
         }
+        // Suppressed before the write: the write's own CloudTrail event must
+        // find the rule off, or the guard would put the change straight back.
+        let held = suppressions(&record, &together, &begun.change_id, ask, &until);
+        for suppression in &held {
+            if let Err(err) = state.suppress(suppression).await {
+                return failed(err, context);
+            }
+        }
         if let Err(err) = undo.apply(&self.guards).await {
+            lift(state, &held).await;
             let mut given_up = begun.clone();
             given_up.status = ChangeStatus::Failed;
             given_up.completed_at = Some(state::format_time(state::now_ms()));
@@ -322,6 +331,7 @@ impl Rollback {
             Err(err) => return failed(err, context),
         };
         if !undo.holds(&record.before, &back) {
+            lift(state, &held).await;
             let mut missed = begun.clone();
             missed.status = ChangeStatus::Failed;
             missed.after = back.clone();
@@ -362,17 +372,7 @@ impl Rollback {
         let together = siblings(record, changes);
         let now = state::now_ms();
         let until = state::format_time(now + i64::from(ask.suppress_days) * DAY_MS);
-        let suppressions: Vec<Suppression> = std::iter::once(record)
-            .chain(together.iter().copied())
-            .map(|r| Suppression {
-                resource: r.resource.clone(),
-                guard: r.guard.clone(),
-                rule: r.rule.clone(),
-                until: until.clone(),
-                change_id: done.change_id.clone(),
-                reason: format!("{} (rollback of {})", ask.reason(), r.change_id),
-            })
-            .collect();
+        let suppressions = suppressions(record, &together, &done.change_id, ask, &until);
         for suppression in &suppressions {
             if let Err(err) = state.suppress(suppression).await {
                 return failed(err, context);
@@ -400,6 +400,45 @@ impl Rollback {
         answer["also_rolled_back"] = json!(ids(&together));
         answer["suppressions"] = json!(suppressions);
         Ok(answer)
+    }
+}
+
+/// The suppressions a rollback writes: its rule, and the rules of the
+/// changes made by the same write, on the resource until `until`.
+fn suppressions(
+    record: &ChangeRecord,
+    together: &[&ChangeRecord],
+    rollback_id: &str,
+    ask: &Ask<'_>,
+    until: &str,
+) -> Vec<Suppression> {
+    std::iter::once(record)
+        .chain(together.iter().copied())
+        .map(|r| Suppression {
+            resource: r.resource.clone(),
+            guard: r.guard.clone(),
+            rule: r.rule.clone(),
+            until: until.to_string(),
+            change_id: rollback_id.to_string(),
+            reason: format!("{} (rollback of {})", ask.reason(), r.change_id),
+        })
+        .collect()
+}
+
+/// Ends suppressions written for a rollback that did not happen: each is
+/// rewritten to end now. A failure is logged: the suppression then simply
+/// runs its course.
+async fn lift(state: &StateTable, held: &[Suppression]) {
+    let now = state::format_time(state::now_ms());
+    for suppression in held {
+        let lifted = Suppression {
+            until: now.clone(),
+            reason: format!("{}; lifted: the rollback was not made", suppression.reason),
+            ..suppression.clone()
+        };
+        if let Err(err) = state.suppress(&lifted).await {
+            tracing::error!(error = %err, rule = %suppression.rule, resource = %suppression.resource, "could not lift the suppression of a rollback that was not made; it ends at its time");
+        }
     }
 }
 

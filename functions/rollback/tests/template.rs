@@ -4,6 +4,8 @@
 //! the function gets the settings it reads, is built like the guards and is
 //! subscribed to no event.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use rollback::permissions::ACTIONS;
 use serde_json::{Value, json};
 use warden_tests::template::{allowed_actions, resource, template, variables};
