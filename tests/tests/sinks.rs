@@ -260,6 +260,7 @@ fn findings_are_imported_updated_resolved_and_archived() {
             .unwrap();
         let again = the_finding(&hub, &tls_id).await;
         assert!(again.updated_at > tls.updated_at, "{again:?}");
+        assert_eq!(again.created_at, tls.created_at, "first seen stays");
 
         // 3. Someone else turns Block Public Access on: the next check finds
         // the rule holds, and the FAILED finding becomes PASSED and RESOLVED.

@@ -528,10 +528,11 @@ impl SecurityHub {
     /// Hub bills, on every sweep of every resource), or ask. Warden asks: one
     /// `GetFindings` per check (the resources of one event or sweep step in
     /// one filter, by resource id, generator prefix `warden/<guard>/`,
-    /// product and `ACTIVE`), made only when Security Hub is on and a
-    /// standing rule held or a resource is gone; it answers for the archive
-    /// of a gone resource in the same call, and imports only the findings that
-    /// change. Reads are not billed, and the answer's findings give the
+    /// product and `ACTIVE`), made only when Security Hub is on and there is
+    /// something to record: a finding, a standing rule that held, or a gone
+    /// resource. The same answer archives a gone resource's findings and
+    /// keeps a re-checked finding's `CreatedAt`, and only the findings that
+    /// change are imported. Reads are not billed, and the answer's findings give the
     /// re-import its original `CreatedAt`, title and severity. Event-only
     /// rules (a `StopLogging`) never count as held: their absence proves
     /// nothing about the resource.
@@ -543,12 +544,15 @@ impl SecurityHub {
             .map(Asff::to_sdk)
             .collect();
         let imported: BTreeSet<String> = findings.iter().filter_map(|f| f.id.clone()).collect();
+        // The resources this check found something on are looked up too
+        // (in the same call): a re-check keeps the finding's `CreatedAt`.
         let mut lookups: Vec<&str> = delivery
             .passed
             .iter()
             .filter(|(_, rules)| !rules.is_empty())
             .map(|(resource, _)| *resource)
             .chain(delivery.gone.iter().copied())
+            .chain(delivery.records.iter().map(|r| r.resource))
             .collect();
         lookups.sort_unstable();
         lookups.dedup();
@@ -557,6 +561,11 @@ impl SecurityHub {
             let existing = self
                 .active_findings(delivery.region, &product, guard, &lookups)
                 .await?;
+            for finding in &mut findings {
+                if let Some(before) = existing.iter().find(|e| e.id == finding.id) {
+                    finding.created_at.clone_from(&before.created_at);
+                }
+            }
             findings.extend(
                 existing
                     .iter()
