@@ -691,6 +691,22 @@ fn the_readme_names_the_capabilities_consumers_acknowledge() {
             "the publish section names {capability}"
         );
     }
+    // Every IAM action a role of the stack holds is listed for consumers.
+    for (name, r) in template()["Resources"].as_object().unwrap() {
+        if r["Type"] != "AWS::IAM::Role" {
+            continue;
+        }
+        for (_, statement) in role_statements(name) {
+            for action in statement_actions(&statement) {
+                if action.starts_with("iam:") {
+                    assert!(
+                        publish.contains(&format!("`{action}`")),
+                        "the publish section lists {action} ({name})"
+                    );
+                }
+            }
+        }
+    }
     for step in [
         "sam package",
         "sam publish",

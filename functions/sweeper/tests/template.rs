@@ -13,10 +13,12 @@ use sweeper::permissions::{own, standing};
 use tag_guard::TagGuard;
 use trail_guard::TrailGuard;
 use warden_tests::template::{
-    COMMON_ACTIONS, assert_variables, function_property, resource, template,
+    COMMON_ACTIONS, EVENT_BUS_ACTIONS, SECURITY_HUB_ACTIONS, assert_state_and_sink_statements,
+    assert_variables, function_property, resource, template,
 };
 
-/// The conditions a deployment with these parameters sets.
+/// The conditions a deployment with these parameters sets (with the
+/// template's default sinks: the default event bus, no Security Hub).
 fn conditions(sweep_mode: &str, mfa_action: &str) -> Vec<(&'static str, bool)> {
     let remediates = sweep_mode == "remediate";
     let disables = mfa_action == "disable-console";
@@ -25,6 +27,8 @@ fn conditions(sweep_mode: &str, mfa_action: &str) -> Vec<(&'static str, bool)> {
         ("MfaDisablesConsole", disables),
         ("SweepQuarantines", remediates && !disables),
         ("SweepDisablesConsole", remediates && disables),
+        ("HasEventBus", true),
+        ("SecurityHubOn", false),
     ]
 }
 
@@ -97,6 +101,7 @@ fn needed(sweep_mode: &str, action: MfaAction) -> Vec<String> {
         .chain(standing(&tag, fixes))
         .chain(own())
         .chain(COMMON_ACTIONS)
+        .chain(EVENT_BUS_ACTIONS)
         .map(str::to_string)
         .collect();
     actions.sort();
@@ -272,4 +277,34 @@ fn the_schedule_plans_the_sweep_and_the_queue_feeds_the_function() {
             .unwrap()
             >= 2
     );
+}
+
+/// The state table, the event bus and Security Hub: scoped as the contract
+/// says (the table and its indexes; the stack's bus; Security Hub only with
+/// SecurityHub=true).
+#[test]
+fn the_role_reaches_the_state_table_and_the_sinks_only() {
+    assert_state_and_sink_statements("SweeperFunctionRole");
+}
+
+/// With SecurityHub=true the role gains exactly Security Hub's two calls.
+#[test]
+fn security_hub_adds_exactly_its_calls() {
+    let mut on = conditions("observe", "quarantine");
+    for (name, holds) in on.iter_mut() {
+        if *name == "SecurityHubOn" {
+            *holds = true;
+        }
+    }
+    let with = actions(&statements("SweeperFunctionRole", &on));
+    let without = actions(&statements(
+        "SweeperFunctionRole",
+        &conditions("observe", "quarantine"),
+    ));
+    let added: Vec<&str> = with
+        .iter()
+        .map(String::as_str)
+        .filter(|a| !without.iter().any(|w| w == a))
+        .collect();
+    assert_eq!(added, SECURITY_HUB_ACTIONS);
 }
