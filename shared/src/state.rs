@@ -9,6 +9,7 @@
 //! | change record | `resource#<arn>` | `change#<created ms, 13 digits>#<change_id>` | "what did Warden change on this resource?" (newest first) |
 //! | suppression | `resource#<arn>` | `suppress#<guard>#<rule>` | "may this rule act on this resource?" |
 //! | account counter | `account#<account>` | `hour#<YYYY-MM-DDTHH>` | "how many fixes this hour?" (atomic add) |
+//! | sweep books | `sweep#<sweep id>` | `sweep` (shards, the set of those ended), `part#<shard>#<id>` (each run's summary) | "was that the sweep's last shard?" (atomic set add) |
 //!
 //! A check of one resource reads everything it needs about it (suppressions,
 //! unfinished changes, recent changes for the breaker) with one query on
@@ -210,6 +211,19 @@ pub struct Memory {
     pub pending: Vec<ChangeRecord>,
     /// Changes made within the breaker's window, newest first.
     pub recent: Vec<ChangeRecord>,
+}
+
+/// Where a queued sweep's books stand after a run filed its part.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SweepBooks {
+    /// Shards are still running (or another run publishes the summary).
+    Open,
+    /// This run ended the last shard: every run's part, to merge and
+    /// publish once.
+    Complete(Vec<Value>),
+    /// No books for this sweep (planned without a state table, or expired):
+    /// each run reports its own part.
+    Untracked,
 }
 
 /// The answer to a claim on a delivery.
@@ -494,6 +508,113 @@ impl StateTable {
             .unwrap_or(0))
     }
 
+    /// Starts the books of a queued sweep of `shards` (their labels): each
+    /// shard's runs report into them, and the run that ends the last shard
+    /// gets every part back, to publish one summary for the whole sweep.
+    pub async fn begin_sweep(&self, sweep_id: &str, shards: &[String]) -> Result<(), GuardError> {
+        let expires = (now_ms() + i64::from(self.settings.claim_days) * DAY_MS) / 1000;
+        self.client
+            .put_item()
+            .table_name(self.table())
+            .item("pk", s(&format!("sweep#{sweep_id}")))
+            .item("sk", s("sweep"))
+            .item("shards", n(i64::try_from(shards.len()).unwrap_or(i64::MAX)))
+            .item("started_at", s(&format_time(now_ms())))
+            .item("expires_at", n(expires))
+            .send()
+            .await
+            .map_err(|e| GuardError::from_sdk(PUT, self.table(), e))?;
+        Ok(())
+    }
+
+    /// Files one run's part of a queued sweep (`part`, its summary as
+    /// JSON); `ended` when that run finished its shard. Answers every part
+    /// of the sweep once the last shard has ended, to the one run that ended
+    /// it; [`SweepBooks::Untracked`] when no books were started for it.
+    pub async fn file_sweep_part(
+        &self,
+        sweep_id: &str,
+        shard: &str,
+        part: &Value,
+        ended: bool,
+    ) -> Result<SweepBooks, GuardError> {
+        let pk = format!("sweep#{sweep_id}");
+        if self.get(&pk, "sweep").await?.is_none() {
+            return Ok(SweepBooks::Untracked);
+        }
+        let expires = (now_ms() + i64::from(self.settings.claim_days) * DAY_MS) / 1000;
+        self.client
+            .put_item()
+            .table_name(self.table())
+            .item("pk", s(&pk))
+            .item("sk", s(&format!("part#{shard}#{}", new_change_id())))
+            .item("record", s(&part.to_string()))
+            .item("expires_at", n(expires))
+            .send()
+            .await
+            .map_err(|e| GuardError::from_sdk(PUT, self.table(), e))?;
+        if !ended {
+            return Ok(SweepBooks::Open);
+        }
+        // A set, so that a redelivered shard counts once.
+        let books = self
+            .client
+            .update_item()
+            .table_name(self.table())
+            .key("pk", s(&pk))
+            .key("sk", s("sweep"))
+            .update_expression("ADD ended :shard")
+            .expression_attribute_values(":shard", AttributeValue::Ss(vec![shard.to_string()]))
+            .return_values(ReturnValue::AllNew)
+            .send()
+            .await
+            .map_err(|e| GuardError::from_sdk(UPDATE, self.table(), e))?;
+        let attributes = books.attributes.unwrap_or_default();
+        let ended = attributes
+            .get("ended")
+            .and_then(|v| v.as_ss().ok())
+            .map_or(0, Vec::len);
+        let shards = attributes
+            .get("shards")
+            .and_then(|v| v.as_n().ok())
+            .and_then(|v| v.parse::<usize>().ok())
+            .unwrap_or(usize::MAX);
+        if ended < shards {
+            return Ok(SweepBooks::Open);
+        }
+        // Exactly one run publishes, even if two end the last shards at once.
+        let claimed = self
+            .client
+            .update_item()
+            .table_name(self.table())
+            .key("pk", s(&pk))
+            .key("sk", s("sweep"))
+            .update_expression("SET summarised_at = :at")
+            .condition_expression("attribute_not_exists(summarised_at)")
+            .expression_attribute_values(":at", s(&format_time(now_ms())))
+            .send()
+            .await;
+        match claimed {
+            Ok(_) => {}
+            Err(err)
+                if err
+                    .as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                return Ok(SweepBooks::Open);
+            }
+            Err(err) => return Err(GuardError::from_sdk(UPDATE, self.table(), err)),
+        }
+        let parts = self
+            .query_key(&pk, Some("part#"))
+            .await?
+            .iter()
+            .filter_map(|item| text(item, "record"))
+            .filter_map(|json| serde_json::from_str(&json).ok())
+            .collect();
+        Ok(SweepBooks::Complete(parts))
+    }
+
     async fn get(
         &self,
         pk: &str,
@@ -522,6 +643,24 @@ impl StateTable {
         prefix: Option<&str>,
         since_ms: Option<i64>,
     ) -> Result<Vec<HashMap<String, AttributeValue>>, GuardError> {
+        self.query(&resource_key(resource), prefix, since_ms).await
+    }
+
+    /// Every item under `pk` whose sort key starts with `prefix`.
+    async fn query_key(
+        &self,
+        pk: &str,
+        prefix: Option<&str>,
+    ) -> Result<Vec<HashMap<String, AttributeValue>>, GuardError> {
+        self.query(pk, prefix, None).await
+    }
+
+    async fn query(
+        &self,
+        pk: &str,
+        prefix: Option<&str>,
+        since_ms: Option<i64>,
+    ) -> Result<Vec<HashMap<String, AttributeValue>>, GuardError> {
         let mut items = Vec::new();
         let mut start: Option<HashMap<String, AttributeValue>> = None;
         loop {
@@ -530,7 +669,7 @@ impl StateTable {
                 .query()
                 .table_name(self.table())
                 .consistent_read(true)
-                .expression_attribute_values(":pk", s(&resource_key(resource)))
+                .expression_attribute_values(":pk", s(pk))
                 .set_exclusive_start_key(start.take());
             query = match prefix {
                 Some(prefix) => query
@@ -551,7 +690,7 @@ impl StateTable {
             let out = query
                 .send()
                 .await
-                .map_err(|e| GuardError::from_sdk(QUERY, resource, e))?;
+                .map_err(|e| GuardError::from_sdk(QUERY, pk, e))?;
             items.extend(out.items.unwrap_or_default());
             match out.last_evaluated_key {
                 Some(key) if !key.is_empty() => start = Some(key),

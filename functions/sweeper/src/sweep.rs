@@ -28,6 +28,7 @@ use tokio::sync::Semaphore;
 use trail_guard::TrailGuard;
 use trail_guard::cloudtrail::Trails;
 use warden_shared::config::Env;
+use warden_shared::state::{StateTable, SweepBooks};
 use warden_shared::{AwsCall, Config, ConfigError, Context, Guard, GuardError, Outcome, Pipeline};
 
 /// Resources listed but not checked yet, by id, with their targets.
@@ -126,6 +127,9 @@ pub struct Sweeper {
     iam: aws_sdk_iam::Client,
     sqs: aws_sdk_sqs::Client,
     sns: aws_sdk_sns::Client,
+    /// With a state table, a queued sweep keeps its books there and
+    /// publishes one summary when its last shard ends.
+    state: Option<StateTable>,
 }
 
 impl Sweeper {
@@ -157,6 +161,10 @@ impl Sweeper {
             iam,
             sqs: aws_sdk_sqs::Client::new(aws),
             sns: warden_shared::aws::sns(aws),
+            state: config
+                .state
+                .clone()
+                .map(|settings| StateTable::new(warden_shared::aws::dynamodb(aws), settings)),
             aws: aws.clone(),
             config,
             settings,
@@ -219,6 +227,10 @@ impl Sweeper {
             .clone()
             .unwrap_or_else(|| invocation.request_id.clone());
         let shards = self.shards(&request, &sweep_id);
+        let labels: Vec<String> = shards.iter().map(Shard::label).collect();
+        if let Some(state) = &self.state {
+            state.begin_sweep(&sweep_id, &labels).await?;
+        }
         for (batch_index, batch) in shards.chunks(10).enumerate() {
             let entries = batch
                 .iter()
@@ -253,7 +265,6 @@ impl Sweeper {
                 .into());
             }
         }
-        let labels: Vec<String> = shards.iter().map(Shard::label).collect();
         tracing::info!(sweep_id, shards = ?labels, "sweep planned onto the queue");
         Ok(json!({"sweep_id": sweep_id, "status": "planned", "shards": labels}))
     }
@@ -344,7 +355,35 @@ impl Sweeper {
                     summary.status = SweepStatus::Continued;
                     summary.continuation = serde_json::to_value(&next).ok();
                 }
-                self.report(&mut summary).await;
+                match self.file(shard, &summary).await {
+                    Ok(SweepBooks::Untracked) => self.report(&mut summary).await,
+                    Ok(SweepBooks::Open) => self.log(&summary),
+                    Ok(SweepBooks::Complete(parts)) => {
+                        self.log(&summary);
+                        let mut whole = Summary::new(&shard.sweep_id);
+                        for part in parts {
+                            match serde_json::from_value::<Summary>(part) {
+                                Ok(part) => {
+                                    whole.duration_ms += part.duration_ms;
+                                    whole.merge(part);
+                                }
+                                Err(err) => whole.errors.push(SweepError {
+                                    resource_type: "summary".into(),
+                                    region: String::new(),
+                                    resource: None,
+                                    message: format!("a shard's part could not be read back: {err}"),
+                                }),
+                            }
+                        }
+                        self.report(&mut whole).await;
+                    }
+                    Err(err) => {
+                        // The books could not be kept: this run's part is
+                        // published on its own rather than lost.
+                        tracing::error!(sweep_id = summary.sweep_id, error = %err, "could not file the shard's part of the sweep");
+                        self.report(&mut summary).await;
+                    }
+                }
                 (id, Ok(Some(summary)))
             }
         });
@@ -360,6 +399,18 @@ impl Sweeper {
             .filter_map(|s| serde_json::to_value(s).ok())
             .collect();
         json!({"batchItemFailures": failures, "summaries": summaries})
+    }
+
+    /// Files this run's part of a queued sweep in the state table.
+    async fn file(&self, shard: &Shard, summary: &Summary) -> Result<SweepBooks, GuardError> {
+        let Some(state) = &self.state else {
+            return Ok(SweepBooks::Untracked);
+        };
+        let part = serde_json::to_value(summary).unwrap_or_default();
+        let ended = summary.status != SweepStatus::Continued;
+        state
+            .file_sweep_part(&shard.sweep_id, &shard.label(), &part, ended)
+            .await
     }
 
     async fn send(&self, shard: &Shard) -> Result<(), SweepFailure> {

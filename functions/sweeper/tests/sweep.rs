@@ -551,3 +551,50 @@ async fn a_bad_setting_stops_the_start_and_a_bad_request_names_what_is_expected(
         "WARDEN_SWEEP_QUEUE_URL is not set: planning a sweep needs the sweep queue; run a sweep in one invocation with {\"sweep\": {\"inline\": true}}"
     );
 }
+
+/// With the state table, a queued sweep keeps its books there: however many
+/// shards and continuations it takes, the topic gets one summary, of the
+/// whole sweep.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_queued_sweep_with_the_state_table_publishes_one_summary_of_everything() {
+    let world = World::start().await;
+    plant(&world, "books").await;
+    let tagged = world.tagged_arns().await.len();
+    let full = expected("s-books", Some("observed"), "observed", tagged);
+    let table = warden_tests::state::create_table(&world.config, "sweep-state").await;
+    let (topic_arn, alerts_queue) = topic(&world).await;
+    let queue = world.queue("sweep").await;
+    let env = world.env(
+        "observe",
+        &[
+            ("WARDEN_SWEEP_QUEUE_URL", queue.as_str()),
+            ("WARDEN_SWEEP_RESERVE_MS", "29970"),
+            ("WARDEN_STATE_TABLE", table.as_str()),
+            ("WARDEN_TOPIC_ARN", topic_arn.as_str()),
+        ],
+    );
+
+    let (answers, _) = sweep(
+        &env,
+        &[json!({"sweep": {"sweep_id": "s-books", "regions": [REGION]}})],
+    )
+    .await;
+    assert_eq!(answers[0]["status"], "planned", "{:#}", answers[0]);
+    let runs = consume_all(&world, &queue, &env).await;
+
+    assert!(
+        runs.iter().any(|s| s["status"] == "continued"),
+        "the budget ran out at least once: {runs:#?}"
+    );
+    let published = alerts(&world, &alerts_queue).await;
+    assert_eq!(published.len(), 1, "{published:#?}");
+    let summary = &published[0];
+    assert_eq!(summary["sweep_id"], "s-books");
+    assert_eq!(summary["status"], "complete");
+    assert_eq!(summary["continuation"], Value::Null);
+    assert_eq!(
+        (summary["checked"].clone(), summary["by_rule"].clone()),
+        (full["checked"].clone(), full["by_rule"].clone()),
+        "every shard's every run, once"
+    );
+}
