@@ -4,8 +4,9 @@
 use serde::Deserialize;
 use serde_json::Value;
 
-/// The longest suppression a request may ask for, in days.
-pub const MAX_SUPPRESS_DAYS: u32 = 3650;
+/// The longest suppression a request may ask for, in days: the longest
+/// `WARDEN_SUPPRESSION_DAYS` accepts.
+pub const MAX_SUPPRESS_DAYS: u32 = 365;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Request {
@@ -108,6 +109,28 @@ mod tests {
             Ok(Request::List {
                 resource: "arn:aws:s3:::b".into()
             })
+        );
+    }
+
+    #[test]
+    fn the_longest_suppression_is_the_one_the_setting_accepts() {
+        use warden_shared::state::StateSettings;
+        let days = |n: u32| {
+            StateSettings::from_env(
+                &[
+                    ("WARDEN_STATE_TABLE", "t".to_string()),
+                    ("WARDEN_SUPPRESSION_DAYS", n.to_string()),
+                ][..],
+            )
+        };
+        assert!(days(MAX_SUPPRESS_DAYS).is_ok());
+        assert!(days(MAX_SUPPRESS_DAYS + 1).is_err());
+        assert!(
+            Request::parse(&json!({"change_id": "c", "suppress_days": MAX_SUPPRESS_DAYS})).is_ok()
+        );
+        assert!(
+            Request::parse(&json!({"change_id": "c", "suppress_days": MAX_SUPPRESS_DAYS + 1}))
+                .is_err()
         );
     }
 
