@@ -211,12 +211,15 @@ impl Rollback {
             Err(err) => return failed(err, context),
         };
         // A rollback of this change that was begun and never finished (its
-        // process died between the write and the books): settle it first.
+        // process died between the write and the books; the guard's next
+        // check may have settled its record as applied meanwhile, as it
+        // settles any unfinished change): finish its books first. The
+        // original is still `applied`, or it would have been refused above.
         let unfinished: Vec<&ChangeRecord> = changes
             .iter()
             .filter(|c| {
                 c.rollback_of.as_deref() == Some(record.change_id.as_str())
-                    && c.status == ChangeStatus::Pending
+                    && matches!(c.status, ChangeStatus::Pending | ChangeStatus::Applied)
             })
             .collect();
         let now = match undo.read(&self.guards, &record.rule).await {
@@ -267,7 +270,10 @@ impl Rollback {
         }
         // Settle what an earlier attempt left behind: it never wrote, since
         // the resource still holds Warden's after-state.
-        for begun in unfinished {
+        for begun in unfinished
+            .into_iter()
+            .filter(|c| c.status == ChangeStatus::Pending)
+        {
             let mut settled = begun.clone();
             settled.status = ChangeStatus::NotApplied;
             settled.completed_at = Some(state::format_time(state::now_ms()));

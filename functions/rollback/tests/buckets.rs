@@ -465,3 +465,64 @@ async fn block_public_access_flags_are_put_back_and_a_changed_bucket_is_refused(
     assert_eq!(done["restored"], partial);
     assert_eq!(block(&w, &bucket).await, Some([true, false, false, false]));
 }
+
+#[tokio::test]
+async fn a_rollback_whose_invocation_died_after_the_write_is_finished_by_the_next_request() {
+    let w = world().await;
+    let bucket = unique("rb-crash");
+    create(&w, &bucket).await;
+    set_encryption(&w, &bucket, "AES256", None).await;
+    let records = fix(
+        &w,
+        &bucket,
+        "delete-bucket-public-access-block.json",
+        &[],
+        &[(rule::PUBLIC_ACCESS_BLOCK, "put-public-access-block")],
+    )
+    .await;
+    let record = &records[0];
+    // What an invocation leaves when it dies between the write and the
+    // books: its intent, pending, and the write made.
+    let mut begun = world::applied(
+        BucketGuard::NAME,
+        rule::PUBLIC_ACCESS_BLOCK,
+        &arn(&bucket),
+        &json!({"detail": {"eventID": "died", "eventName": "Rollback"}}),
+        &["delete-public-access-block"],
+        record.after.clone(),
+        record.before.clone(),
+    );
+    begun.status = ChangeStatus::Pending;
+    begun.rollback_of = Some(record.change_id.clone());
+    begun.completed_at = None;
+    w.put(&begun).await;
+    w.s3.delete_public_access_block()
+        .bucket(&bucket)
+        .send()
+        .await
+        .unwrap();
+
+    let answer = w.ask(json!({"change_id": record.change_id})).await;
+    let (rollback_id, answer) = settle(answer, 7);
+    assert_eq!(rollback_id, begun.change_id, "the begun rollback, finished");
+    assert_eq!(answer["status"], "rolled-back", "{answer:#}");
+    assert_eq!(
+        answer["restored"],
+        json!({"PublicAccessBlockConfiguration": null})
+    );
+    let changes = w.changes(&arn(&bucket)).await;
+    assert_eq!(changes.len(), 2, "no second rollback record: {changes:#?}");
+    let finished = changes
+        .iter()
+        .find(|c| c.change_id == begun.change_id)
+        .unwrap();
+    assert_eq!(finished.status, ChangeStatus::Applied);
+    let original = changes
+        .iter()
+        .find(|c| c.change_id == record.change_id)
+        .unwrap();
+    assert_eq!(original.status, ChangeStatus::RolledBack);
+    assert_eq!(original.rolled_back_by.as_deref(), Some(&*begun.change_id));
+    let listed = w.ask(json!({"resource": arn(&bucket)})).await;
+    assert_eq!(listed["suppressions"][0]["rule"], "public-access-block");
+}
