@@ -418,3 +418,44 @@ async fn what_cannot_be_rolled_back_is_refused_with_why() {
         json!({"status": "error", "reason": "the state table is not configured (WARDEN_STATE_TABLE is unset): without it Warden keeps no change records, so there is nothing to roll back; deploy the template's WardenStateTable"})
     );
 }
+
+#[tokio::test]
+async fn a_trail_made_multi_region_again_is_single_region_again() {
+    let w = world().await;
+    let trail = unique("rb-region");
+    create_trail(&w, &trail).await;
+    w.cloudtrail
+        .update_trail()
+        .name(&trail)
+        .is_multi_region_trail(false)
+        .send()
+        .await
+        .unwrap();
+    let record = fix_trail(
+        &w,
+        &trail,
+        "update-trail-single-region.json",
+        rule::MULTI_REGION,
+        "update-trail",
+    )
+    .await;
+    assert_eq!(
+        record.before,
+        json!({"IsMultiRegionTrail": false, "IncludeGlobalServiceEvents": true})
+    );
+    assert_eq!(
+        record.after,
+        json!({"IsMultiRegionTrail": true, "IncludeGlobalServiceEvents": true})
+    );
+    let answer = w.ask(json!({"change_id": record.change_id})).await;
+    assert_eq!(answer["status"], "rolled-back", "{answer:#}");
+    assert_eq!(
+        answer["writes"],
+        json!([{"call": "UpdateTrail", "IsMultiRegionTrail": false, "IncludeGlobalServiceEvents": true}])
+    );
+    let got = w.cloudtrail.get_trail().name(&trail).send().await.unwrap();
+    let settings = got.trail().unwrap();
+    assert_eq!(settings.is_multi_region_trail(), Some(false));
+    assert_eq!(settings.include_global_service_events(), Some(true));
+    assert!(is_logging(&w, &trail).await);
+}
