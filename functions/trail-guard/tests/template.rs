@@ -7,6 +7,8 @@ use serde_json::{Value, json};
 use trail_guard::{HANDLED_EVENTS, TrailGuard};
 use warden_shared::Config;
 use warden_shared::guard::permissions;
+use warden_shared::sinks::SinkSettings;
+use warden_shared::state::StateSettings;
 use warden_tests::template::{
     allowed_actions, assert_role_allows_exactly, assert_state_and_sink_statements, event_names,
     every_function_variables, function_property, resource, variables,
@@ -112,7 +114,23 @@ fn sam_local_invoke_gets_every_setting() {
         .map(String::as_str)
         .collect();
     names.sort();
-    assert_eq!(names, read_settings());
+    // The guard's settings, and the state table and the sinks turned off
+    // (under sam local the template's table does not exist).
+    let mut expected = read_settings();
+    expected.extend([
+        StateSettings::TABLE,
+        SinkSettings::SECURITY_HUB,
+        SinkSettings::EVENT_BUS,
+    ]);
+    expected.sort();
+    assert_eq!(names, expected);
+    for (off, value) in [
+        (StateSettings::TABLE, ""),
+        (SinkSettings::SECURITY_HUB, "false"),
+        (SinkSettings::EVENT_BUS, ""),
+    ] {
+        assert_eq!(env["TrailGuardFunction"][off], value, "{off} is off");
+    }
     assert_eq!(
         env["TrailGuardFunction"]["WARDEN_SELF_ARN"],
         "arn:aws:iam::123456789012:role/warden-TrailGuardFunctionRole-1A2B3C4D5E6F",
