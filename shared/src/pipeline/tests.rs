@@ -4,7 +4,7 @@
 
 use super::*;
 use crate::event::EventError;
-use crate::guard::{Check, Composed};
+use crate::guard::{Applied, Check, Composed};
 use crate::identity::SelfArns;
 use crate::outcome::Severity;
 use crate::rule::{Calls, Found, Meta, Remedy, Rule, RuleSpec, Scope};
