@@ -262,7 +262,8 @@ impl FunctionRun {
         let logs = self.log_lines();
         let mut metrics: Vec<(String, String)> = logs
             .iter()
-            .filter(|line| line.get("_aws").is_some())
+            // The `Findings` metric; `ChangeToFixMs` lines are EMF too.
+            .filter(|line| line.get("_aws").is_some() && line.get("Findings").is_some())
             .map(|m| {
                 assert_eq!(m["_aws"]["CloudWatchMetrics"][0]["Namespace"], "Warden");
                 assert_eq!(m["guard"], guard);
