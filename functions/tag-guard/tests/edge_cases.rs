@@ -229,6 +229,8 @@ async fn reported_identifiers_leave_reserved_tags_alone() {
     let emu = emulator().await;
     let mut env = settings("remediate");
     env.push(("WARDEN_ACCOUNT_IDS_IN_ARNS".into(), "report".into()));
+    // A CloudFormation change: fixed only with IacChanges=remediate.
+    env.push(("WARDEN_IAC_CHANGES".into(), "remediate".into()));
     let event = seeded(&emu.endpoint, "cloudformation-create-topic.json");
     let arn = event["detail"]["responseElements"]["topicArn"]
         .as_str()
