@@ -6,18 +6,12 @@
 #![allow(dead_code, unreachable_pub, clippy::unwrap_used, clippy::expect_used)]
 
 use aws_config::SdkConfig;
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
-    ProjectionType, ScalarAttributeType,
-};
 use bucket_guard::BucketGuard;
 use mfa_guard::MfaGuard;
 use rollback::{Rollback, Settings};
 use serde_json::{Value, json};
 use trail_guard::TrailGuard;
-use warden_shared::state::{
-    self, CHANGE_INDEX, ChangeRecord, ChangeStatus, StateSettings, StateTable,
-};
+use warden_shared::state::{self, ChangeRecord, ChangeStatus, StateSettings, StateTable};
 use warden_shared::{Config, Guard, Mode, Pipeline, Status, Trigger};
 use warden_tests::fixtures::{self, GuardEvents, unique};
 
@@ -55,7 +49,7 @@ pub struct World {
 pub async fn world() -> World {
     let moto = warden_tests::moto();
     let config = warden_tests::aws::sdk_config(moto.endpoint()).await;
-    let table = create_table(&config, &unique("state")).await;
+    let table = warden_tests::state::create_table(&config, &unique("state")).await;
     let iam = aws_sdk_iam::Client::new(&config);
     let quarantine = iam
         .create_policy()
@@ -91,51 +85,6 @@ pub async fn world() -> World {
         quarantine,
         config,
     }
-}
-
-/// Creates the state table `name` with the key schema of
-/// `WardenStateTable` in template.yaml: `pk` (S, HASH) + `sk` (S, RANGE),
-/// and the `by-change-id` index on `change_id` (S), projecting everything.
-pub async fn create_table(config: &SdkConfig, name: &str) -> String {
-    let client = aws_sdk_dynamodb::Client::new(config);
-    let attribute = |name: &str| {
-        AttributeDefinition::builder()
-            .attribute_name(name)
-            .attribute_type(ScalarAttributeType::S)
-            .build()
-            .unwrap()
-    };
-    let key = |name: &str, kind: KeyType| {
-        KeySchemaElement::builder()
-            .attribute_name(name)
-            .key_type(kind)
-            .build()
-            .unwrap()
-    };
-    let index = GlobalSecondaryIndex::builder()
-        .index_name(CHANGE_INDEX)
-        .key_schema(key("change_id", KeyType::Hash))
-        .projection(
-            Projection::builder()
-                .projection_type(ProjectionType::All)
-                .build(),
-        )
-        .build()
-        .unwrap();
-    client
-        .create_table()
-        .table_name(name)
-        .billing_mode(BillingMode::PayPerRequest)
-        .attribute_definitions(attribute("pk"))
-        .attribute_definitions(attribute("sk"))
-        .attribute_definitions(attribute("change_id"))
-        .key_schema(key("pk", KeyType::Hash))
-        .key_schema(key("sk", KeyType::Range))
-        .global_secondary_indexes(index)
-        .send()
-        .await
-        .expect("CreateTable");
-    name.to_string()
 }
 
 impl World {
