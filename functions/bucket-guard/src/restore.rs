@@ -315,9 +315,8 @@ async fn put_encryption(
     made(PUT_ENCRYPTION, bucket, answer)
 }
 
-/// A write's answer. S3 refuses a public policy while Block Public Access
-/// blocks public policies with an `AccessDenied` that says so: S3's rule,
-/// not a permission the role lacks.
+/// A restore's answer: S3's refusal of a public policy under Block Public
+/// Access is S3's rule, not a missing permission.
 fn made<T, E>(
     call: AwsCall,
     bucket: &Bucket,
@@ -326,24 +325,12 @@ fn made<T, E>(
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {
-    match answer {
-        Ok(_) => Ok(()),
-        Err(err)
-            if err.message().is_some_and(|m| {
-                m.contains("BlockPublicPolicy") || m.contains("public policies are blocked")
-            }) =>
-        {
-            Err(GuardError::Refused {
-                operation: call.operation,
-                resource: bucket.arn.clone(),
-                message: format!(
-                    "S3 refuses the recorded policy because Block Public Access now blocks public policies and the policy grants public access ({})",
-                    err.message().unwrap_or_default()
-                ),
-            })
-        }
-        Err(err) => Err(GuardError::from_sdk(call, &bucket.arn, err)),
-    }
+    crate::s3::answered(
+        call,
+        bucket,
+        answer,
+        "S3 refuses the recorded policy because Block Public Access now blocks public policies and the policy grants public access",
+    )
 }
 
 #[cfg(test)]

@@ -61,13 +61,32 @@ where
     }
 }
 
-/// A write's answer. S3 refuses a public policy while Block Public Access
-/// is on with an `AccessDenied` whose message says so: that is S3's rule,
-/// not a permission the role lacks.
+/// A fix's write's answer (see [`answered`]).
 fn written<T, E>(
     call: AwsCall,
     bucket: &Bucket,
     result: Result<T, SdkError<E, HttpResponse>>,
+) -> Result<(), GuardError>
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    answered(
+        call,
+        bucket,
+        result,
+        "S3 refuses the policy because Block Public Access blocks public policies for this bucket or account, and the policy grants public access: remove or narrow the public statement",
+    )
+}
+
+/// A write's answer. S3 refuses a public policy while Block Public Access
+/// is on with an `AccessDenied` whose message says so: that is S3's rule,
+/// not a permission the role lacks, and `refused` says what it means for
+/// the write.
+pub(crate) fn answered<T, E>(
+    call: AwsCall,
+    bucket: &Bucket,
+    result: Result<T, SdkError<E, HttpResponse>>,
+    refused: &str,
 ) -> Result<(), GuardError>
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
@@ -82,10 +101,7 @@ where
             Err(GuardError::Refused {
                 operation: call.operation,
                 resource: bucket.arn.clone(),
-                message: format!(
-                    "S3 refuses the policy because Block Public Access blocks public policies for this bucket or account, and the policy grants public access: remove or narrow the public statement ({})",
-                    err.message().unwrap_or_default()
-                ),
+                message: format!("{refused} ({})", err.message().unwrap_or_default()),
             })
         }
         Err(err) => Err(GuardError::from_sdk(call, &bucket.arn, err)),
