@@ -108,15 +108,7 @@ async fn every_change_is_recorded_with_its_exact_before_and_after_and_its_change
     let own = json!({"Version": "2012-10-17", "Statement": [{"Sid": "Mine", "Effect": "Deny",
         "Principal": "*", "Action": "s3:DeleteBucket", "Resource": arn(&bucket)}]});
     set_policy(&emu.s3, &bucket, &own).await;
-    let policy_as_read = emu
-        .s3
-        .get_bucket_policy()
-        .bucket(&bucket)
-        .send()
-        .await
-        .unwrap()
-        .policy
-        .unwrap();
+    let policy_as_read = policy_text(&emu.s3, &bucket).await.unwrap();
     let env = settings("remediate", &[("WARDEN_STATE_TABLE", table.as_str())]);
 
     let outcome = handle(&pipeline(&emu, &env), event("create-bucket.json", &bucket)).await;
@@ -153,15 +145,7 @@ async fn every_change_is_recorded_with_its_exact_before_and_after_and_its_change
         json!({"Policy": policy_as_read}),
         "the policy text as read, byte for byte"
     );
-    let now = emu
-        .s3
-        .get_bucket_policy()
-        .bucket(&bucket)
-        .send()
-        .await
-        .unwrap()
-        .policy
-        .unwrap();
+    let now = policy_text(&emu.s3, &bucket).await.unwrap();
     assert_eq!(policy.after, json!({"Policy": now}));
     let encryption = recorded
         .iter()

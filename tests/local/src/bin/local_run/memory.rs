@@ -28,7 +28,7 @@ pub(crate) async fn run(bin_dir: &Path, endpoint: &str) -> Result<bool, String> 
     let policy = json!({"Version": "2012-10-17",
         "Statement": [own, bucket::tls_required_statement(BUCKET)]});
     bucket::set_policy(&s3, BUCKET, &policy).await;
-    let before = policy_text(&s3).await;
+    let before = bucket::policy_text(&s3, BUCKET).await;
 
     let mut event = bucket::event("put-bucket-policy-without-tls.json", BUCKET);
     // Latency is measured from the call's eventTime: the call is "now".
@@ -43,7 +43,7 @@ pub(crate) async fn run(bin_dir: &Path, endpoint: &str) -> Result<bool, String> 
         .map_err(|e| format!("running {}: {e}", guard.display()))?;
     let first = response(&fixed.invocations, 0)?;
     let second = response(&fixed.invocations, 1)?;
-    let after_fix = policy_text(&s3).await;
+    let after_fix = bucket::policy_text(&s3, BUCKET).await;
     let change_id = first["findings"]
         .as_array()
         .into_iter()
@@ -85,7 +85,7 @@ pub(crate) async fn run(bin_dir: &Path, endpoint: &str) -> Result<bool, String> 
     let dry = response(&rolled.invocations, 0)?;
     let done = response(&rolled.invocations, 1)?;
     let again = response(&rolled.invocations, 2)?;
-    let after_rollback = policy_text(&s3).await;
+    let after_rollback = bucket::policy_text(&s3, BUCKET).await;
     println!("  rollback {change_id}:");
     println!(
         "    dry run:         {}",
@@ -107,7 +107,7 @@ pub(crate) async fn run(bin_dir: &Path, endpoint: &str) -> Result<bool, String> 
         .await
         .map_err(|e| format!("running {}: {e}", guard.display()))?;
     let later = response(&later.invocations, 0)?;
-    let after_next = policy_text(&s3).await;
+    let after_next = bucket::policy_text(&s3, BUCKET).await;
     println!(
         "  the next event on the bucket: {} (tls-version is suppressed there after the rollback)",
         later["status"].as_str().unwrap_or("?")
@@ -188,15 +188,6 @@ pub(crate) async fn run(bin_dir: &Path, endpoint: &str) -> Result<bool, String> 
         }
     );
     Ok(problems.is_empty())
-}
-
-async fn policy_text(s3: &aws_sdk_s3::Client) -> Option<String> {
-    s3.get_bucket_policy()
-        .bucket(BUCKET)
-        .send()
-        .await
-        .ok()
-        .and_then(|out| out.policy)
 }
 
 fn response(invocations: &[warden_tests::Invocation], index: usize) -> Result<Value, String> {
