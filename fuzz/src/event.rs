@@ -283,6 +283,7 @@ fn rules_on<G: Guard>(
             },
             reason: None,
             findings: assessment.findings.into_iter().map(|p| p.finding).collect(),
+            unassessed: vec![],
         });
     }
     let outcome = Outcome::of(G::NAME, context.trigger.clone(), checked);

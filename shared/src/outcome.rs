@@ -154,6 +154,9 @@ pub struct Checked {
     pub status: Status,
     pub reason: Option<String>,
     pub findings: Vec<Finding>,
+    /// The rules not assessed on this resource: exempt by its tag, or
+    /// suppressed after a rollback.
+    pub unassessed: Vec<String>,
 }
 
 /// How a check's reason ends when the resource was not found: it is gone.
@@ -169,6 +172,7 @@ impl Checked {
             status: Status::Skipped,
             reason: Some(format!("{resource} {GONE}")),
             findings: vec![],
+            unassessed: vec![],
         }
     }
 

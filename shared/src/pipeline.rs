@@ -252,12 +252,6 @@ impl<G: Guard> Pipeline<G> {
         context: &Context,
     ) -> Result<Checked, GuardError> {
         let arn = target.arn();
-        let done = |status: Status, reason: Option<String>, findings: Vec<Finding>| Checked {
-            resource: arn.to_string(),
-            status,
-            reason,
-            findings,
-        };
         let read = self.read_with_lag(target, just_created).await?;
         let missing = || {
             self.guard.missing(evidence).map(|state| Snapshot {
@@ -287,6 +281,22 @@ impl<G: Guard> Pipeline<G> {
         let exemption = self
             .exemption(arn, &snapshot.tags)
             .and_rules(suppressed.iter().cloned());
+        // Rules not assessed on this resource: their silence is no pass.
+        let unassessed: Vec<String> = self
+            .guard
+            .rules()
+            .iter()
+            .map(|rule| rule.name())
+            .filter(|rule| exemption.covers(rule))
+            .map(str::to_string)
+            .collect();
+        let done = |status: Status, reason: Option<String>, findings: Vec<Finding>| Checked {
+            resource: arn.to_string(),
+            status,
+            reason,
+            findings,
+            unassessed: unassessed.clone(),
+        };
         if exemption == Exemption::All {
             let reason = format!(
                 "{arn} is exempt from every rule (tag {})",
@@ -445,7 +455,9 @@ impl<G: Guard> Pipeline<G> {
             };
             // The rules that stand on a resource's state and found nothing
             // on it: each resource that was read and evaluated. Event-only
-            // rules prove nothing by their silence.
+            // rules prove nothing by their silence, nor do rules an
+            // exemption tag or a rollback's suppression kept from running
+            // (their findings stay as they were).
             let standing: Vec<&str> = self
                 .guard
                 .rules()
@@ -461,6 +473,7 @@ impl<G: Guard> Pipeline<G> {
                         .iter()
                         .copied()
                         .filter(|rule| !c.findings.iter().any(|f| f.rule == *rule))
+                        .filter(|rule| !c.unassessed.iter().any(|u| u == rule))
                         .collect();
                     (c.resource.as_str(), held)
                 })
