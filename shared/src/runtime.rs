@@ -20,13 +20,7 @@ where
     lambda_runtime::tracing::init_default_subscriber();
     let pipeline = match start(build).await {
         Ok(pipeline) => pipeline,
-        Err(err) => {
-            tracing::error!(guard = G::NAME, error = %err, "invalid configuration; fix the stack parameter and redeploy");
-            if let Err(io) = report_init_error("Warden.InvalidConfiguration", &err.to_string()) {
-                tracing::error!(error = %io, "could not report the init error to the Lambda Runtime API");
-            }
-            return Err(err.into());
-        }
+        Err(err) => return Err(refuse_start(G::NAME, err)),
     };
     let pipeline = &pipeline;
     // Boxed: the pipeline's future nests every SDK call's future, deep
@@ -46,6 +40,20 @@ where
     let aws = crate::aws::load().await;
     let (guard, adapter) = build(&aws)?;
     Ok(Pipeline::build(guard, adapter, config, &aws))
+}
+
+/// A start refused over a setting: logged, told to Lambda (so the
+/// invocation fails with the message that names the variable), and returned
+/// for `main` to exit with.
+pub fn refuse_start<E>(function: &str, err: E) -> lambda_runtime::Error
+where
+    E: std::error::Error + Send + Sync + 'static,
+{
+    tracing::error!(function, error = %err, "invalid configuration; fix the stack parameter and redeploy");
+    if let Err(io) = report_init_error("Warden.InvalidConfiguration", &err.to_string()) {
+        tracing::error!(error = %io, "could not report the init error to the Lambda Runtime API");
+    }
+    err.into()
 }
 
 /// Tells Lambda why the function could not start (`POST /runtime/init/error`),

@@ -3,6 +3,31 @@
 
 use aws_config::SdkConfig;
 
+/// A new SQS queue named `name`: its URL and its ARN.
+pub async fn queue(sqs: &aws_sdk_sqs::Client, name: &str) -> (String, String) {
+    let queue = sqs
+        .create_queue()
+        .queue_name(name)
+        .send()
+        .await
+        .expect("CreateQueue");
+    let queue_url = queue.queue_url().expect("a queue URL").to_string();
+    let queue_arn = sqs
+        .get_queue_attributes()
+        .queue_url(&queue_url)
+        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+        .send()
+        .await
+        .expect("GetQueueAttributes")
+        .attributes()
+        .and_then(|a| {
+            a.get(&aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+                .cloned()
+        })
+        .expect("the queue's ARN");
+    (queue_url, queue_arn)
+}
+
 pub struct Alerts {
     /// Pass this as `WARDEN_TOPIC_ARN`.
     pub topic_arn: String,
@@ -22,26 +47,7 @@ impl Alerts {
             .await
             .expect("CreateTopic");
         let topic_arn = topic.topic_arn().expect("a topic ARN").to_string();
-        let queue = sqs
-            .create_queue()
-            .queue_name(name)
-            .send()
-            .await
-            .expect("CreateQueue");
-        let queue_url = queue.queue_url().expect("a queue URL").to_string();
-        let queue_arn = sqs
-            .get_queue_attributes()
-            .queue_url(&queue_url)
-            .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
-            .send()
-            .await
-            .expect("GetQueueAttributes")
-            .attributes()
-            .and_then(|a| {
-                a.get(&aws_sdk_sqs::types::QueueAttributeName::QueueArn)
-                    .cloned()
-            })
-            .expect("the queue's ARN");
+        let (queue_url, queue_arn) = queue(&sqs, name).await;
         sns.subscribe()
             .topic_arn(&topic_arn)
             .protocol("sqs")

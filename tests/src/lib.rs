@@ -9,6 +9,7 @@
 
 pub mod alerts;
 pub mod aws;
+pub mod buckets;
 pub mod error;
 pub mod faults;
 pub mod fixtures;

@@ -16,20 +16,14 @@ use warden_shared::config::IacChanges;
 use warden_shared::sinks::SinkSettings;
 use warden_shared::state::StateSettings;
 use warden_tests::template::{
-    SINK_VARIABLES, STATE_VARIABLES, assert_state_and_sink_statements, resource, role_statements,
-    statement_actions, template, variables,
+    SINK_VARIABLES, STATE_VARIABLES, assert_state_and_sink_statements, resource, resources_of,
+    role_statements, statement_actions, template, variables,
 };
 use warden_tests::{venv_bin, workspace_root};
 
 /// Every `AWS::Serverless::Function` of the template.
 fn functions() -> Vec<&'static str> {
-    let functions: Vec<&str> = template()["Resources"]
-        .as_object()
-        .unwrap()
-        .iter()
-        .filter(|(_, r)| r["Type"] == "AWS::Serverless::Function")
-        .map(|(name, _)| name.as_str())
-        .collect();
+    let functions = resources_of("AWS::Serverless::Function");
     assert!(functions.len() >= 5, "{functions:?}");
     functions
 }
@@ -301,13 +295,7 @@ fn every_role_that_records_findings_is_scoped_to_the_table_the_bus_and_security_
 /// `iam:AttachRolePolicy`, `iam:PutRolePolicy` on every resource).
 #[test]
 fn no_role_holds_what_sar_refuses_or_reaches_items_elsewhere() {
-    let roles: Vec<&str> = template()["Resources"]
-        .as_object()
-        .unwrap()
-        .iter()
-        .filter(|(_, r)| r["Type"] == "AWS::IAM::Role")
-        .map(|(name, _)| name.as_str())
-        .collect();
+    let roles = resources_of("AWS::IAM::Role");
     assert!(roles.len() >= 6, "{roles:?}");
     for role in roles {
         for (_, statement) in role_statements(role) {

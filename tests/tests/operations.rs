@@ -8,16 +8,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use serde_json::{Value, json};
-use warden_tests::template::{resource, template};
+use warden_tests::template::{resource, resources_of, template};
 
 fn functions() -> Vec<&'static str> {
-    let functions: Vec<&str> = template()["Resources"]
-        .as_object()
-        .unwrap()
-        .iter()
-        .filter(|(_, r)| r["Type"] == "AWS::Serverless::Function")
-        .map(|(name, _)| name.as_str())
-        .collect();
+    let functions = resources_of("AWS::Serverless::Function");
     assert!(functions.len() >= 4, "{functions:?}");
     functions
 }
@@ -77,12 +71,9 @@ fn every_function_alarms_on_its_errors_and_its_throttles() {
 
 #[test]
 fn every_dead_letter_queue_alarms_on_its_first_message() {
-    let queues: Vec<&str> = template()["Resources"]
-        .as_object()
-        .unwrap()
-        .iter()
-        .filter(|(name, r)| r["Type"] == "AWS::SQS::Queue" && name.ends_with("DeadLetterQueue"))
-        .map(|(name, _)| name.as_str())
+    let queues: Vec<&str> = resources_of("AWS::SQS::Queue")
+        .into_iter()
+        .filter(|name| name.ends_with("DeadLetterQueue"))
         .collect();
     assert!(queues.contains(&"WardenDeadLetterQueue"), "{queues:?}");
     for queue in queues {

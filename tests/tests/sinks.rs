@@ -24,7 +24,9 @@ use warden_shared::sinks::securityhub_sdk::types::{
 };
 use warden_shared::sinks::{SinkSettings, eventbridge_sdk, securityhub_sdk};
 use warden_shared::{CloudTrailEvent, Config, Context, Pipeline};
+use warden_tests::alerts::queue;
 use warden_tests::aws::REGION;
+use warden_tests::fixtures::unique;
 
 const ACCOUNT: &str = "123456789012";
 const GUARD: &str = "bucket-guard";
@@ -52,14 +54,6 @@ where
         .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
 }
 
-fn unique(prefix: &str) -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    format!("{prefix}-{}-{}", std::process::id(), nanos % 1_000_000_000)
-}
-
 async fn aws() -> aws_config::SdkConfig {
     warden_tests::sdk_config(warden_tests::moto().endpoint()).await
 }
@@ -75,26 +69,8 @@ fn pipeline(aws: &aws_config::SdkConfig, env: &[(&str, &str)]) -> Pipeline<Bucke
 /// A bucket with SSE-S3 default encryption (so `default-encryption` holds),
 /// no policy and no Block Public Access configuration.
 async fn bucket(s3: &aws_sdk_s3::Client, name: &str) -> Bucket {
-    s3.create_bucket().bucket(name).send().await.unwrap();
-    let rule = aws_sdk_s3::types::ServerSideEncryptionRule::builder()
-        .apply_server_side_encryption_by_default(
-            aws_sdk_s3::types::ServerSideEncryptionByDefault::builder()
-                .sse_algorithm(aws_sdk_s3::types::ServerSideEncryption::Aes256)
-                .build()
-                .unwrap(),
-        )
-        .build();
-    s3.put_bucket_encryption()
-        .bucket(name)
-        .server_side_encryption_configuration(
-            aws_sdk_s3::types::ServerSideEncryptionConfiguration::builder()
-                .rules(rule)
-                .build()
-                .unwrap(),
-        )
-        .send()
-        .await
-        .unwrap();
+    warden_tests::buckets::create(s3, name).await;
+    warden_tests::buckets::set_encryption(s3, name, "AES256", None).await;
     Bucket::new(name, REGION)
 }
 
@@ -347,6 +323,85 @@ fn findings_are_imported_updated_resolved_and_archived() {
     });
 }
 
+/// A rule an exemption tag switches off is not assessed, so its silence is
+/// no pass: its FAILED finding stays FAILED (the exemption is a decision
+/// about the finding, not a fix), while a rule that really holds now turns
+/// PASSED.
+#[test]
+fn an_exempted_rule_leaves_its_finding_failed() {
+    on_big_stack(|| async {
+        let aws = aws().await;
+        let s3 = warden_tests::s3(&aws);
+        let hub = SecurityHub::new(&aws).client(REGION);
+        hub.enable_security_hub().send().await.unwrap();
+        let name = unique("warden-sink-exempt");
+        let target = bucket(&s3, &name).await;
+        let arn = format!("arn:aws:s3:::{name}");
+        let context = Context::sweep("sweep-exempt-1", ACCOUNT, REGION);
+        let observe = pipeline(&aws, &[("WARDEN_SECURITY_HUB", "true")]);
+        Box::pin(observe.check_resource(&target, &context))
+            .await
+            .unwrap();
+        let tls_id = finding_id(GUARD, "tls-required", &arn);
+        let pab_id = finding_id(GUARD, "public-access-block", &arn);
+        assert_eq!(
+            states(&the_finding(&hub, &tls_id).await).0,
+            ComplianceStatus::Failed
+        );
+        assert_eq!(
+            states(&the_finding(&hub, &pab_id).await).0,
+            ComplianceStatus::Failed
+        );
+
+        // The TLS rules exempted; Block Public Access fixed by someone.
+        warden_tests::buckets::set_public_access_block(&s3, &name, [true; 4]).await;
+        s3.put_bucket_tagging()
+            .bucket(&name)
+            .tagging(
+                aws_sdk_s3::types::Tagging::builder()
+                    .tag_set(
+                        aws_sdk_s3::types::Tag::builder()
+                            .key("warden:exempt")
+                            .value("tls-required+tls-version")
+                            .build()
+                            .unwrap(),
+                    )
+                    .build()
+                    .unwrap(),
+            )
+            .send()
+            .await
+            .unwrap();
+        let outcome = Box::pin(observe.check_resource(&target, &context))
+            .await
+            .unwrap();
+        assert_eq!(outcome.status, Status::Compliant, "{outcome:?}");
+        let tls = the_finding(&hub, &tls_id).await;
+        assert_eq!(
+            states(&tls),
+            (
+                ComplianceStatus::Failed,
+                WorkflowStatus::New,
+                RecordState::Active
+            ),
+            "an exempted rule's finding is left as it was"
+        );
+        assert_eq!(
+            states(&the_finding(&hub, &finding_id(GUARD, "tls-version", &arn)).await).0,
+            ComplianceStatus::Failed
+        );
+        assert_eq!(
+            states(&the_finding(&hub, &pab_id).await),
+            (
+                ComplianceStatus::Passed,
+                WorkflowStatus::Resolved,
+                RecordState::Active
+            ),
+            "a rule that holds now is passed"
+        );
+    });
+}
+
 #[test]
 fn imports_are_batched_and_a_refused_finding_is_an_error() {
     on_big_stack(|| async {
@@ -441,17 +496,7 @@ async fn rule_to_queue(
     pattern: &Value,
 ) -> String {
     let events = eventbridge_sdk::Client::new(aws);
-    let sqs = aws_sdk_sqs::Client::new(aws);
-    let queue_url = sqs
-        .create_queue()
-        .queue_name(name)
-        .send()
-        .await
-        .unwrap()
-        .queue_url()
-        .unwrap()
-        .to_string();
-    let queue_arn = format!("arn:aws:sqs:{REGION}:{ACCOUNT}:{name}");
+    let (queue_url, queue_arn) = queue(&aws_sdk_sqs::Client::new(aws), name).await;
     events
         .put_rule()
         .name(name)
@@ -765,21 +810,12 @@ async fn filtered_queue(
     name: &str,
     filter: &Value,
 ) -> String {
-    let sqs = aws_sdk_sqs::Client::new(aws);
-    let queue_url = sqs
-        .create_queue()
-        .queue_name(name)
-        .send()
-        .await
-        .unwrap()
-        .queue_url()
-        .unwrap()
-        .to_string();
+    let (queue_url, queue_arn) = queue(&aws_sdk_sqs::Client::new(aws), name).await;
     aws_sdk_sns::Client::new(aws)
         .subscribe()
         .topic_arn(topic)
         .protocol("sqs")
-        .endpoint(format!("arn:aws:sqs:{REGION}:{ACCOUNT}:{name}"))
+        .endpoint(queue_arn)
         .attributes("RawMessageDelivery", "true")
         .attributes("FilterPolicy", filter.to_string())
         .send()

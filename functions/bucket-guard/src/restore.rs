@@ -20,10 +20,7 @@ use crate::public_access::PublicAccessBlock;
 use crate::s3::S3Buckets;
 use crate::{Bucket, BucketState, rule};
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
-use aws_sdk_s3::types::{
-    PublicAccessBlockConfiguration, ServerSideEncryption, ServerSideEncryptionByDefault,
-    ServerSideEncryptionConfiguration, ServerSideEncryptionRule,
-};
+use aws_sdk_s3::types::PublicAccessBlockConfiguration;
 use serde_json::{Map, Value, json};
 use warden_shared::error::found;
 use warden_shared::{AwsCall, GuardError};
@@ -274,38 +271,7 @@ async fn put_encryption(
     let absent = ["ServerSideEncryptionConfigurationNotFoundError"];
     let now = found(GET_ENCRYPTION, &bucket.arn, &absent, answer)?
         .and_then(|out| out.server_side_encryption_configuration);
-    let invalid = |e: aws_sdk_s3::error::BuildError| {
-        GuardError::unusable(
-            PUT_ENCRYPTION,
-            &bucket.arn,
-            format!("could not build the request: {e}"),
-        )
-    };
-    let default = ServerSideEncryptionByDefault::builder()
-        .sse_algorithm(ServerSideEncryption::from(
-            encryption.algorithm.as_deref().unwrap_or(AES256),
-        ))
-        .set_kms_master_key_id(encryption.kms_key.clone())
-        .build()
-        .map_err(invalid)?;
-    let mut rules: Vec<ServerSideEncryptionRule> = now.map(|c| c.rules).unwrap_or_default();
-    let first = ServerSideEncryptionRule::builder()
-        .apply_server_side_encryption_by_default(default)
-        .bucket_key_enabled(encryption.bucket_key)
-        .set_blocked_encryption_types(
-            rules
-                .first()
-                .and_then(|r| r.blocked_encryption_types.clone()),
-        )
-        .build();
-    match rules.first_mut() {
-        Some(rule) => *rule = first,
-        None => rules.push(first),
-    }
-    let configuration = ServerSideEncryptionConfiguration::builder()
-        .set_rules(Some(rules))
-        .build()
-        .map_err(invalid)?;
+    let configuration = crate::s3::encryption_configuration(bucket, encryption, now)?;
     let answer = client
         .put_bucket_encryption()
         .bucket(&bucket.name)

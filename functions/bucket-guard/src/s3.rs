@@ -307,40 +307,7 @@ impl S3Buckets {
                 plan.read.encryption.to_json()
             )));
         }
-        let invalid = |e: aws_sdk_s3::error::BuildError| {
-            GuardError::unusable(
-                PUT_ENCRYPTION,
-                &bucket.arn,
-                format!("could not build the request: {e}"),
-            )
-        };
-        let default = ServerSideEncryptionByDefault::builder()
-            .sse_algorithm(ServerSideEncryption::from(
-                target.algorithm.as_deref().unwrap_or(AES256),
-            ))
-            .set_kms_master_key_id(target.kms_key.clone())
-            .build()
-            .map_err(invalid)?;
-        let mut rules: Vec<ServerSideEncryptionRule> =
-            configuration.map(|c| c.rules).unwrap_or_default();
-        // Every field of the rule the SDK knows besides Warden's three.
-        let first = ServerSideEncryptionRule::builder()
-            .apply_server_side_encryption_by_default(default)
-            .bucket_key_enabled(target.bucket_key)
-            .set_blocked_encryption_types(
-                rules
-                    .first()
-                    .and_then(|r| r.blocked_encryption_types.clone()),
-            )
-            .build();
-        match rules.first_mut() {
-            Some(rule) => *rule = first,
-            None => rules.push(first),
-        }
-        let configuration = ServerSideEncryptionConfiguration::builder()
-            .set_rules(Some(rules))
-            .build()
-            .map_err(invalid)?;
+        let configuration = encryption_configuration(bucket, target, configuration)?;
         let answer = client
             .put_bucket_encryption()
             .bucket(&bucket.name)
@@ -424,4 +391,47 @@ impl Adapter<BucketGuard> for S3Buckets {
     async fn apply(&self, bucket: &Bucket, plan: &BucketPlan) -> Result<Applied, GuardError> {
         self.write(bucket, plan).await
     }
+}
+
+/// `now` with Warden's three fields (algorithm, key, bucket key) set in its
+/// first rule and every other field (`BlockedEncryptionTypes`, further
+/// rules) sent back as it was: what a raise writes, and what a rollback
+/// restores.
+pub(crate) fn encryption_configuration(
+    bucket: &Bucket,
+    encryption: &Encryption,
+    now: Option<ServerSideEncryptionConfiguration>,
+) -> Result<ServerSideEncryptionConfiguration, GuardError> {
+    let invalid = |e: aws_sdk_s3::error::BuildError| {
+        GuardError::unusable(
+            PUT_ENCRYPTION,
+            &bucket.arn,
+            format!("could not build the request: {e}"),
+        )
+    };
+    let default = ServerSideEncryptionByDefault::builder()
+        .sse_algorithm(ServerSideEncryption::from(
+            encryption.algorithm.as_deref().unwrap_or(AES256),
+        ))
+        .set_kms_master_key_id(encryption.kms_key.clone())
+        .build()
+        .map_err(invalid)?;
+    let mut rules: Vec<ServerSideEncryptionRule> = now.map(|c| c.rules).unwrap_or_default();
+    let first = ServerSideEncryptionRule::builder()
+        .apply_server_side_encryption_by_default(default)
+        .bucket_key_enabled(encryption.bucket_key)
+        .set_blocked_encryption_types(
+            rules
+                .first()
+                .and_then(|r| r.blocked_encryption_types.clone()),
+        )
+        .build();
+    match rules.first_mut() {
+        Some(rule) => *rule = first,
+        None => rules.push(first),
+    }
+    ServerSideEncryptionConfiguration::builder()
+        .set_rules(Some(rules))
+        .build()
+        .map_err(invalid)
 }

@@ -463,6 +463,11 @@ impl Ask<'_> {
     }
 }
 
+/// ` (<lead><text>)`, or nothing without a text.
+fn aside(lead: &str, text: Option<&str>) -> String {
+    text.map(|t| format!(" ({lead}{t})")).unwrap_or_default()
+}
+
 /// Why a change's status keeps it from being rolled back.
 fn ineligible(record: &ChangeRecord) -> Option<String> {
     if let Some(original) = &record.rollback_of {
@@ -476,11 +481,7 @@ fn ineligible(record: &ChangeRecord) -> Option<String> {
         ChangeStatus::RolledBack => Some(format!(
             "{} was already rolled back{}",
             record.change_id,
-            record
-                .rolled_back_by
-                .as_deref()
-                .map(|by| format!(" (by {by})"))
-                .unwrap_or_default()
+            aside("by ", record.rolled_back_by.as_deref())
         )),
         ChangeStatus::Pending => Some(format!(
             "{} is still pending: its write was begun and not yet confirmed (it may be under way, or its invocation died); the next check of the resource by {} settles it, then ask again",
@@ -493,20 +494,12 @@ fn ineligible(record: &ChangeRecord) -> Option<String> {
         ChangeStatus::NotApplied => Some(format!(
             "{} was not applied{}: there is nothing to roll back",
             record.change_id,
-            record
-                .reason
-                .as_deref()
-                .map(|r| format!(" ({r})"))
-                .unwrap_or_default()
+            aside("", record.reason.as_deref())
         )),
         ChangeStatus::Failed => Some(format!(
             "{} failed{}: its after-state was never confirmed, so there is no known state of Warden's to roll back from",
             record.change_id,
-            record
-                .reason
-                .as_deref()
-                .map(|r| format!(" ({r})"))
-                .unwrap_or_default()
+            aside("", record.reason.as_deref())
         )),
     }
 }

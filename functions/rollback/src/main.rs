@@ -11,16 +11,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     lambda_runtime::tracing::init_default_subscriber();
     let settings = match Settings::from_env(&ProcessEnv) {
         Ok(settings) => settings,
-        Err(err) => {
-            tracing::error!(error = %err, "invalid configuration; fix the stack parameter and redeploy");
-            if let Err(io) = warden_shared::runtime::report_init_error(
-                "Warden.InvalidConfiguration",
-                &err.to_string(),
-            ) {
-                tracing::error!(error = %io, "could not report the init error to the Lambda Runtime API");
-            }
-            return Err(err.into());
-        }
+        Err(err) => return Err(warden_shared::runtime::refuse_start("rollback", err)),
     };
     let aws = warden_shared::aws::load().await;
     let rollback = &Rollback::new(settings, &aws);

@@ -7,15 +7,12 @@
 
 mod world;
 
-use aws_sdk_s3::types::{
-    PublicAccessBlockConfiguration, ServerSideEncryption, ServerSideEncryptionByDefault,
-    ServerSideEncryptionConfiguration, ServerSideEncryptionRule,
-};
 use bucket_guard::s3::S3Buckets;
 use bucket_guard::{Bucket, BucketGuard, BucketState, rule};
 use serde_json::{Value, json};
 use warden_shared::Guard;
 use warden_shared::state::ChangeStatus;
+use warden_tests::buckets;
 use warden_tests::fixtures::unique;
 use world::{BUCKET_EVENTS, REGION, World, applied, remediate, settle, suppression, world};
 
@@ -23,55 +20,6 @@ const KEY: &str = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56e
 
 fn arn(bucket: &str) -> String {
     format!("arn:aws:s3:::{bucket}")
-}
-
-async fn create(w: &World, bucket: &str) {
-    w.s3.create_bucket().bucket(bucket).send().await.unwrap();
-}
-
-async fn set_encryption(w: &World, bucket: &str, algorithm: &str, key: Option<&str>) {
-    let default = ServerSideEncryptionByDefault::builder()
-        .sse_algorithm(ServerSideEncryption::from(algorithm))
-        .set_kms_master_key_id(key.map(str::to_string))
-        .build()
-        .unwrap();
-    let rule = ServerSideEncryptionRule::builder()
-        .apply_server_side_encryption_by_default(default)
-        .build();
-    w.s3.put_bucket_encryption()
-        .bucket(bucket)
-        .server_side_encryption_configuration(
-            ServerSideEncryptionConfiguration::builder()
-                .rules(rule)
-                .build()
-                .unwrap(),
-        )
-        .send()
-        .await
-        .unwrap();
-}
-
-async fn set_block(w: &World, bucket: &str, flags: [bool; 4]) {
-    let config = PublicAccessBlockConfiguration::builder()
-        .block_public_acls(flags[0])
-        .ignore_public_acls(flags[1])
-        .block_public_policy(flags[2])
-        .restrict_public_buckets(flags[3])
-        .build();
-    w.s3.put_public_access_block()
-        .bucket(bucket)
-        .public_access_block_configuration(config)
-        .send()
-        .await
-        .unwrap();
-}
-
-async fn policy_text(w: &World, bucket: &str) -> Option<String> {
-    match w.s3.get_bucket_policy().bucket(bucket).send().await {
-        Ok(out) => out.policy().map(str::to_string),
-        Err(err) if format!("{err:?}").contains("NoSuchBucketPolicy") => None,
-        Err(err) => panic!("GetBucketPolicy: {err:?}"),
-    }
 }
 
 async fn encryption(w: &World, bucket: &str) -> Option<(String, Option<String>, Option<bool>)> {
@@ -155,9 +103,9 @@ async fn fix(
 /// (and no TLS denies).
 async fn bucket_with_own_policy(w: &World, tag: &str) -> (String, String) {
     let bucket = unique(tag);
-    create(w, &bucket).await;
-    set_encryption(w, &bucket, "AES256", None).await;
-    set_block(w, &bucket, [true; 4]).await;
+    buckets::create(&w.s3, &bucket).await;
+    buckets::set_encryption(&w.s3, &bucket, "AES256", None).await;
+    buckets::set_public_access_block(&w.s3, &bucket, [true; 4]).await;
     let text = json!({"Version": "2012-10-17", "Id": "team-policy", "Statement": [
         {"Sid": "ReadForAnalytics", "Effect": "Allow",
          "Principal": {"AWS": "arn:aws:iam::123456789012:role/analytics"},
@@ -190,7 +138,7 @@ async fn the_bucket_policy_comes_back_byte_for_byte_with_both_tls_rules_suppress
         ],
     )
     .await;
-    let merged = policy_text(&w, &bucket).await.unwrap();
+    let merged = buckets::policy_text(&w.s3, &bucket).await.unwrap();
     assert_ne!(merged, original, "Warden added its TLS denies");
     let (required, version) = (&records[0], &records[1]);
 
@@ -215,7 +163,10 @@ async fn the_bucket_policy_comes_back_byte_for_byte_with_both_tls_rules_suppress
         })
     );
     // Read back independently: the very text the bucket had.
-    assert_eq!(policy_text(&w, &bucket).await.as_deref(), Some(&*original));
+    assert_eq!(
+        buckets::policy_text(&w.s3, &bucket).await.as_deref(),
+        Some(&*original)
+    );
 
     // The books: the rollback is a change of its own, both originals are
     // rolled back by it, and both rules are suppressed.
@@ -280,16 +231,19 @@ async fn the_bucket_policy_comes_back_byte_for_byte_with_both_tls_rules_suppress
             .contains("is itself the rollback of"),
         "{again}"
     );
-    assert_eq!(policy_text(&w, &bucket).await.as_deref(), Some(&*original));
+    assert_eq!(
+        buckets::policy_text(&w.s3, &bucket).await.as_deref(),
+        Some(&*original)
+    );
 }
 
 #[tokio::test]
 async fn an_encryption_configuration_is_put_back_as_it_was() {
     let w = world().await;
     let bucket = unique("rb-enc");
-    create(&w, &bucket).await;
-    set_encryption(&w, &bucket, "AES256", None).await;
-    set_block(&w, &bucket, [true; 4]).await;
+    buckets::create(&w.s3, &bucket).await;
+    buckets::set_encryption(&w.s3, &bucket, "AES256", None).await;
+    buckets::set_public_access_block(&w.s3, &bucket, [true; 4]).await;
     let env = [
         ("WARDEN_MIN_ENCRYPTION", "sse-kms"),
         ("WARDEN_KMS_KEY_ARN", KEY),
@@ -339,7 +293,7 @@ async fn an_encryption_configuration_is_put_back_as_it_was() {
 async fn encryption_and_block_public_access_that_were_absent_are_deleted_again() {
     let w = world().await;
     let bucket = unique("rb-absent");
-    create(&w, &bucket).await;
+    buckets::create(&w.s3, &bucket).await;
     // moto creates a bucket with neither configuration.
     assert_eq!(encryption(&w, &bucket).await, None);
     assert_eq!(block(&w, &bucket).await, None);
@@ -379,17 +333,17 @@ async fn encryption_and_block_public_access_that_were_absent_are_deleted_again()
     );
     assert_eq!(encryption(&w, &bucket).await, None);
     // The policy Warden added in the same event was not touched.
-    assert!(policy_text(&w, &bucket).await.is_some());
+    assert!(buckets::policy_text(&w.s3, &bucket).await.is_some());
 }
 
 #[tokio::test]
 async fn block_public_access_flags_are_put_back_and_a_changed_bucket_is_refused() {
     let w = world().await;
     let bucket = unique("rb-bpa");
-    create(&w, &bucket).await;
-    set_encryption(&w, &bucket, "AES256", None).await;
+    buckets::create(&w.s3, &bucket).await;
+    buckets::set_encryption(&w.s3, &bucket, "AES256", None).await;
     // Partly on: Warden turns the other three on.
-    set_block(&w, &bucket, [true, false, false, false]).await;
+    buckets::set_public_access_block(&w.s3, &bucket, [true, false, false, false]).await;
     let records = fix(
         &w,
         &bucket,
@@ -403,7 +357,7 @@ async fn block_public_access_flags_are_put_back_and_a_changed_bucket_is_refused(
 
     // Someone turns one flag off again: the bucket no longer holds what
     // Warden wrote, and rollback will not overwrite that.
-    set_block(&w, &bucket, [true, true, false, true]).await;
+    buckets::set_public_access_block(&w.s3, &bucket, [true, true, false, true]).await;
     let refused = w.ask(json!({"change_id": record.change_id})).await;
     assert_eq!(
         refused,
@@ -421,7 +375,7 @@ async fn block_public_access_flags_are_put_back_and_a_changed_bucket_is_refused(
     assert_eq!(w.changes(&arn(&bucket)).await.len(), 1, "nothing recorded");
 
     // Back as Warden wrote it: a dry run shows the write and makes none.
-    set_block(&w, &bucket, [true; 4]).await;
+    buckets::set_public_access_block(&w.s3, &bucket, [true; 4]).await;
     let dry = w
         .ask(json!({"change_id": record.change_id, "dry_run": true}))
         .await;
@@ -470,8 +424,8 @@ async fn block_public_access_flags_are_put_back_and_a_changed_bucket_is_refused(
 async fn a_rollback_whose_invocation_died_after_the_write_is_finished_by_the_next_request() {
     let w = world().await;
     let bucket = unique("rb-crash");
-    create(&w, &bucket).await;
-    set_encryption(&w, &bucket, "AES256", None).await;
+    buckets::create(&w.s3, &bucket).await;
+    buckets::set_encryption(&w.s3, &bucket, "AES256", None).await;
     let records = fix(
         &w,
         &bucket,

@@ -109,6 +109,34 @@ async fn fix_trail(
     record
 }
 
+async fn turn_validation_off(w: &World, trail: &str) {
+    w.cloudtrail
+        .update_trail()
+        .name(trail)
+        .enable_log_file_validation(false)
+        .send()
+        .await
+        .unwrap();
+}
+
+/// A new trail whose log file validation was turned off, and trail-guard's
+/// recorded fix that turned it on again.
+async fn validation_turned_off_and_fixed(
+    w: &World,
+    trail: &str,
+) -> warden_shared::state::ChangeRecord {
+    create_trail(w, trail).await;
+    turn_validation_off(w, trail).await;
+    fix_trail(
+        w,
+        trail,
+        "update-trail-disable-validation.json",
+        rule::LOG_FILE_VALIDATION,
+        "update-trail",
+    )
+    .await
+}
+
 #[tokio::test]
 async fn a_trail_warden_started_is_stopped_again() {
     let w = world().await;
@@ -160,22 +188,7 @@ async fn a_trail_warden_started_is_stopped_again() {
 async fn log_file_validation_is_turned_off_again_unless_the_trail_changed_since() {
     let w = world().await;
     let trail = unique("rb-validation");
-    create_trail(&w, &trail).await;
-    w.cloudtrail
-        .update_trail()
-        .name(&trail)
-        .enable_log_file_validation(false)
-        .send()
-        .await
-        .unwrap();
-    let record = fix_trail(
-        &w,
-        &trail,
-        "update-trail-disable-validation.json",
-        rule::LOG_FILE_VALIDATION,
-        "update-trail",
-    )
-    .await;
+    let record = validation_turned_off_and_fixed(&w, &trail).await;
     assert!(validation(&w, &trail).await);
 
     // A dry run shows the call and makes none.
@@ -201,29 +214,8 @@ async fn log_file_validation_is_turned_off_again_unless_the_trail_changed_since(
 
     // A trail someone changed since is refused, showing what changed.
     let trail = unique("rb-validation-changed");
-    create_trail(&w, &trail).await;
-    w.cloudtrail
-        .update_trail()
-        .name(&trail)
-        .enable_log_file_validation(false)
-        .send()
-        .await
-        .unwrap();
-    let record = fix_trail(
-        &w,
-        &trail,
-        "update-trail-disable-validation.json",
-        rule::LOG_FILE_VALIDATION,
-        "update-trail",
-    )
-    .await;
-    w.cloudtrail
-        .update_trail()
-        .name(&trail)
-        .enable_log_file_validation(false)
-        .send()
-        .await
-        .unwrap();
+    let record = validation_turned_off_and_fixed(&w, &trail).await;
+    turn_validation_off(&w, &trail).await;
     let refused = w.ask(json!({"change_id": record.change_id})).await;
     assert_eq!(refused["status"], "refused");
     assert_eq!(

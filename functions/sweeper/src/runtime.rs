@@ -23,16 +23,7 @@ pub async fn serve() -> Result<(), lambda_runtime::Error> {
     let aws = aws().await;
     let sweeper = match Sweeper::from_env(&ProcessEnv, &aws) {
         Ok(sweeper) => sweeper,
-        Err(err) => {
-            tracing::error!(error = %err, "invalid configuration; fix the stack parameter and redeploy");
-            if let Err(io) = warden_shared::runtime::report_init_error(
-                "Warden.InvalidConfiguration",
-                &err.to_string(),
-            ) {
-                tracing::error!(error = %io, "could not report the init error to the Lambda Runtime API");
-            }
-            return Err(err.into());
-        }
+        Err(err) => return Err(warden_shared::runtime::refuse_start("sweeper", err)),
     };
     let sweeper = &sweeper;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {

@@ -38,11 +38,9 @@ impl<G: Guard> Pipeline<G> {
     ) -> Result<(Status, Option<String>, Vec<Finding>), GuardError> {
         let &Ground {
             target,
-            evidence,
-            exemption,
-            held,
             state: first_state,
             context,
+            ..
         } = ground;
         let arn = target.arn();
         let mut intents: Vec<Intent> = Vec::new();
@@ -69,18 +67,9 @@ impl<G: Guard> Pipeline<G> {
                         what,
                         "changed while being fixed; checking again"
                     );
-                    let Some(fresh) = self.adapter.read(target).await? else {
-                        let reason = format!("{arn} disappeared while it was being fixed");
-                        return self
-                            .conclude(intents, planned, None, Status::Failed, Some(reason))
-                            .await;
+                    let Some((fresh, again)) = self.reassess(ground).await? else {
+                        return self.disappeared(intents, planned, arn).await;
                     };
-                    let input = Input {
-                        target,
-                        state: &fresh.state,
-                        evidence,
-                    };
-                    let again = assess_holding(&self.guard, &input, exemption, held);
                     if again.findings.is_empty() {
                         let reason = format!(
                             "{arn} changed while it was being fixed ({what}); read again, it meets every rule"
@@ -110,18 +99,9 @@ impl<G: Guard> Pipeline<G> {
                 Err(err) if err.retryable() => return Err(err),
                 Err(err) => failure = Some(format!("{err}: {}", err.remedy())),
             }
-            let Some(after) = self.adapter.read(target).await? else {
-                let reason = format!("{arn} disappeared while it was being fixed");
-                return self
-                    .conclude(intents, planned, None, Status::Failed, Some(reason))
-                    .await;
+            let Some((after, still)) = self.reassess(ground).await? else {
+                return self.disappeared(intents, planned, arn).await;
             };
-            let input = Input {
-                target,
-                state: &after.state,
-                evidence,
-            };
-            let still = assess_holding(&self.guard, &input, exemption, held);
             for p in &mut planned {
                 p.finding.applied =
                     p.blocked.is_none() && !still.findings.iter().any(|s| s.same_as(p));
@@ -161,5 +141,35 @@ impl<G: Guard> Pipeline<G> {
         };
         let last = basis.as_ref().map(|b| &b.state);
         self.conclude(intents, planned, last, status, reason).await
+    }
+
+    /// The resource read again and every rule assessed on what it is now;
+    /// `None` once it is gone.
+    async fn reassess(
+        &self,
+        ground: &Ground<'_, G>,
+    ) -> Result<Option<(Snapshot<G::State>, Assessment<G::Plan>)>, GuardError> {
+        let Some(now) = self.adapter.read(ground.target).await? else {
+            return Ok(None);
+        };
+        let input = Input {
+            target: ground.target,
+            state: &now.state,
+            evidence: ground.evidence,
+        };
+        let assessment = assess_holding(&self.guard, &input, ground.exemption, ground.held);
+        Ok(Some((now, assessment)))
+    }
+
+    /// The check of a resource that went away while it was being fixed.
+    async fn disappeared(
+        &self,
+        intents: Vec<Intent>,
+        planned: Vec<Planned>,
+        arn: &str,
+    ) -> Result<(Status, Option<String>, Vec<Finding>), GuardError> {
+        let reason = format!("{arn} disappeared while it was being fixed");
+        self.conclude(intents, planned, None, Status::Failed, Some(reason))
+            .await
     }
 }

@@ -697,6 +697,21 @@ mod tests {
 
     const BUCKET: &str = "arn:aws:s3:::data-bucket";
 
+    /// The record of `finding` seen in observe mode.
+    fn observed<'a>(
+        guard: &'a str,
+        finding: &'a Finding,
+        context: &'a Context,
+    ) -> FindingRecord<'a> {
+        FindingRecord::new(
+            guard,
+            finding,
+            context,
+            Mode::Observe,
+            (Status::Observed, None),
+        )
+    }
+
     fn tls_finding(applied: bool) -> Finding {
         let mut finding = Finding::new(
             "tls-required",
@@ -873,13 +888,7 @@ mod tests {
         ];
         for (guard, rule, resource, expected) in cases {
             let finding = Finding::new(rule, resource, "seen", vec![]);
-            let record = FindingRecord::new(
-                guard,
-                &finding,
-                &context,
-                Mode::Observe,
-                (Status::Observed, None),
-            );
+            let record = observed(guard, &finding, &context);
             assert_eq!(control(guard, &record), expected, "{guard} {rule}");
         }
         let kms = Finding::new(
@@ -888,13 +897,7 @@ mod tests {
             "default encryption is SSE-S3 (AES256); required: at least SSE-KMS with a customer key",
             vec![],
         );
-        let record = FindingRecord::new(
-            "bucket-guard",
-            &kms,
-            &context,
-            Mode::Observe,
-            (Status::Observed, None),
-        );
+        let record = observed("bucket-guard", &kms, &context);
         assert_eq!(control("bucket-guard", &record), Some("S3.17"));
 
         let mut tag = Finding::new(
@@ -908,22 +911,10 @@ mod tests {
             "email".into(),
             "aws-secret-access-key".into(),
         ];
-        let record = FindingRecord::new(
-            "tag-guard",
-            &tag,
-            &context,
-            Mode::Observe,
-            (Status::Observed, None),
-        );
+        let record = observed("tag-guard", &tag, &context);
         assert_eq!(types("tag-guard", &record), vec![PII, FINANCIAL, PASSWORDS]);
         tag.detectors = vec![];
-        let record = FindingRecord::new(
-            "tag-guard",
-            &tag,
-            &context,
-            Mode::Observe,
-            (Status::Observed, None),
-        );
+        let record = observed("tag-guard", &tag, &context);
         assert_eq!(types("tag-guard", &record), vec![PII]);
         let asff = Asff::of("tag-guard", &record, "t");
         assert_eq!(asff.resources[0].r#type, "Other");
