@@ -141,7 +141,9 @@ impl World {
 
 /// Runs `event` through `pipeline` and checks it remediated.
 pub async fn remediate<G: Guard>(pipeline: &Pipeline<G>, event: Value) -> Value {
-    let outcome = fixtures::handle(pipeline, event).await;
+    // Boxed: the pipeline's future is large in a debug build, and the tests
+    // nest it in helpers on a test thread's 2 MiB stack.
+    let outcome = Box::pin(fixtures::handle(pipeline, event)).await;
     assert_eq!(outcome["status"], "remediated", "{outcome:#}");
     outcome
 }
