@@ -5,7 +5,7 @@
 use aws_sdk_s3::Client;
 use aws_sdk_s3::types::{
     PublicAccessBlockConfiguration, ServerSideEncryption, ServerSideEncryptionByDefault,
-    ServerSideEncryptionConfiguration, ServerSideEncryptionRule,
+    ServerSideEncryptionConfiguration, ServerSideEncryptionRule, Tag, Tagging,
 };
 use serde_json::Value;
 
@@ -74,4 +74,23 @@ pub async fn set_public_access_block(s3: &Client, bucket: &str, flags: [bool; 4]
         .send()
         .await
         .expect("PutPublicAccessBlock");
+}
+
+/// The bucket's tag set, replaced by `tags`.
+pub async fn set_tags(s3: &Client, bucket: &str, tags: &[(&str, &str)]) {
+    let tag_set: Vec<Tag> = tags
+        .iter()
+        .map(|(k, v)| Tag::builder().key(*k).value(*v).build().expect("a tag"))
+        .collect();
+    s3.put_bucket_tagging()
+        .bucket(bucket)
+        .tagging(
+            Tagging::builder()
+                .set_tag_set(Some(tag_set))
+                .build()
+                .expect("a tag set"),
+        )
+        .send()
+        .await
+        .expect("PutBucketTagging");
 }

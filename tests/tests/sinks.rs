@@ -125,18 +125,55 @@ fn product_field<'a>(f: &'a AwsSecurityFinding, key: &str) -> Option<&'a str> {
         .map(String::as_str)
 }
 
+/// A new bucket from [`bucket`] on an emulator with Security Hub enabled,
+/// to be checked in sweep `sweep_id` by an observe pipeline that imports
+/// its findings.
+struct HubCase {
+    aws: aws_config::SdkConfig,
+    s3: aws_sdk_s3::Client,
+    hub: securityhub_sdk::Client,
+    name: String,
+    target: Bucket,
+    arn: String,
+    context: Context,
+    observe: Pipeline<BucketGuard>,
+}
+
+async fn hub_case(tag: &str, sweep_id: &str) -> HubCase {
+    let aws = aws().await;
+    let s3 = warden_tests::s3(&aws);
+    let hub = SecurityHub::new(&aws).client(REGION);
+    hub.enable_security_hub().send().await.unwrap();
+    let name = unique(tag);
+    let target = bucket(&s3, &name).await;
+    let arn = format!("arn:aws:s3:::{name}");
+    let context = Context::sweep(sweep_id, ACCOUNT, REGION);
+    let observe = pipeline(&aws, &[("WARDEN_SECURITY_HUB", "true")]);
+    HubCase {
+        aws,
+        s3,
+        hub,
+        name,
+        target,
+        arn,
+        context,
+        observe,
+    }
+}
+
 #[test]
 fn findings_are_imported_updated_resolved_and_archived() {
     on_big_stack(|| async {
-        let aws = aws().await;
-        let s3 = warden_tests::s3(&aws);
-        let hub = SecurityHub::new(&aws).client(REGION);
-        hub.enable_security_hub().send().await.unwrap();
-        let name = unique("warden-sink-hub");
-        let target = bucket(&s3, &name).await;
-        let arn = format!("arn:aws:s3:::{name}");
-        let context = Context::sweep("sweep-hub-1", ACCOUNT, REGION);
-        let observe = pipeline(&aws, &[("WARDEN_SECURITY_HUB", "true")]);
+        let HubCase {
+            aws,
+            s3,
+            hub,
+            name,
+            target,
+            arn,
+            context,
+            observe,
+        } = hub_case("warden-sink-hub", "sweep-hub-1").await;
 
         // 1. Observe: every finding goes to Security Hub (see README), FAILED.
         let outcome = Box::pin(observe.check_resource(&target, &context))
@@ -330,15 +367,16 @@ fn findings_are_imported_updated_resolved_and_archived() {
 #[test]
 fn an_exempted_rule_leaves_its_finding_failed() {
     on_big_stack(|| async {
-        let aws = aws().await;
-        let s3 = warden_tests::s3(&aws);
-        let hub = SecurityHub::new(&aws).client(REGION);
-        hub.enable_security_hub().send().await.unwrap();
-        let name = unique("warden-sink-exempt");
-        let target = bucket(&s3, &name).await;
-        let arn = format!("arn:aws:s3:::{name}");
-        let context = Context::sweep("sweep-exempt-1", ACCOUNT, REGION);
-        let observe = pipeline(&aws, &[("WARDEN_SECURITY_HUB", "true")]);
+        let HubCase {
+            s3,
+            hub,
+            name,
+            target,
+            arn,
+            context,
+            observe,
+            ..
+        } = hub_case("warden-sink-exempt", "sweep-exempt-1").await;
         Box::pin(observe.check_resource(&target, &context))
             .await
             .unwrap();
@@ -355,23 +393,12 @@ fn an_exempted_rule_leaves_its_finding_failed() {
 
         // The TLS rules exempted; Block Public Access fixed by someone.
         warden_tests::buckets::set_public_access_block(&s3, &name, [true; 4]).await;
-        s3.put_bucket_tagging()
-            .bucket(&name)
-            .tagging(
-                aws_sdk_s3::types::Tagging::builder()
-                    .tag_set(
-                        aws_sdk_s3::types::Tag::builder()
-                            .key("warden:exempt")
-                            .value("tls-required+tls-version")
-                            .build()
-                            .unwrap(),
-                    )
-                    .build()
-                    .unwrap(),
-            )
-            .send()
-            .await
-            .unwrap();
+        warden_tests::buckets::set_tags(
+            &s3,
+            &name,
+            &[("warden:exempt", "tls-required+tls-version")],
+        )
+        .await;
         let outcome = Box::pin(observe.check_resource(&target, &context))
             .await
             .unwrap();
