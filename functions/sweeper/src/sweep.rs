@@ -19,7 +19,7 @@ use mfa_guard::MfaGuard;
 use mfa_guard::iam::IamUsers;
 use serde_json::{Value, json};
 use std::collections::{HashMap, VecDeque};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use strum::VariantArray;
 use tag_guard::TagGuard;
@@ -70,7 +70,8 @@ impl From<SweepFailure> for lambda_runtime::Diagnostic {
 }
 
 /// What an invocation gives a sweep: its request id, its deadline, and the
-/// account it runs in (from the function's ARN).
+/// account it runs in (from the function's ARN, until [`Sweeper::handle`]
+/// has asked STS).
 #[derive(Debug, Clone)]
 pub struct Invocation {
     pub request_id: String,
@@ -130,6 +131,9 @@ pub struct Sweeper {
     /// With a state table, a queued sweep keeps its books there and
     /// publishes one summary when its last shard ends.
     state: Option<StateTable>,
+    sts: aws_sdk_sts::Client,
+    /// The account the credentials are in, once STS has said.
+    account: OnceLock<String>,
 }
 
 impl Sweeper {
@@ -165,10 +169,49 @@ impl Sweeper {
                 .state
                 .clone()
                 .map(|settings| StateTable::new(warden_shared::aws::dynamodb(aws), settings)),
+            sts: aws_sdk_sts::Client::new(aws),
+            account: OnceLock::new(),
             aws: aws.clone(),
             config,
             settings,
         })
+    }
+
+    /// The account the sweep lists and checks: the one the credentials are
+    /// in (`GetCallerIdentity`, which needs no permission), asked once per
+    /// cold start. Which trails are the account's own depends on it, and the
+    /// function's ARN can name another: the Lambda runtime emulator that
+    /// `sam local` runs gives every function account 012345678912. If STS
+    /// cannot be reached, the ARN's account serves this invocation and the
+    /// next one asks again.
+    async fn account(&self, from_arn: &str) -> String {
+        if let Some(account) = self.account.get() {
+            return account.clone();
+        }
+        match self.sts.get_caller_identity().send().await {
+            Ok(identity) => match identity.account() {
+                Some(account) if !account.is_empty() => {
+                    let account = account.to_string();
+                    if account != from_arn {
+                        tracing::info!(
+                            credentials = %account,
+                            function_arn = %from_arn,
+                            "the credentials' account is not the function ARN's: sweeping the credentials'"
+                        );
+                    }
+                    self.account.get_or_init(|| account).clone()
+                }
+                _ => from_arn.to_string(),
+            },
+            Err(err) => {
+                tracing::warn!(
+                    error = %aws_sdk_sts::error::DisplayErrorContext(&err),
+                    account = %from_arn,
+                    "sts:GetCallerIdentity failed: sweeping the account of the function's ARN"
+                );
+                from_arn.to_string()
+            }
+        }
     }
 
     pub fn settings(&self) -> &SweepSettings {
@@ -180,9 +223,11 @@ impl Sweeper {
     pub async fn handle(
         &self,
         payload: Value,
-        invocation: Invocation,
+        mut invocation: Invocation,
     ) -> Result<Value, SweepFailure> {
-        match Request::parse(&payload).map_err(SweepFailure::Request)? {
+        let request = Request::parse(&payload).map_err(SweepFailure::Request)?;
+        invocation.account = self.account(&invocation.account).await;
+        match request {
             Request::Sweep(request) if request.inline => {
                 let summary = self.inline(request, &invocation).await;
                 Ok(serde_json::to_value(summary).unwrap_or_default())
