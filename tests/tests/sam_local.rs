@@ -18,15 +18,25 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 // Each guard's test fixture (case table, seeding, read-back), shared with its
-// own suites and `warden-local`, so SAM runs exactly the cases they run.
-#[path = "../../functions/bucket-guard/tests/fixture/mod.rs"]
-mod bucket;
+// own suites and `warden-local`, so SAM runs exactly the cases they run
+// (bucket-guard's comes with the sweeper's world, below).
 #[path = "../../functions/mfa-guard/tests/fixture/mod.rs"]
 mod mfa;
 #[path = "../../functions/tag-guard/tests/fixture/mod.rs"]
 mod tag;
 #[path = "../../functions/trail-guard/tests/fixture/mod.rs"]
 mod trail;
+// The functions that are not guards, with the worlds their own tests use.
+#[path = "sam_local/rollback.rs"]
+mod rollback_through_sam;
+#[path = "../../functions/rollback/tests/world/mod.rs"]
+mod rollback_world;
+// It holds bucket-guard's fixture (loaded once: a file is one module).
+#[path = "../../functions/sweeper/tests/world/mod.rs"]
+mod sweep_world;
+use sweep_world::bucket;
+#[path = "sam_local/sweeper.rs"]
+mod sweeper_through_sam;
 
 use std::sync::OnceLock;
 
@@ -46,13 +56,18 @@ fn moto() -> &'static Moto {
     })
 }
 
+/// `function` of `template.yaml` ready for `sam local`.
+fn prepared(function: &str) -> SamLocal {
+    let architecture = Architecture::from_env().unwrap_or_else(|e| panic!("{e}"));
+    SamLocal::prepare_only(&bin_dir_from_env(), &[function], architecture)
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
 /// Every event file of `F` through its function under SAM; fails with
 /// every check that did not hold.
 async fn through_sam<F: Fixture>() {
     let function = function_of(F::Guard::NAME).expect("a guard of template.yaml");
-    let architecture = Architecture::from_env().unwrap_or_else(|e| panic!("{e}"));
-    let sam = SamLocal::prepare_only(&bin_dir_from_env(), &[&function], architecture)
-        .unwrap_or_else(|e| panic!("{e}"));
+    let sam = prepared(&function);
     let report = every_event_file::<F>(&sam, moto().endpoint()).await;
     println!(
         "sam-local: {}: {} of {} checks held ({}, image {}); by hand: sam local invoke {function} \
@@ -93,4 +108,31 @@ async fn mfa_guard_every_event_file_through_sam_local() {
 #[ignore = "needs Docker and the sam local base image: run tests/run-sam-local"]
 async fn trail_guard_every_event_file_through_sam_local() {
     through_sam::<trail::Trails>().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Docker and the sam local base image: run tests/run-sam-local"]
+async fn rollback_every_event_file_through_sam_local() {
+    let sam = prepared(rollback_through_sam::FUNCTION);
+    let report = rollback_through_sam::every_event_file(&sam, moto().endpoint()).await;
+    println!(
+        "sam-local: rollback: {} of {} checks held",
+        report.passed(),
+        report.checks.len()
+    );
+    report.assert_held();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Docker and the sam local base image: run tests/run-sam-local"]
+async fn sweeper_every_event_file_through_sam_local() {
+    let sam = prepared(sweeper_through_sam::FUNCTION);
+    // An emulator of its own: a sweep lists everything there is.
+    let report = sweeper_through_sam::every_event_file(&sam, sam.host_address()).await;
+    println!(
+        "sam-local: sweeper: {} of {} checks held",
+        report.passed(),
+        report.checks.len()
+    );
+    report.assert_held();
 }

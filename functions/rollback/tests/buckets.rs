@@ -14,7 +14,7 @@ use warden_shared::Guard;
 use warden_shared::state::ChangeStatus;
 use warden_tests::buckets;
 use warden_tests::fixtures::unique;
-use world::{BUCKET_EVENTS, REGION, World, applied, remediate, settle, suppression, world};
+use world::{BUCKET_EVENTS, REGION, World, applied, block, remediate, settle, suppression, world};
 
 const KEY: &str = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
 
@@ -37,22 +37,6 @@ async fn encryption(w: &World, bucket: &str) -> Option<(String, Option<String>, 
             None
         }
         Err(err) => panic!("GetBucketEncryption: {err:?}"),
-    }
-}
-
-async fn block(w: &World, bucket: &str) -> Option<[bool; 4]> {
-    match w.s3.get_public_access_block().bucket(bucket).send().await {
-        Ok(out) => {
-            let c = out.public_access_block_configuration().unwrap();
-            Some([
-                c.block_public_acls().unwrap_or(false),
-                c.ignore_public_acls().unwrap_or(false),
-                c.block_public_policy().unwrap_or(false),
-                c.restrict_public_buckets().unwrap_or(false),
-            ])
-        }
-        Err(err) if format!("{err:?}").contains("NoSuchPublicAccessBlockConfiguration") => None,
-        Err(err) => panic!("GetPublicAccessBlock: {err:?}"),
     }
 }
 

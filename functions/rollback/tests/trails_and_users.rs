@@ -25,28 +25,6 @@ fn trail_arn(trail: &str) -> String {
     format!("arn:aws:cloudtrail:{REGION}:{ACCOUNT}:trail/{trail}")
 }
 
-/// A healthy, logging trail (multi-region, global events, validation).
-async fn create_trail(w: &World, trail: &str) {
-    let bucket = format!("{trail}-logs");
-    w.s3.create_bucket().bucket(&bucket).send().await.unwrap();
-    w.cloudtrail
-        .create_trail()
-        .name(trail)
-        .s3_bucket_name(&bucket)
-        .is_multi_region_trail(true)
-        .include_global_service_events(true)
-        .enable_log_file_validation(true)
-        .send()
-        .await
-        .unwrap();
-    w.cloudtrail
-        .start_logging()
-        .name(trail)
-        .send()
-        .await
-        .unwrap();
-}
-
 async fn read_trail(w: &World, trail: &str) -> TrailState {
     Trails::new(&w.config)
         .read(&Trail::new(trail, REGION, ACCOUNT))
@@ -125,7 +103,7 @@ async fn validation_turned_off_and_fixed(
     w: &World,
     trail: &str,
 ) -> warden_shared::state::ChangeRecord {
-    create_trail(w, trail).await;
+    w.create_trail(trail).await;
     turn_validation_off(w, trail).await;
     fix_trail(
         w,
@@ -141,7 +119,7 @@ async fn validation_turned_off_and_fixed(
 async fn a_trail_warden_started_is_stopped_again() {
     let w = world().await;
     let trail = unique("rb-logging");
-    create_trail(&w, &trail).await;
+    w.create_trail(&trail).await;
     w.cloudtrail
         .stop_logging()
         .name(&trail)
@@ -224,18 +202,6 @@ async fn log_file_validation_is_turned_off_again_unless_the_trail_changed_since(
     );
 }
 
-async fn user_with_password(w: &World, user: &str) {
-    w.iam.create_user().user_name(user).send().await.unwrap();
-    w.iam
-        .create_login_profile()
-        .user_name(user)
-        .password("Correct-Horse-Battery-9")
-        .password_reset_required(true)
-        .send()
-        .await
-        .unwrap();
-}
-
 async fn attached(w: &World, user: &str) -> Vec<String> {
     w.iam
         .list_attached_user_policies()
@@ -263,7 +229,7 @@ async fn read_user(w: &World, user: &str) -> MfaState {
 async fn a_quarantine_is_detached() {
     let w = world().await;
     let user = unique("rb-user");
-    user_with_password(&w, &user).await;
+    w.user_with_password(&user).await;
     let guard = w.mfa_guard();
     let before = read_user(&w, &user).await;
     let event = MFA_EVENTS.load("create-login-profile.json", &user);
@@ -415,7 +381,7 @@ async fn what_cannot_be_rolled_back_is_refused_with_why() {
 async fn a_trail_made_multi_region_again_is_single_region_again() {
     let w = world().await;
     let trail = unique("rb-region");
-    create_trail(&w, &trail).await;
+    w.create_trail(&trail).await;
     w.cloudtrail
         .update_trail()
         .name(&trail)

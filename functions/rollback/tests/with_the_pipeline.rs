@@ -10,39 +10,13 @@ mod world;
 use bucket_guard::BucketGuard;
 use bucket_guard::s3::S3Buckets;
 use serde_json::{Value, json};
-use warden_shared::{Config, Pipeline};
+use warden_shared::Pipeline;
 use warden_tests::fixtures::{self, unique};
-use world::{BUCKET_EVENTS, SELF_ROLE, World, world};
+use world::{BUCKET_EVENTS, World, change_ids, world};
 
 fn pipeline(w: &World) -> Pipeline<BucketGuard> {
-    let env = fixtures::settings(
-        "remediate",
-        SELF_ROLE,
-        &[("WARDEN_STATE_TABLE", w.table.as_str())],
-    );
-    let config = Config::from_env(&env[..]).expect("valid settings");
-    let guard = BucketGuard::from_env(&env[..]).expect("valid bucket settings");
-    Pipeline::build(guard, S3Buckets::new(&w.config), config, &w.config)
-}
-
-/// The change ids the outcome gives each rule's changes.
-fn change_ids(outcome: &Value) -> Vec<(String, String)> {
-    outcome["findings"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .flat_map(|f| {
-            f["changes"].as_array().into_iter().flatten().map(|c| {
-                (
-                    f["rule"].as_str().unwrap().to_string(),
-                    c["change_id"]
-                        .as_str()
-                        .unwrap_or_else(|| panic!("a change_id in {outcome:#}"))
-                        .to_string(),
-                )
-            })
-        })
-        .collect()
+    let guard = BucketGuard::from_env(&[("X", "")][..]).expect("valid bucket settings");
+    w.pipeline_with_table(guard, S3Buckets::new(&w.config))
 }
 
 #[tokio::test]

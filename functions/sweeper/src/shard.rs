@@ -274,6 +274,50 @@ mod tests {
         );
     }
 
+    /// `events/sweeper/`: each sample is the request README says it is.
+    #[test]
+    fn the_sample_events_are_the_requests_they_name() {
+        let sample = |file: &str| -> Value {
+            let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../events/sweeper/");
+            let text = std::fs::read_to_string(format!("{path}{file}")).unwrap();
+            serde_json::from_str(&text).unwrap()
+        };
+        assert_eq!(
+            Request::parse(&sample("scheduled.json")).unwrap(),
+            Request::Sweep(SweepRequest::default())
+        );
+        assert_eq!(
+            Request::parse(&sample("inline.json")).unwrap(),
+            Request::Sweep(SweepRequest {
+                inline: true,
+                regions: vec!["us-east-1".into()],
+                sweep_id: Some("sweep-demo".into()),
+                ..SweepRequest::default()
+            })
+        );
+        assert_eq!(
+            Request::parse(&sample("inline-buckets.json")).unwrap(),
+            Request::Sweep(SweepRequest {
+                inline: true,
+                resource_types: vec![ResourceType::S3Bucket],
+                regions: vec!["us-east-1".into()],
+                sweep_id: Some("sweep-demo-buckets".into()),
+                ..SweepRequest::default()
+            })
+        );
+        assert_eq!(
+            Request::parse(&sample("shard-iam-users.json")).unwrap(),
+            Request::Shards(vec![(
+                "5b7f1c2e-7a3d-4e0b-9c6f-1d2e3f4a5b6c".into(),
+                Ok(Shard::new(
+                    "sweep-demo-queued",
+                    "us-east-1",
+                    ResourceType::IamUser
+                ))
+            )])
+        );
+    }
+
     #[test]
     fn a_shard_message_round_trips() {
         let mut shard = Shard::new("s-1", "eu-west-1", ResourceType::TaggedResource);

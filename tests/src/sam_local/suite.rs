@@ -128,7 +128,8 @@ impl Report {
         );
     }
 
-    fn record(
+    /// Adds a check and prints its line as it ends.
+    pub fn record(
         &mut self,
         guard: &'static str,
         subject: &str,
@@ -189,6 +190,50 @@ pub async fn every_event_file<F: Fixture>(sam: &SamLocal, endpoint: &str) -> Rep
     }
     run.observe(&cases, &mut report).await;
     report
+}
+
+/// The sample `events/<folder>/<file>` as shipped.
+pub fn sample(folder: &str, file: &str) -> Value {
+    let path = crate::workspace_root()
+        .join("events")
+        .join(folder)
+        .join(file);
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// A check that `sent` names exactly the JSON files of `events/<folder>/`,
+/// for a function without a guard's fixture: a new sample that no SAM
+/// check sends fails.
+pub fn record_every_file_sent(
+    report: &mut Report,
+    label: &'static str,
+    folder: &'static str,
+    sent: &[&str],
+) {
+    let files = crate::fixtures::GuardEvents {
+        guard: folder,
+        sample: "",
+    }
+    .files();
+    let mut problems: Vec<String> = files
+        .iter()
+        .filter(|file| !sent.contains(&file.as_str()))
+        .map(|file| format!("events/{folder}/{file} was not sent"))
+        .collect();
+    problems.extend(
+        sent.iter()
+            .filter(|file| !files.iter().any(|f| f == *file))
+            .map(|file| format!("{file} is not in events/{folder}")),
+    );
+    report.record(
+        label,
+        "(every event file sent)",
+        &format!("{} files", files.len()),
+        Duration::ZERO,
+        problems,
+    );
 }
 
 /// Every event file has a case, and every case a file: a new file is never
@@ -480,7 +525,7 @@ impl<F: Fixture> Run<'_, F> {
 }
 
 /// A SAM answer as the suite judges it: the outcome, or why there is none.
-fn answer(result: Result<InvocationResult, crate::HarnessError>) -> Result<Value, String> {
+pub fn answer(result: Result<InvocationResult, crate::HarnessError>) -> Result<Value, String> {
     match result {
         Ok(InvocationResult::Response(outcome)) => Ok(outcome),
         Ok(InvocationResult::Error {
@@ -493,7 +538,8 @@ fn answer(result: Result<InvocationResult, crate::HarnessError>) -> Result<Value
     }
 }
 
-fn compare(problems: &mut Vec<String>, what: &str, got: &Result<Value, String>, want: &Value) {
+/// Adds a problem naming `what` unless `got` is `want`.
+pub fn compare(problems: &mut Vec<String>, what: &str, got: &Result<Value, String>, want: &Value) {
     match got {
         Ok(got) if got == want => {}
         Ok(got) => problems.push(format!("{what}\n  got      {got}\n  expected {want}")),

@@ -47,8 +47,13 @@ pub struct World {
 /// A world of its own: a fresh state table (so a test's listing holds
 /// only its own records) and quarantine policy, on the shared moto.
 pub async fn world() -> World {
-    let moto = warden_tests::moto();
-    let config = warden_tests::aws::sdk_config(moto.endpoint()).await;
+    world_at(warden_tests::moto().endpoint()).await
+}
+
+/// [`world`] on the emulator at `endpoint` (`sam local`'s containers reach
+/// only one listening where the Docker bridge is).
+pub async fn world_at(endpoint: &str) -> World {
+    let config = warden_tests::aws::sdk_config(endpoint).await;
     let table = warden_tests::state::create_table(&config, &unique("state")).await;
     let iam = aws_sdk_iam::Client::new(&config);
     let quarantine = iam
@@ -96,6 +101,19 @@ impl World {
         Pipeline::build(guard, adapter, config, &self.config)
     }
 
+    /// A guard's pipeline in `remediate` mode keeping its books in this
+    /// world's state table, as a deployed stack runs it: the change records
+    /// and their ids are the pipeline's own.
+    pub fn pipeline_with_table<G: Guard>(&self, guard: G, adapter: G::Adapter) -> Pipeline<G> {
+        let env = fixtures::settings(
+            "remediate",
+            SELF_ROLE,
+            &[(StateSettings::TABLE, self.table.as_str())],
+        );
+        let config = Config::from_env(&env[..]).expect("valid settings");
+        Pipeline::build(guard, adapter, config, &self.config)
+    }
+
     pub fn bucket_pipeline(&self, env: &[(&str, &str)]) -> Pipeline<BucketGuard> {
         let guard = BucketGuard::from_env(env).expect("valid bucket settings");
         self.pipeline(guard, bucket_guard::s3::S3Buckets::new(&self.config))
@@ -119,6 +137,46 @@ impl World {
             self.quarantine.clone(),
         );
         self.pipeline(self.mfa_guard(), users)
+    }
+
+    /// A healthy, logging trail (multi-region, global events, validation).
+    pub async fn create_trail(&self, trail: &str) {
+        let bucket = format!("{trail}-logs");
+        self.s3
+            .create_bucket()
+            .bucket(&bucket)
+            .send()
+            .await
+            .unwrap();
+        self.cloudtrail
+            .create_trail()
+            .name(trail)
+            .s3_bucket_name(&bucket)
+            .is_multi_region_trail(true)
+            .include_global_service_events(true)
+            .enable_log_file_validation(true)
+            .send()
+            .await
+            .unwrap();
+        self.cloudtrail
+            .start_logging()
+            .name(trail)
+            .send()
+            .await
+            .unwrap();
+    }
+
+    /// A user with a console password and no MFA device.
+    pub async fn user_with_password(&self, user: &str) {
+        self.iam.create_user().user_name(user).send().await.unwrap();
+        self.iam
+            .create_login_profile()
+            .user_name(user)
+            .password("Correct-Horse-Battery-9")
+            .password_reset_required(true)
+            .send()
+            .await
+            .unwrap();
     }
 
     /// Asks rollback, as the runtime would hand it the payload.
@@ -146,6 +204,44 @@ pub async fn remediate<G: Guard>(pipeline: &Pipeline<G>, event: Value) -> Value 
     let outcome = Box::pin(fixtures::handle(pipeline, event)).await;
     assert_eq!(outcome["status"], "remediated", "{outcome:#}");
     outcome
+}
+
+/// The change ids the outcome gives each rule's changes: (rule, id).
+pub fn change_ids(outcome: &Value) -> Vec<(String, String)> {
+    outcome["findings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|f| {
+            f["changes"].as_array().into_iter().flatten().map(|c| {
+                (
+                    f["rule"].as_str().unwrap().to_string(),
+                    c["change_id"]
+                        .as_str()
+                        .unwrap_or_else(|| panic!("a change_id in {outcome:#}"))
+                        .to_string(),
+                )
+            })
+        })
+        .collect()
+}
+
+/// A bucket's Block Public Access flags as S3 holds them (none: no
+/// configuration).
+pub async fn block(w: &World, bucket: &str) -> Option<[bool; 4]> {
+    match w.s3.get_public_access_block().bucket(bucket).send().await {
+        Ok(out) => {
+            let c = out.public_access_block_configuration().unwrap();
+            Some([
+                c.block_public_acls().unwrap_or(false),
+                c.ignore_public_acls().unwrap_or(false),
+                c.block_public_policy().unwrap_or(false),
+                c.restrict_public_buckets().unwrap_or(false),
+            ])
+        }
+        Err(err) if format!("{err:?}").contains("NoSuchPublicAccessBlockConfiguration") => None,
+        Err(err) => panic!("GetPublicAccessBlock: {err:?}"),
+    }
 }
 
 /// The record of one applied change, as the pipeline writes it: before

@@ -41,7 +41,16 @@ pub struct World {
 
 impl World {
     pub async fn start() -> World {
-        let moto = warden_tests::start_private().expect("a private moto");
+        Self::with(warden_tests::start_private().expect("a private moto")).await
+    }
+
+    /// [`World::start`] with the emulator listening on `address`
+    /// (`sam local`'s containers reach only one where the Docker bridge is).
+    pub async fn start_on(address: &str) -> World {
+        Self::with(warden_tests::start_private_on(address).expect("a private moto")).await
+    }
+
+    async fn with(moto: Moto) -> World {
         let proxy = FaultProxy::start(moto.endpoint()).await.expect("the proxy");
         let config = warden_tests::sdk_config(moto.endpoint()).await;
         let iam = Iam::new(&config);
@@ -69,7 +78,17 @@ impl World {
     /// The sweeper's environment: the proxy as AWS, `mode`, the guards'
     /// settings, and `extra`.
     pub fn env(&self, mode: &str, extra: &[(&str, &str)]) -> Vec<(String, String)> {
-        let mut env = warden_tests::lambda_env(self.proxy.endpoint());
+        self.env_at(self.proxy.endpoint(), mode, extra)
+    }
+
+    /// [`World::env`] with AWS at `endpoint` instead of the proxy.
+    pub fn env_at(
+        &self,
+        endpoint: &str,
+        mode: &str,
+        extra: &[(&str, &str)],
+    ) -> Vec<(String, String)> {
+        let mut env = warden_tests::lambda_env(endpoint);
         for (k, v) in [
             ("WARDEN_SWEEP_MODE", mode),
             (
