@@ -79,12 +79,26 @@ pub fn mask_spans(value: &str, detections: &[Detection]) -> String {
     out
 }
 
+/// Each detection's mask with every other detection's text in it masked
+/// too: a rule that shows part of its match (the host of a URL with a
+/// password) would otherwise show in clear an account id detected after
+/// it in the same value, in the finding's evidence and in the value shown.
+pub fn mask_copies_in_masks(value: &str, detections: &mut [Detection]) {
+    if detections.len() < 2 {
+        return;
+    }
+    let as_found = detections.to_vec();
+    for d in detections.iter_mut() {
+        d.masked = mask_copies(&d.masked, value, &as_found);
+    }
+}
+
 /// `kept` with every other copy of a detected text masked too: a detector
 /// may report a value once (a repeated e-mail whose second copy sits where
 /// its pattern does not match), and the copy left in clear would show the
 /// secret itself. Longest texts first, so a text inside another is not
 /// masked half-way.
-fn mask_copies(kept: &str, value: &str, detections: &[Detection]) -> String {
+pub fn mask_copies(kept: &str, value: &str, detections: &[Detection]) -> String {
     let mut found: Vec<(&str, &str)> = detections
         .iter()
         .filter_map(|d| {

@@ -204,7 +204,9 @@ impl Detectors {
             found.retain(|c| !c.in_identifier);
         }
         found.sort_unstable_by_key(|c| c.start);
-        found_to_detections(value, found, &self.allow)
+        let mut detections = found_to_detections(value, found, &self.allow);
+        crate::mask::mask_copies_in_masks(value, &mut detections);
+        detections
     }
 
     /// Evidence for one tag or field: `tag `Owner` holds email j***@e***.com
@@ -281,6 +283,35 @@ impl Candidate {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Found by fuzzing (fuzz/regressions/detect_mask): the URL rule shows
+    /// its host, and an account id detected later in the value sat in that
+    /// host in clear, in the evidence and in the value shown.
+    #[test]
+    fn no_mask_shows_another_detection_in_clear() {
+        let account = "937248786193";
+        let value = format!(
+            "https://deploy:Hunter2-pass@build-{account}.example.com/x and again {account}"
+        );
+        let found = Detectors::all().scan("owner", &value);
+        let detectors: Vec<DetectorId> = found.iter().map(|d| d.detector).collect();
+        assert_eq!(
+            detectors,
+            [DetectorId::UrlCredentials, DetectorId::AwsAccountId],
+            "{found:?}"
+        );
+        assert_eq!(
+            found[0].masked,
+            "https://***:***@build-********6193.example.com"
+        );
+        assert_eq!(found[1].masked, "********6193");
+        let shown = crate::mask::mask_spans(&value, &found);
+        let evidence = describe(&found);
+        for text in [shown.as_str(), evidence.as_str()] {
+            assert!(!text.contains(account), "{text}");
+            assert!(!text.contains("Hunter2-pass"), "{text}");
+        }
+    }
 
     #[test]
     fn detectors_dedupe_and_report_enabled() {
