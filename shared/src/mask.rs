@@ -76,6 +76,14 @@ pub fn mask_spans(value: &str, detections: &[Detection]) -> String {
         at = d.span.end;
     }
     out.push_str(&mask_copies(&value[at..], value, detections));
+    // A detected text can also form across a mask and the text after it (an
+    // e-mail rule that shows a long top-level domain `.comresourceArnbob`,
+    // then `@example.co`): mask what the whole shows once more, and if a
+    // detected text is still there, show nothing of the value.
+    let out = mask_copies(&out, value, detections);
+    if shows_detected_text(&out, value, detections) {
+        return stars(value.chars().count().clamp(3, 16));
+    }
     out
 }
 
@@ -89,8 +97,24 @@ pub fn mask_copies_in_masks(value: &str, detections: &mut [Detection]) {
     }
     let as_found = detections.to_vec();
     for d in detections.iter_mut() {
-        d.masked = mask_copies(&d.masked, value, &as_found);
+        let masked = mask_copies(&d.masked, value, &as_found);
+        // A repetitive value can spell a detected text again out of a mask
+        // and its neighbours (`6666*****6666` then `666666666`): stars then.
+        d.masked = if shows_detected_text(&masked, value, &as_found) {
+            stars(masked.chars().count().clamp(3, 16))
+        } else {
+            masked
+        };
     }
+}
+
+/// Does `text` hold any detection's text (of `value`) in clear?
+pub fn shows_detected_text(text: &str, value: &str, detections: &[Detection]) -> bool {
+    detections.iter().any(|d| {
+        value
+            .get(d.span.clone())
+            .is_some_and(|found| !found.is_empty() && text.contains(found))
+    })
 }
 
 /// `kept` with every other copy of a detected text masked too: a detector
@@ -407,5 +431,35 @@ mod tests {
         let shown = mask_spans("jane@example.com,xjane@example.com", &detections);
         assert_eq!(shown, "j***@e***.com,xj***@e***.com");
         assert!(!shown.contains("jane@example.com"), "{shown}");
+    }
+
+    /// Found by fuzzing (fuzz/regressions/detect_mask): a card number in a
+    /// URL's shown host, masked there, was spelled again by the card mask's
+    /// last digits and the sixes after it.
+    #[test]
+    fn a_mask_that_spells_a_detected_text_again_is_stars() {
+        let card = "6666666666666";
+        let value = format!("{card} x://u:p@10.{}", "6".repeat(22));
+        let mut detections = [
+            Detection {
+                detector: DetectorId::PaymentCard,
+                confidence: Confidence::Medium,
+                masked: mask(DetectorId::PaymentCard, card),
+                span: 0..13,
+                in_identifier: false,
+            },
+            Detection {
+                detector: DetectorId::UrlCredentials,
+                confidence: Confidence::High,
+                masked: mask(DetectorId::UrlCredentials, &value[14..]),
+                span: 14..value.len(),
+                in_identifier: false,
+            },
+        ];
+        mask_copies_in_masks(&value, &mut detections);
+        assert_eq!(detections[0].masked, "6666*****6666");
+        assert_eq!(detections[1].masked, "****************");
+        let shown = mask_spans(&value, &detections);
+        assert!(!shows_detected_text(&shown, &value, &detections), "{shown}");
     }
 }

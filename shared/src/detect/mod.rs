@@ -284,6 +284,55 @@ impl Candidate {
 mod tests {
     use super::*;
 
+    /// Found by fuzzing (fuzz/regressions/detect_mask): an e-mail whose
+    /// top-level domain runs into the next address's local part shows that
+    /// part in its mask, and the text after it completed the next address
+    /// in clear.
+    #[test]
+    fn no_detected_text_forms_across_a_mask_and_what_follows() {
+        let value = "to bob@example.comresourceArnbob@example.co! or bob@example.co.";
+        let found = Detectors::all().scan("Notes", value);
+        let texts: Vec<&str> = found.iter().map(|d| &value[d.span.clone()]).collect();
+        assert_eq!(texts, ["bob@example.comresourceArnbob", "bob@example.co"]);
+        let shown = crate::mask::mask_spans(value, &found);
+        assert!(!shown.contains("bob@example.co"), "{shown}");
+        assert_eq!(
+            shown,
+            "to b***@e***.comresourceArnb***@e***.co! or b***@e***.co."
+        );
+    }
+
+    /// Found by fuzzing (fuzz/regressions/detect_mask): a URL whose host
+    /// runs straight into the next URL's scheme hid that URL from the
+    /// scanner, and its password was shown in clear.
+    #[test]
+    fn a_url_run_into_the_next_still_has_both_passwords_found() {
+        let value = "redis://app:first-Pw1@cache.localredis://app:second-Pw2@cache.two:6379 end";
+        let found = Detectors::all().scan("url", value);
+        let spans: Vec<(&str, &str)> = found
+            .iter()
+            .map(|d| (&value[d.span.clone()], d.masked.as_str()))
+            .collect();
+        assert_eq!(
+            spans,
+            [
+                (
+                    "redis://app:first-Pw1@cache.localredis",
+                    "redis://***:***@cache.localredis"
+                ),
+                (
+                    "://app:second-Pw2@cache.two:6379",
+                    "***://***:***@cache.two:6379"
+                ),
+            ]
+        );
+        let shown = crate::mask::mask_spans(value, &found);
+        assert_eq!(
+            shown,
+            "redis://***:***@cache.localredis***://***:***@cache.two:6379 end"
+        );
+    }
+
     /// Found by fuzzing (fuzz/regressions/detect_mask): the URL rule shows
     /// its host, and an account id detected later in the value sat in that
     /// host in clear, in the evidence and in the value shown.

@@ -7,17 +7,23 @@ use crate::detection::{Confidence, DetectorId};
 pub(super) fn scan_url_credentials(v: &[u8], out: &mut Vec<Candidate>) {
     let n = v.len();
     let mut from = 0;
+    // Where the last match ended: a scheme never reaches back into it.
+    let mut last_end = 0;
     while let Some(sep) = find(v, b"://", from) {
         from = sep + 3;
         let mut s = sep;
-        while s > 0 && (v[s - 1].is_ascii_alphanumeric() || matches!(v[s - 1], b'+' | b'.' | b'-'))
+        while s > last_end
+            && (v[s - 1].is_ascii_alphanumeric() || matches!(v[s - 1], b'+' | b'.' | b'-'))
         {
             s -= 1;
         }
         while s < sep && !v[s].is_ascii_alphabetic() {
             s += 1;
         }
-        if s == sep {
+        // No scheme: not a URL, unless the last match's host ran into this
+        // one's scheme (`…@cache.localredis://app:pw@…`), whose password is
+        // then found all the same.
+        if s == sep && !(last_end > 0 && sep == last_end) {
             continue;
         }
         let a = sep + 3;
@@ -31,6 +37,11 @@ pub(super) fn scan_url_credentials(v: &[u8], out: &mut Vec<Candidate>) {
         let Some(at) = v[a..e].iter().rposition(|&b| b == b'@').map(|p| p + a) else {
             continue;
         };
+        // The authority ran into the next URL (`…@host` then `redis://`):
+        // that URL's `://` is not this host's port separator.
+        if e > at + 1 && v[e - 1] == b':' && v[e..].starts_with(b"//") {
+            e -= 1;
+        }
         let Some(colon) = v[a..at].iter().position(|&b| b == b':').map(|p| p + a) else {
             continue;
         };
@@ -53,6 +64,7 @@ pub(super) fn scan_url_credentials(v: &[u8], out: &mut Vec<Candidate>) {
         };
         out.push(Candidate::new(DetectorId::UrlCredentials, confidence, s, e));
         from = e;
+        last_end = e;
     }
 }
 
