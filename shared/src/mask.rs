@@ -71,15 +71,16 @@ pub fn mask_spans(value: &str, detections: &[Detection]) -> String {
         if !fits {
             return stars(value.chars().count().clamp(3, 16));
         }
-        out.push_str(&mask_copies(&value[at..d.span.start], value, detections));
+        out.push_str(&value[at..d.span.start]);
         out.push_str(&d.masked);
         at = d.span.end;
     }
-    out.push_str(&mask_copies(&value[at..], value, detections));
-    // A detected text can also form across a mask and the text after it (an
-    // e-mail rule that shows a long top-level domain `.comresourceArnbob`,
-    // then `@example.co`): mask what the whole shows once more, and if a
-    // detected text is still there, show nothing of the value.
+    out.push_str(&value[at..]);
+    // Copies of a detected text outside its span, also ones that form
+    // across a mask and the text after it (an e-mail rule that shows a long
+    // top-level domain `.comresourceArnbob`, then `@example.co`), are masked
+    // over the whole; if a detected text is still there, nothing of the
+    // value is shown.
     let out = mask_copies(&out, value, detections);
     if shows_detected_text(&out, value, detections) {
         return stars(value.chars().count().clamp(3, 16));

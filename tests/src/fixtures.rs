@@ -71,13 +71,25 @@ impl GuardEvents {
     /// [`GuardEvents::load`] for callers that report errors instead of
     /// failing a test (the local run, the benchmark).
     pub fn read(&self, file: &str, name: &str) -> Result<Value, String> {
+        self.parse(file, |text| text.replace(self.sample, name))
+    }
+
+    /// The event in `file` as shipped, no name replaced: the samples of a
+    /// function that names no one sample resource (rollback's, the
+    /// sweeper's).
+    pub fn as_shipped(&self, file: &str) -> Value {
+        self.parse(file, |text| text)
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn parse(&self, file: &str, edit: impl FnOnce(String) -> String) -> Result<Value, String> {
         let path = crate::workspace_root()
             .join("events")
             .join(self.guard)
             .join(file);
         let text = std::fs::read_to_string(&path)
             .map_err(|e| format!("reading {}: {e}", path.display()))?;
-        serde_json::from_str(&text.replace(self.sample, name))
+        serde_json::from_str(&edit(text))
             .map_err(|e| format!("{} is not JSON: {e}", path.display()))
     }
 }

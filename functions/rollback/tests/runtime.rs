@@ -14,16 +14,9 @@ use warden_shared::Guard;
 use warden_shared::state::StateSettings;
 use warden_tests::fixtures::unique;
 use warden_tests::runtime_api::run_function;
-use world::{BUCKET_EVENTS, REGION, applied, remediate, world};
+use world::{BUCKET_EVENTS, REGION, ROLLBACK_EVENTS, applied, remediate, world};
 
 const BINARY: &str = env!("CARGO_BIN_EXE_rollback");
-
-fn sample(file: &str) -> Value {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../events/rollback")
-        .join(file);
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
 
 #[tokio::test]
 async fn the_binary_answers_each_invocation() {
@@ -60,7 +53,7 @@ async fn the_binary_answers_each_invocation() {
             json!({"change_id": record.change_id}),
             json!({"change_id": record.change_id}),
             json!({"resource": arn}),
-            sample("rollback.json"),
+            ROLLBACK_EVENTS.as_shipped("rollback.json"),
         ],
     )
     .await

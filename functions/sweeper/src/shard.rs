@@ -277,11 +277,11 @@ mod tests {
     /// `events/sweeper/`: each sample is the request README says it is.
     #[test]
     fn the_sample_events_are_the_requests_they_name() {
-        let sample = |file: &str| -> Value {
-            let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../events/sweeper/");
-            let text = std::fs::read_to_string(format!("{path}{file}")).unwrap();
-            serde_json::from_str(&text).unwrap()
+        let events = warden_tests::fixtures::GuardEvents {
+            guard: "sweeper",
+            sample: "",
         };
+        let sample = |file: &str| events.as_shipped(file);
         assert_eq!(
             Request::parse(&sample("scheduled.json")).unwrap(),
             Request::Sweep(SweepRequest::default())

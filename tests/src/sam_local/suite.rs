@@ -35,8 +35,8 @@ use warden_shared::Guard;
 
 use super::{SamLocal, template_functions};
 use crate::fixtures::{
-    foreign_event, foreign_outcome, function_env, malformed_event, malformed_outcome, observed,
-    process_groups,
+    GuardEvents, foreign_event, foreign_outcome, function_env, malformed_event, malformed_outcome,
+    observed, process_groups,
 };
 use crate::kit::{Case, Fixture, Seeded, case_settings};
 use crate::runtime_api::{FunctionRun, InvocationResult, Timings, parse_log_lines};
@@ -192,31 +192,17 @@ pub async fn every_event_file<F: Fixture>(sam: &SamLocal, endpoint: &str) -> Rep
     report
 }
 
-/// The sample `events/<folder>/<file>` as shipped.
-pub fn sample(folder: &str, file: &str) -> Value {
-    let path = crate::workspace_root()
-        .join("events")
-        .join(folder)
-        .join(file);
-    let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
-
-/// A check that `sent` names exactly the JSON files of `events/<folder>/`,
+/// A check that `sent` names exactly the JSON files of `events`' folder,
 /// for a function without a guard's fixture: a new sample that no SAM
 /// check sends fails.
 pub fn record_every_file_sent(
     report: &mut Report,
     label: &'static str,
-    folder: &'static str,
+    events: &GuardEvents,
     sent: &[&str],
 ) {
-    let files = crate::fixtures::GuardEvents {
-        guard: folder,
-        sample: "",
-    }
-    .files();
+    let folder = events.guard;
+    let files = events.files();
     let mut problems: Vec<String> = files
         .iter()
         .filter(|file| !sent.contains(&file.as_str()))

@@ -17,19 +17,18 @@ use serde_json::{Value, json};
 use tokio::task::block_in_place;
 use trail_guard::TrailGuard;
 use trail_guard::cloudtrail::Trails;
-use warden_shared::state::{self, ChangeStatus};
+use warden_shared::state::ChangeStatus;
 use warden_tests::fixtures::{function_env, unique};
 use warden_tests::sam_local::SamLocal;
-use warden_tests::sam_local::suite::{Report, answer, compare, record_every_file_sent, sample};
+use warden_tests::sam_local::suite::{Report, answer, compare, record_every_file_sent};
 
 use super::rollback_world::{
-    self as world, BUCKET_EVENTS, MFA_EVENTS, TRAIL_EVENTS, World, block, change_ids, remediate,
-    settle,
+    self as world, BUCKET_EVENTS, MFA_EVENTS, ROLLBACK_EVENTS, TRAIL_EVENTS, World, block,
+    change_ids, is_days_from_now, remediate, settle,
 };
 
 pub(crate) const FUNCTION: &str = "RollbackFunction";
 const LABEL: &str = "rollback";
-const FOLDER: &str = "rollback";
 /// The change id the sample files name.
 const SAMPLE_CHANGE: &str = "chg-6756a1c0a3f09e2b7c41d58e";
 
@@ -65,7 +64,8 @@ fn about_the_change(names: &Names, rest: Value) -> Value {
 
 /// The sample `file` naming this run's resources and change.
 fn load(file: &str, names: &Names) -> Value {
-    let text = sample(FOLDER, file)
+    let text = ROLLBACK_EVENTS
+        .as_shipped(file)
         .to_string()
         .replace("warden-demo-bucket", &names.bucket)
         .replace("warden-demo-trail", &names.trail)
@@ -205,7 +205,7 @@ pub(crate) async fn every_event_file(sam: &SamLocal, endpoint: &str) -> Report {
     // The sample as shipped names a change this table never held.
     let started = Instant::now();
     let got = answer(block_in_place(|| {
-        server.invoke_with_aws_cli(FUNCTION, &sample(FOLDER, "rollback.json"))
+        server.invoke_with_aws_cli(FUNCTION, &ROLLBACK_EVENTS.as_shipped("rollback.json"))
     }));
     let mut problems = Vec::new();
     compare(
@@ -273,9 +273,10 @@ pub(crate) async fn every_event_file(sam: &SamLocal, endpoint: &str) -> Report {
     // When the suppression would end: WARDEN_SUPPRESSION_DAYS (7) from now.
     if let Ok(a) = &mut got {
         let until = a["would_suppress"][0]["until"].take();
-        let end = until.as_str().and_then(state::parse_time);
-        let expected_end = state::now_ms() + 7 * 86_400_000;
-        if end.is_none_or(|end| (expected_end - end).abs() >= 120_000) {
+        if !until
+            .as_str()
+            .is_some_and(|until| is_days_from_now(until, 7))
+        {
             problems.push(format!(
                 "would_suppress ends at {until}, not 7 days from now"
             ));
@@ -389,6 +390,6 @@ pub(crate) async fn every_event_file(sam: &SamLocal, endpoint: &str) -> Report {
         problems,
     );
 
-    record_every_file_sent(&mut report, LABEL, FOLDER, &covered);
+    record_every_file_sent(&mut report, LABEL, &ROLLBACK_EVENTS, &covered);
     report
 }

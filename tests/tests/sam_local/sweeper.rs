@@ -12,14 +12,18 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use tokio::task::block_in_place;
+use warden_tests::fixtures::GuardEvents;
 use warden_tests::sam_local::SamLocal;
-use warden_tests::sam_local::suite::{Report, answer, compare, record_every_file_sent, sample};
+use warden_tests::sam_local::suite::{Report, answer, compare, record_every_file_sent};
 
 use super::sweep_world::{REGION, World, bucket, expected, plant, snapshot, timeless};
 
 pub(crate) const FUNCTION: &str = "SweeperFunction";
 const LABEL: &str = "sweeper";
-const FOLDER: &str = "sweeper";
+const EVENTS: GuardEvents = GuardEvents {
+    guard: "sweeper",
+    sample: "",
+};
 
 /// `full` narrowed to what one part of the sweep checks: `guard`'s count
 /// and `rules`' findings.
@@ -71,7 +75,7 @@ pub(crate) async fn every_event_file(sam: &SamLocal, address: &str) -> Report {
     covered.push("scheduled.json");
     let started = Instant::now();
     let got = answer(block_in_place(|| {
-        server.invoke_with_aws_cli(FUNCTION, &sample(FOLDER, "scheduled.json"))
+        server.invoke_with_aws_cli(FUNCTION, &EVENTS.as_shipped("scheduled.json"))
     }));
     let took = started.elapsed();
     let mut problems = Vec::new();
@@ -130,7 +134,7 @@ pub(crate) async fn every_event_file(sam: &SamLocal, address: &str) -> Report {
     covered.push("shard-iam-users.json");
     let started = Instant::now();
     let got = answer(block_in_place(|| {
-        server.call(FUNCTION, &sample(FOLDER, "shard-iam-users.json"))
+        server.call(FUNCTION, &EVENTS.as_shipped("shard-iam-users.json"))
     }));
     let got = got.map(|mut a| {
         for s in a["summaries"].as_array_mut().into_iter().flatten() {
@@ -157,7 +161,7 @@ pub(crate) async fn every_event_file(sam: &SamLocal, address: &str) -> Report {
     covered.push("inline-buckets.json");
     let started = Instant::now();
     let got = settled(answer(block_in_place(|| {
-        server.call(FUNCTION, &sample(FOLDER, "inline-buckets.json"))
+        server.call(FUNCTION, &EVENTS.as_shipped("inline-buckets.json"))
     })));
     let mut problems = Vec::new();
     let bucket_rules = [
@@ -188,7 +192,7 @@ pub(crate) async fn every_event_file(sam: &SamLocal, address: &str) -> Report {
     covered.push("inline.json");
     let started = Instant::now();
     let got = settled(answer(block_in_place(|| {
-        server.call(FUNCTION, &sample(FOLDER, "inline.json"))
+        server.call(FUNCTION, &EVENTS.as_shipped("inline.json"))
     })));
     let mut problems = Vec::new();
     compare(
@@ -208,7 +212,7 @@ pub(crate) async fn every_event_file(sam: &SamLocal, address: &str) -> Report {
     let remediate = world.env_at(&endpoint, "remediate", &regions);
     let started = Instant::now();
     let got = settled(answer(block_in_place(|| {
-        sam.run(FUNCTION, &sample(FOLDER, "inline.json"), &remediate)
+        sam.run(FUNCTION, &EVENTS.as_shipped("inline.json"), &remediate)
             .map(|run| run.result)
     })));
     let mut problems = Vec::new();
@@ -259,6 +263,6 @@ pub(crate) async fn every_event_file(sam: &SamLocal, address: &str) -> Report {
         problems,
     );
 
-    record_every_file_sent(&mut report, LABEL, FOLDER, &covered);
+    record_every_file_sent(&mut report, LABEL, &EVENTS, &covered);
     report
 }

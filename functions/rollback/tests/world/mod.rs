@@ -31,6 +31,12 @@ pub const MFA_EVENTS: GuardEvents = GuardEvents {
     guard: "mfa-guard",
     sample: "warden-demo-user",
 };
+/// rollback's own samples: they name a change id and several resources,
+/// so they are read as shipped.
+pub const ROLLBACK_EVENTS: GuardEvents = GuardEvents {
+    guard: "rollback",
+    sample: "",
+};
 
 pub struct World {
     pub config: SdkConfig,
@@ -96,20 +102,24 @@ impl World {
     /// A guard's pipeline in `remediate` mode, as its `main` builds it
     /// (without the state table: the test writes the records itself).
     pub fn pipeline<G: Guard>(&self, guard: G, adapter: G::Adapter) -> Pipeline<G> {
-        let env = fixtures::settings("remediate", SELF_ROLE, &[]);
-        let config = Config::from_env(&env[..]).expect("valid settings");
-        Pipeline::build(guard, adapter, config, &self.config)
+        self.pipeline_with(guard, adapter, &[])
     }
 
     /// A guard's pipeline in `remediate` mode keeping its books in this
     /// world's state table, as a deployed stack runs it: the change records
     /// and their ids are the pipeline's own.
     pub fn pipeline_with_table<G: Guard>(&self, guard: G, adapter: G::Adapter) -> Pipeline<G> {
-        let env = fixtures::settings(
-            "remediate",
-            SELF_ROLE,
-            &[(StateSettings::TABLE, self.table.as_str())],
-        );
+        let table = [(StateSettings::TABLE, self.table.as_str())];
+        self.pipeline_with(guard, adapter, &table)
+    }
+
+    fn pipeline_with<G: Guard>(
+        &self,
+        guard: G,
+        adapter: G::Adapter,
+        own: &[(&str, &str)],
+    ) -> Pipeline<G> {
+        let env = fixtures::settings("remediate", SELF_ROLE, own);
         let config = Config::from_env(&env[..]).expect("valid settings");
         Pipeline::build(guard, adapter, config, &self.config)
     }
@@ -295,12 +305,10 @@ pub fn settle(mut answer: Value, days: i64) -> (String, Value) {
         .to_string();
     assert!(rollback_id.starts_with("chg-"), "{rollback_id}");
     answer["rollback_change_id"] = json!("<rollback>");
-    let expected_end = state::now_ms() + days * 86_400_000;
     for suppression in answer["suppressions"].as_array_mut().into_iter().flatten() {
         let until = suppression["until"].as_str().expect("until");
-        let end = state::parse_time(until).expect("an RFC 3339 until");
         assert!(
-            (expected_end - end).abs() < 120_000,
+            is_days_from_now(until, days),
             "{until} is {days} days from now"
         );
         suppression["until"] = json!("<until>");
@@ -308,6 +316,12 @@ pub fn settle(mut answer: Value, days: i64) -> (String, Value) {
         suppression["change_id"] = json!("<rollback>");
     }
     (rollback_id, answer)
+}
+
+/// Is `until` an RFC 3339 time `days` from now (within two minutes)?
+pub fn is_days_from_now(until: &str, days: i64) -> bool {
+    let expected_end = state::now_ms() + days * 86_400_000;
+    state::parse_time(until).is_some_and(|end| (expected_end - end).abs() < 120_000)
 }
 
 /// A suppression as the answer lists it, with the placeholders of [`settle`].
