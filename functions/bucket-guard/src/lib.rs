@@ -110,6 +110,12 @@ pub struct Bucket {
     pub arn: String,
     /// The bucket's region: every S3 call about it is made there.
     pub region: String,
+    /// The bucket's tags as the Tagging API listed them, a hundred buckets
+    /// a call; `None` means they are read with `GetBucketTagging`. Only a
+    /// sweep that writes nothing sets them: the Tagging API's index can
+    /// trail a tag change by a little, and an exemption tag put on a moment
+    /// ago must still stop a write.
+    pub listed_tags: Option<Vec<(String, String)>>,
 }
 
 impl Bucket {
@@ -118,6 +124,7 @@ impl Bucket {
             name: name.to_string(),
             arn: warden_shared::arn::s3_bucket(region, name),
             region: region.to_string(),
+            listed_tags: None,
         }
     }
 }

@@ -127,33 +127,25 @@ impl S3Buckets {
         self.clients.client(region)
     }
 
-    /// Reads encryption, policy, Block Public Access and tags concurrently.
+    /// Reads encryption, policy, Block Public Access and (unless the
+    /// Tagging API listed them) tags concurrently.
     pub async fn read(&self, bucket: &Bucket) -> Result<Option<Snapshot<BucketState>>, GuardError> {
         let client = self.client(&bucket.region);
-        let (encryption, policy, public_access, tagging) = tokio::join!(
+        let (encryption, policy, public_access, tags) = tokio::join!(
             self.encryption(&client, bucket),
             self.policy(&client, bucket),
             self.public_access_block(&client, bucket),
-            client.get_bucket_tagging().bucket(&bucket.name).send(),
+            self.tags(&client, bucket),
         );
-        let tagging = read(GET_TAGGING, bucket, "NoSuchTagSet", tagging)?;
         let (
             Read::Found((encryption, _)),
             Read::Found(policy),
             Read::Found(public_access_block),
-            Read::Found(tagging),
-        ) = (encryption?, policy?, public_access?, tagging)
+            Read::Found(tags),
+        ) = (encryption?, policy?, public_access?, tags?)
         else {
             return Ok(None);
         };
-        let tags = tagging
-            .map(|out| {
-                out.tag_set()
-                    .iter()
-                    .map(|t| (t.key().to_string(), t.value().to_string()))
-                    .collect()
-            })
-            .unwrap_or_default();
         Ok(Some(Snapshot {
             state: BucketState {
                 encryption,
@@ -162,6 +154,34 @@ impl S3Buckets {
             },
             tags,
         }))
+    }
+
+    async fn tags(
+        &self,
+        client: &Client,
+        bucket: &Bucket,
+    ) -> Result<Read<Vec<(String, String)>>, GuardError> {
+        if let Some(listed) = &bucket.listed_tags {
+            return Ok(Read::Found(listed.clone()));
+        }
+        let answer = client
+            .get_bucket_tagging()
+            .bucket(&bucket.name)
+            .send()
+            .await;
+        let Read::Found(output) = read(GET_TAGGING, bucket, "NoSuchTagSet", answer)? else {
+            return Ok(Read::NoBucket);
+        };
+        Ok(Read::Found(
+            output
+                .map(|out| {
+                    out.tag_set()
+                        .iter()
+                        .map(|t| (t.key().to_string(), t.value().to_string()))
+                        .collect()
+                })
+                .unwrap_or_default(),
+        ))
     }
 
     /// Default encryption as the rules see it, with the configuration as S3

@@ -7,9 +7,12 @@ use aws_sdk_iam::Client as Iam;
 use aws_sdk_resourcegroupstagging::Client as Tagging;
 use aws_sdk_s3::Client as S3;
 use bucket_guard::Bucket;
+use futures::StreamExt;
 use mfa_guard::subject::{Subject, User, is_user_name};
+use std::collections::HashMap;
 use tag_guard::TagTarget;
 use tag_guard::shapes::ResourceRef;
+use tag_guard::tagging::{ARNS_PER_CALL, Tags, tags_by_arn};
 use trail_guard::Trail;
 use warden_shared::arn::Arn;
 use warden_shared::{AwsCall, GuardError};
@@ -66,6 +69,44 @@ pub async fn buckets(
         items,
         next: token(out.continuation_token()),
     })
+}
+
+/// Gives each bucket its tags from the Tagging API, a hundred buckets a
+/// call in place of one `GetBucketTagging` each: the sweep's one read of
+/// tags per bucket, where S3's own would be its fourth. When a call fails,
+/// its buckets keep `listed_tags: None` and their tags are read from S3:
+/// nothing is lost, only the saving.
+pub async fn bucket_tags(tagging: &Tagging, region: &str, buckets: &mut [(String, Bucket)]) {
+    let chunks: Vec<Vec<String>> = buckets
+        .chunks(ARNS_PER_CALL)
+        .map(|chunk| chunk.iter().map(|(_, b)| b.arn.clone()).collect())
+        .collect();
+    let answers: Vec<Option<HashMap<String, Tags>>> = futures::stream::iter(chunks)
+        .map(|arns| listed_tags(tagging, region, arns))
+        .buffered(4)
+        .collect()
+        .await;
+    for (chunk, answer) in buckets.chunks_mut(ARNS_PER_CALL).zip(answers) {
+        let Some(mut tags) = answer else { continue };
+        for (_, bucket) in chunk {
+            bucket.listed_tags = Some(tags.remove(&bucket.arn).unwrap_or_default());
+        }
+    }
+}
+
+async fn listed_tags(
+    tagging: &Tagging,
+    region: &str,
+    arns: Vec<String>,
+) -> Option<HashMap<String, Tags>> {
+    let arns: Vec<&str> = arns.iter().map(String::as_str).collect();
+    match tags_by_arn(tagging, &arns).await {
+        Ok(tags) => Some(tags),
+        Err(err) => {
+            tracing::warn!(region, error = %err, buckets = arns.len(), "the Tagging API did not list these buckets' tags; reading them from S3");
+            None
+        }
+    }
 }
 
 /// A bucket from a cursor's id.

@@ -29,7 +29,9 @@ use trail_guard::TrailGuard;
 use trail_guard::cloudtrail::Trails;
 use warden_shared::config::Env;
 use warden_shared::state::{StateTable, SweepBooks};
-use warden_shared::{AwsCall, Config, ConfigError, Context, Guard, GuardError, Outcome, Pipeline};
+use warden_shared::{
+    AwsCall, Config, ConfigError, Context, Guard, GuardError, Mode, Outcome, Pipeline,
+};
 
 /// Resources listed but not checked yet, by id, with their targets.
 type Pending<T> = VecDeque<(String, T)>;
@@ -559,9 +561,20 @@ impl Sweeper {
         match shard.resource_type {
             ResourceType::S3Bucket => {
                 let s3 = self.buckets.adapter().client(region);
+                // A sweep that writes nothing takes the buckets' tags from
+                // the Tagging API (one call per hundred buckets); one that
+                // remediates reads each bucket's own (see `Bucket`).
+                let tagging = (self.config.mode != Mode::Remediate)
+                    .then(|| self.tag_pipeline(region).adapter().api.clone());
                 let page = move |token| -> BoxFuture<'static, _> {
-                    let (s3, region) = (s3.clone(), region.to_string());
-                    Box::pin(async move { list::buckets(&s3, &region, token).await })
+                    let (s3, tagging, region) = (s3.clone(), tagging.clone(), region.to_string());
+                    Box::pin(async move {
+                        let mut page = list::buckets(&s3, &region, token).await?;
+                        if let Some(tagging) = &tagging {
+                            list::bucket_tags(tagging, &region, &mut page.items).await;
+                        }
+                        Ok(page)
+                    })
                 };
                 self.run(&self.buckets, shard, invocation, permits, page, |id| {
                     list::bucket(region, id)

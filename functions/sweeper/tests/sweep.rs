@@ -72,6 +72,21 @@ async fn a_planted_account_swept_in_each_mode_through_the_runtime_loop() {
         "observe writes nothing"
     );
     assert_eq!(snapshot(&world, &planted).await, before);
+    // A sweep that writes nothing has the Tagging API say the buckets' tags,
+    // all in one call.
+    assert_eq!(count(&world, "GetBucketTagging"), 0);
+    let bad = format!("arn:aws:s3:::{}", planted.violating[0]);
+    let lists: Vec<Vec<String>> = bucket_tag_listings(&world)
+        .into_iter()
+        .filter(|l| l.contains(&bad))
+        .collect();
+    assert_eq!(lists.len(), 1, "{lists:?}");
+    for b in planted.compliant.iter().chain(&planted.violating) {
+        assert!(
+            lists[0].contains(&format!("arn:aws:s3:::{b}")),
+            "{b}: {lists:?}"
+        );
+    }
     let published = alerts(&world, &alerts_queue).await;
     assert_eq!(published.len(), 1, "{published:#?}");
     assert_eq!(timeless(published[0].clone()), timeless(answers[0].clone()));
@@ -143,7 +158,8 @@ async fn a_planted_account_swept_in_each_mode_through_the_runtime_loop() {
     );
 
     // remediate: every fixable finding fixed and read back; the trail's KMS
-    // key is a person's to choose.
+    // key is a person's to choose. Each bucket's tags come from S3 itself.
+    world.proxy.clear();
     let (answers, run) = sweep(&world.env("remediate", &with_topic), &[inline("s-fix")]).await;
     assert_eq!(
         timeless(answers[0].clone()),
@@ -168,6 +184,11 @@ async fn a_planted_account_swept_in_each_mode_through_the_runtime_loop() {
         (bucket::AES256(), None),
         "the TLS rules are exempt"
     );
+    assert!(
+        bucket_tag_listings(&world).iter().all(|l| l.len() == 1),
+        "only tag-guard's read of the tagged bucket names one"
+    );
+    assert!(count(&world, "GetBucketTagging") >= 6);
     let after = snapshot(&world, &planted).await;
     assert_eq!(after["quarantined"], json!([world.quarantine_policy]));
     assert_eq!(after["pii_tags"], json!({"owner": "redacted:email"}));
@@ -187,6 +208,98 @@ async fn a_planted_account_swept_in_each_mode_through_the_runtime_loop() {
         expected("s-again", None, "notified", tagged.len())
     );
     assert_eq!(world.writes(), Vec::<String>::new());
+}
+
+/// How many calls of `operation` the proxy has seen since it was cleared.
+fn count(world: &World, operation: &str) -> usize {
+    world
+        .proxy
+        .seen()
+        .iter()
+        .filter(|op| *op == operation)
+        .count()
+}
+
+/// The ARN lists of the `GetResources` calls that named buckets (the
+/// sweep's reads of buckets' tags, and tag-guard's of a tagged bucket).
+fn bucket_tag_listings(world: &World) -> Vec<Vec<String>> {
+    world
+        .proxy
+        .calls()
+        .into_iter()
+        .filter(|c| c.operation == "GetResources" && c.body.contains("arn:aws:s3:::"))
+        .map(|c| {
+            let body: Value = serde_json::from_str(&c.body).unwrap();
+            body["ResourceARNList"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|a| a.as_str().unwrap().to_string())
+                .collect()
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn buckets_tags_come_a_hundred_at_a_time_and_from_s3_when_the_tagging_api_fails() {
+    let world = World::start().await;
+    let names: Vec<String> = (0..103).map(|i| format!("sw-bulk-{i:03}")).collect();
+    for b in &names {
+        bucket::create(&world.s3, b).await;
+    }
+    // One exempt from the TLS rules at each end of the listing, and one
+    // with a tag that exempts nothing.
+    for b in [&names[0], &names[102]] {
+        bucket::set_tags(
+            &world.s3,
+            b,
+            &[("warden:exempt", "tls-required+tls-version")],
+        )
+        .await;
+    }
+    bucket::set_tags(&world.s3, &names[50], &[("team", "data")]).await;
+    let request = json!({"sweep": {"inline": true, "sweep_id": "s-bulk", "regions": [REGION], "resource_types": ["s3-bucket"]}});
+    let summary = json!({
+        "sweep_id": "s-bulk", "status": "complete", "duration_ms": 0,
+        "checked": {"bucket-guard": 103},
+        "by_rule": {
+            "default-encryption": {"observed": 103},
+            "public-access-block": {"observed": 103},
+            "tls-required": {"observed": 101},
+            "tls-version": {"observed": 101},
+        },
+        "errors": [],
+        "continuation": null,
+    });
+
+    let (answers, run) = sweep(&world.env("observe", &[]), std::slice::from_ref(&request)).await;
+    assert_eq!(
+        timeless(answers[0].clone()),
+        summary,
+        "stderr:\n{}",
+        run.stderr
+    );
+    let listings = bucket_tag_listings(&world);
+    assert_eq!(listings.len(), 2, "103 buckets: a call for 100, one for 3");
+    let mut asked: Vec<String> = listings.concat();
+    asked.sort();
+    let every: Vec<String> = names.iter().map(|b| format!("arn:aws:s3:::{b}")).collect();
+    assert_eq!(asked, every);
+    assert_eq!(count(&world, "GetBucketTagging"), 0);
+
+    // The Tagging API refuses: S3 says each bucket's tags, and the
+    // exemptions hold as before.
+    world.proxy.clear();
+    world.proxy.inject_times("GetResources", Effect::Denied, 2);
+    let (answers, run) = sweep(&world.env("observe", &[]), &[request]).await;
+    assert_eq!(
+        timeless(answers[0].clone()),
+        summary,
+        "stderr:\n{}",
+        run.stderr
+    );
+    assert_eq!(count(&world, "GetBucketTagging"), 103);
+    assert_eq!(count(&world, "GetResources"), 2);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

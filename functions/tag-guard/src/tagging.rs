@@ -18,7 +18,52 @@ use warden_shared::{Adapter, Applied, AwsCall, GuardError, Snapshot};
 pub use crate::services::{READS, WRITES};
 
 /// The Tagging API takes at most 100 ARNs a call.
-const ARNS_PER_CALL: usize = 100;
+pub const ARNS_PER_CALL: usize = 100;
+
+/// Pages of one list of ARNs followed before giving up on it: AWS answers
+/// a list in one page, moto pages it by its count of tags.
+const MAX_PAGES: usize = 10;
+
+/// The tags of up to a hundred resources, by ARN, from the Tagging API; a
+/// resource it does not name has no tags (it lists every resource that has
+/// or had one). A page's token is followed, so a long answer is not cut
+/// short.
+pub async fn tags_by_arn(
+    api: &aws_sdk_resourcegroupstagging::Client,
+    arns: &[&str],
+) -> Result<HashMap<String, Tags>, GuardError> {
+    let mut found: HashMap<String, Tags> = HashMap::new();
+    let list = || arns.join(",");
+    let mut request = api
+        .get_resources()
+        .set_resource_arn_list(Some(arns.iter().map(|a| a.to_string()).collect()));
+    for _ in 0..MAX_PAGES {
+        let out = request
+            .send()
+            .await
+            .map_err(|e| GuardError::from_sdk(GET_RESOURCES, &list(), e))?;
+        for mapping in out.resource_tag_mapping_list() {
+            let Some(arn) = mapping.resource_arn().filter(|arn| arns.contains(arn)) else {
+                continue;
+            };
+            found.entry(arn.to_string()).or_default().extend(
+                mapping
+                    .tags()
+                    .iter()
+                    .map(|t| (t.key().to_string(), t.value().to_string())),
+            );
+        }
+        match out.pagination_token().filter(|t| !t.is_empty()) {
+            None => return Ok(found),
+            Some(next) => request = api.get_resources().pagination_token(next),
+        }
+    }
+    Err(GuardError::unusable(
+        GET_RESOURCES,
+        &list(),
+        format!("the Tagging API was still paging these resources' tags after {MAX_PAGES} pages"),
+    ))
+}
 
 /// The clients, built once per cold start: tag-guard's adapter.
 pub struct Tagging {
@@ -59,21 +104,7 @@ impl Tagging {
     async fn api_tags(&self, arns: &[&str]) -> Result<HashMap<String, Tags>, GuardError> {
         let mut found = HashMap::new();
         for chunk in arns.chunks(ARNS_PER_CALL) {
-            let out = self
-                .api
-                .get_resources()
-                .set_resource_arn_list(Some(chunk.iter().map(|a| a.to_string()).collect()))
-                .send()
-                .await
-                .map_err(|e| GuardError::from_sdk(GET_RESOURCES, &chunk.join(","), e))?;
-            for mapping in out.resource_tag_mapping_list() {
-                let tags = mapping
-                    .tags()
-                    .iter()
-                    .map(|t| (t.key().to_string(), t.value().to_string()))
-                    .collect();
-                found.insert(mapping.resource_arn().unwrap_or_default().to_string(), tags);
-            }
+            found.extend(tags_by_arn(&self.api, chunk).await?);
         }
         Ok(found)
     }
