@@ -68,6 +68,10 @@ pub fn home_region(region: &str) -> &'static str {
     }
 }
 
+/// The largest message SQS takes (and the sweep queues are set to): a
+/// shard with its cursor must fit in one.
+pub const MAX_MESSAGE_BYTES: usize = 1_048_576;
+
 /// Where a shard stands: the resources of the page it was on that were not
 /// started yet, and the token of the page after it. Listing tokens are
 /// single-use and expire (the Tagging API's do), so the cursor never needs
@@ -215,6 +219,36 @@ mod tests {
             parsed,
             [ResourceType::S3Bucket, ResourceType::TaggedResource]
         );
+    }
+
+    #[test]
+    fn the_largest_cursor_a_listing_can_leave_fits_in_one_message() {
+        let token = "t".repeat(2048);
+        let shard = |resource_type, pending: Vec<String>| {
+            let shard = Shard {
+                cursor: Some(Cursor {
+                    pending,
+                    next_page: Some(token.clone()),
+                }),
+                ..Shard::new(&"s".repeat(128), "ap-southeast-5", resource_type)
+            };
+            serde_json::to_string(&shard).unwrap().len()
+        };
+        // A ListBuckets page holds at most 10,000 buckets, names of at most
+        // 63 characters; a ListUsers page 1,000 users, whose ARNs hold a path
+        // of up to 512 characters and a name of up to 64.
+        let buckets = shard(ResourceType::S3Bucket, vec!["b".repeat(63); 10_000]);
+        let user = format!(
+            "arn:aws-us-gov:iam::123456789012:user/{}/{}",
+            "p".repeat(510),
+            "u".repeat(64)
+        );
+        let users = shard(ResourceType::IamUser, vec![user; 1_000]);
+        let arn = format!("arn:aws:sqs:us-east-1:123456789012:{}", "q".repeat(2000));
+        let tagged = shard(ResourceType::TaggedResource, vec![arn; 100]);
+        for (what, bytes) in [("buckets", buckets), ("users", users), ("tagged", tagged)] {
+            assert!(bytes < MAX_MESSAGE_BYTES, "{what}: {bytes} bytes");
+        }
     }
 
     #[test]

@@ -562,23 +562,43 @@ impl Sweeper {
             ResourceType::S3Bucket => {
                 let s3 = self.buckets.adapter().client(region);
                 // A sweep that writes nothing takes the buckets' tags from
-                // the Tagging API (one call per hundred buckets); one that
+                // the Tagging API (one call per hundred buckets), for a
+                // listed page and a resumed cursor alike; one that
                 // remediates reads each bucket's own (see `Bucket`).
                 let tagging = (self.config.mode != Mode::Remediate)
                     .then(|| self.tag_pipeline(region).adapter().api.clone());
+                let home = region.to_string();
+                let with_tags =
+                    move |mut items: Vec<(String, bucket_guard::Bucket)>| -> BoxFuture<'static, _> {
+                        let (tagging, region) = (tagging.clone(), home.clone());
+                        Box::pin(async move {
+                            if let Some(tagging) = &tagging {
+                                list::bucket_tags(tagging, &region, &mut items).await;
+                            }
+                            items
+                        })
+                    };
+                let listed = with_tags.clone();
                 let page = move |token| -> BoxFuture<'static, _> {
-                    let (s3, tagging, region) = (s3.clone(), tagging.clone(), region.to_string());
+                    let (s3, region, with_tags) = (s3.clone(), region.to_string(), listed.clone());
                     Box::pin(async move {
-                        let mut page = list::buckets(&s3, &region, token).await?;
-                        if let Some(tagging) = &tagging {
-                            list::bucket_tags(tagging, &region, &mut page.items).await;
-                        }
-                        Ok(page)
+                        let page = list::buckets(&s3, &region, token).await?;
+                        Ok(Page {
+                            items: with_tags(page.items).await,
+                            next: page.next,
+                        })
                     })
                 };
-                self.run(&self.buckets, shard, invocation, permits, page, |id| {
-                    list::bucket(region, id)
-                })
+                let rebuild = |id: &str| list::bucket(region, id);
+                self.run(
+                    &self.buckets,
+                    shard,
+                    invocation,
+                    permits,
+                    page,
+                    rebuild,
+                    with_tags,
+                )
                 .await
             }
             ResourceType::IamUser => {
@@ -587,8 +607,16 @@ impl Sweeper {
                     let iam = iam.clone();
                     Box::pin(async move { list::users(&iam, token).await })
                 };
-                self.run(&self.users, shard, invocation, permits, page, list::user)
-                    .await
+                self.run(
+                    &self.users,
+                    shard,
+                    invocation,
+                    permits,
+                    page,
+                    list::user,
+                    as_rebuilt,
+                )
+                .await
             }
             ResourceType::CloudtrailTrail => {
                 let cloudtrail = self.trails.adapter().client(region);
@@ -599,9 +627,16 @@ impl Sweeper {
                         async move { list::trails(&cloudtrail, &region, &account, token).await },
                     )
                 };
-                self.run(&self.trails, shard, invocation, permits, page, |id| {
-                    list::trail(id, region, account).map(|(_, t)| t)
-                })
+                let rebuild = |id: &str| list::trail(id, region, account).map(|(_, t)| t);
+                self.run(
+                    &self.trails,
+                    shard,
+                    invocation,
+                    permits,
+                    page,
+                    rebuild,
+                    as_rebuilt,
+                )
                 .await
             }
             ResourceType::TaggedResource => {
@@ -611,9 +646,10 @@ impl Sweeper {
                     let (api, region) = (api.clone(), region.to_string());
                     Box::pin(async move { list::tagged(&api, &region, token).await })
                 };
-                self.run(&*pipeline, shard, invocation, permits, page, |id| {
-                    list::tagged_resource(id).map(|(_, t)| t)
-                })
+                let rebuild = |id: &str| list::tagged_resource(id).map(|(_, t)| t);
+                self.run(
+                    &*pipeline, shard, invocation, permits, page, rebuild, as_rebuilt,
+                )
                 .await
             }
         }
@@ -624,6 +660,9 @@ impl Sweeper {
     /// for one of the sweep's permits; once the budget is spent nothing more
     /// is started (but at least one resource or page per invocation, so a
     /// chain of continuations always moves on) and the rest is the cursor.
+    /// A cursor's resources are rebuilt from their ids, then `resumed` gives
+    /// them what a listing would have (a bucket's tags).
+    #[allow(clippy::too_many_arguments)]
     async fn run<G: Guard>(
         &self,
         pipeline: &Pipeline<G>,
@@ -632,6 +671,7 @@ impl Sweeper {
         permits: &Semaphore,
         page: impl Fn(Option<String>) -> BoxFuture<'static, Result<Page<G::Target>, GuardError>>,
         rebuild: impl Fn(&str) -> Option<G::Target>,
+        resumed: impl Fn(Vec<(String, G::Target)>) -> BoxFuture<'static, Vec<(String, G::Target)>>,
     ) -> ShardEnd {
         let guard = shard.resource_type.guard();
         let context = Context::sweep(&shard.sweep_id, &invocation.account, &shard.region);
@@ -642,11 +682,15 @@ impl Sweeper {
             match &shard.cursor {
                 None => (VecDeque::new(), None, true),
                 Some(cursor) => (
-                    cursor
-                        .pending
-                        .iter()
-                        .filter_map(|id| Some((id.clone(), rebuild(id)?)))
-                        .collect(),
+                    resumed(
+                        cursor
+                            .pending
+                            .iter()
+                            .filter_map(|id| Some((id.clone(), rebuild(id)?)))
+                            .collect(),
+                    )
+                    .await
+                    .into(),
                     cursor.next_page.clone(),
                     false,
                 ),
@@ -716,6 +760,11 @@ impl Sweeper {
             retry,
         }
     }
+}
+
+/// A cursor's resources as rebuilt: ids are all a listing gave them.
+fn as_rebuilt<T: Send + 'static>(items: Vec<(String, T)>) -> BoxFuture<'static, Vec<(String, T)>> {
+    Box::pin(std::future::ready(items))
 }
 
 fn error_line(shard: &Shard, resource: Option<String>, err: &GuardError) -> SweepError {

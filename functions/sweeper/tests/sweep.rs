@@ -535,6 +535,7 @@ async fn a_tiny_time_budget_continues_until_every_resource_is_checked_once() {
     );
 
     // Inline: the continuation comes back in the answer and picks up there.
+    world.proxy.clear();
     let env = world.env("observe", &[("WARDEN_SWEEP_RESERVE_MS", "29970")]);
     let mut request = inline("s-budget");
     let mut parts = Vec::new();
@@ -555,6 +556,11 @@ async fn a_tiny_time_budget_continues_until_every_resource_is_checked_once() {
     }
     assert!(parts.len() > 1, "the budget ran out at least once");
     assert_eq!(parts.last().unwrap()["continuation"], Value::Null);
+    assert_eq!(
+        count(&world, "GetBucketTagging"),
+        0,
+        "resumed buckets' tags come from the Tagging API too"
+    );
     assert_eq!(
         totals(&parts),
         (full["checked"].clone(), full["by_rule"].clone())

@@ -243,6 +243,13 @@ fn the_schedule_plans_the_sweep_and_the_queue_feeds_the_function() {
 
     let queue = resource("SweepQueue")["Properties"].clone();
     assert_eq!(queue["SqsManagedSseEnabled"], true);
+    for name in ["SweepQueue", "SweepDeadLetterQueue"] {
+        assert_eq!(
+            resource(name)["Properties"]["MaximumMessageSize"],
+            json!(sweeper::shard::MAX_MESSAGE_BYTES),
+            "{name} takes the largest shard"
+        );
+    }
     assert_eq!(
         queue["RedrivePolicy"]["deadLetterTargetArn"],
         json!({"Fn::GetAtt": ["SweepDeadLetterQueue", "Arn"]})
