@@ -589,17 +589,15 @@ impl Sweeper {
                         })
                     })
                 };
-                let rebuild = |id: &str| list::bucket(region, id);
-                self.run(
-                    &self.buckets,
-                    shard,
-                    invocation,
-                    permits,
-                    page,
-                    rebuild,
-                    with_tags,
-                )
-                .await
+                let resume = |ids: &[String]| {
+                    with_tags(
+                        ids.iter()
+                            .filter_map(|id| Some((id.clone(), list::bucket(region, id)?)))
+                            .collect(),
+                    )
+                };
+                self.run(&self.buckets, shard, invocation, permits, page, resume)
+                    .await
             }
             ResourceType::IamUser => {
                 let iam = self.iam.clone();
@@ -607,16 +605,9 @@ impl Sweeper {
                     let iam = iam.clone();
                     Box::pin(async move { list::users(&iam, token).await })
                 };
-                self.run(
-                    &self.users,
-                    shard,
-                    invocation,
-                    permits,
-                    page,
-                    list::user,
-                    as_rebuilt,
-                )
-                .await
+                let resume = |ids: &[String]| rebuilt(ids, list::user);
+                self.run(&self.users, shard, invocation, permits, page, resume)
+                    .await
             }
             ResourceType::CloudtrailTrail => {
                 let cloudtrail = self.trails.adapter().client(region);
@@ -627,17 +618,11 @@ impl Sweeper {
                         async move { list::trails(&cloudtrail, &region, &account, token).await },
                     )
                 };
-                let rebuild = |id: &str| list::trail(id, region, account).map(|(_, t)| t);
-                self.run(
-                    &self.trails,
-                    shard,
-                    invocation,
-                    permits,
-                    page,
-                    rebuild,
-                    as_rebuilt,
-                )
-                .await
+                let resume = |ids: &[String]| {
+                    rebuilt(ids, |id| list::trail(id, region, account).map(|(_, t)| t))
+                };
+                self.run(&self.trails, shard, invocation, permits, page, resume)
+                    .await
             }
             ResourceType::TaggedResource => {
                 let pipeline = self.tag_pipeline(region);
@@ -646,11 +631,10 @@ impl Sweeper {
                     let (api, region) = (api.clone(), region.to_string());
                     Box::pin(async move { list::tagged(&api, &region, token).await })
                 };
-                let rebuild = |id: &str| list::tagged_resource(id).map(|(_, t)| t);
-                self.run(
-                    &*pipeline, shard, invocation, permits, page, rebuild, as_rebuilt,
-                )
-                .await
+                let resume =
+                    |ids: &[String]| rebuilt(ids, |id| list::tagged_resource(id).map(|(_, t)| t));
+                self.run(&*pipeline, shard, invocation, permits, page, resume)
+                    .await
             }
         }
     }
@@ -660,9 +644,8 @@ impl Sweeper {
     /// for one of the sweep's permits; once the budget is spent nothing more
     /// is started (but at least one resource or page per invocation, so a
     /// chain of continuations always moves on) and the rest is the cursor.
-    /// A cursor's resources are rebuilt from their ids, then `resumed` gives
-    /// them what a listing would have (a bucket's tags).
-    #[allow(clippy::too_many_arguments)]
+    /// `resume` turns a cursor's ids back into what a listing would have
+    /// given (a bucket's tags included).
     async fn run<G: Guard>(
         &self,
         pipeline: &Pipeline<G>,
@@ -670,8 +653,7 @@ impl Sweeper {
         invocation: &Invocation,
         permits: &Semaphore,
         page: impl Fn(Option<String>) -> BoxFuture<'static, Result<Page<G::Target>, GuardError>>,
-        rebuild: impl Fn(&str) -> Option<G::Target>,
-        resumed: impl Fn(Vec<(String, G::Target)>) -> BoxFuture<'static, Vec<(String, G::Target)>>,
+        resume: impl Fn(&[String]) -> BoxFuture<'static, Vec<(String, G::Target)>>,
     ) -> ShardEnd {
         let guard = shard.resource_type.guard();
         let context = Context::sweep(&shard.sweep_id, &invocation.account, &shard.region);
@@ -682,15 +664,7 @@ impl Sweeper {
             match &shard.cursor {
                 None => (VecDeque::new(), None, true),
                 Some(cursor) => (
-                    resumed(
-                        cursor
-                            .pending
-                            .iter()
-                            .filter_map(|id| Some((id.clone(), rebuild(id)?)))
-                            .collect(),
-                    )
-                    .await
-                    .into(),
+                    resume(&cursor.pending).await.into(),
                     cursor.next_page.clone(),
                     false,
                 ),
@@ -762,8 +736,16 @@ impl Sweeper {
     }
 }
 
-/// A cursor's resources as rebuilt: ids are all a listing gave them.
-fn as_rebuilt<T: Send + 'static>(items: Vec<(String, T)>) -> BoxFuture<'static, Vec<(String, T)>> {
+/// A cursor's ids as targets, for a type whose listing gives nothing but
+/// the id; an id that names no such target is dropped.
+fn rebuilt<T: Send + 'static>(
+    ids: &[String],
+    rebuild: impl Fn(&str) -> Option<T>,
+) -> BoxFuture<'static, Vec<(String, T)>> {
+    let items = ids
+        .iter()
+        .filter_map(|id| Some((id.clone(), rebuild(id)?)))
+        .collect();
     Box::pin(std::future::ready(items))
 }
 
