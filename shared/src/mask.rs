@@ -109,6 +109,28 @@ pub fn mask_copies_in_masks(value: &str, detections: &mut [Detection]) {
     }
 }
 
+/// Each detection's mask with `texts` (what was detected anywhere else in
+/// the same check: another tag, a field) masked in it too, longest first;
+/// stars if one still shows. A rule that shows part of its match (a URL's
+/// host) could otherwise show in clear a secret found in another value.
+pub fn mask_texts_in_masks(detections: &mut [Detection], texts: &[(String, String)]) {
+    let mut texts: Vec<&(String, String)> = texts.iter().filter(|(t, _)| !t.is_empty()).collect();
+    texts.sort_by_key(|(text, _)| std::cmp::Reverse(text.len()));
+    for d in detections.iter_mut() {
+        let mut masked = d.masked.clone();
+        for (text, mask) in &texts {
+            if masked.contains(text.as_str()) {
+                masked = masked.replace(text.as_str(), mask);
+            }
+        }
+        d.masked = if texts.iter().any(|(text, _)| masked.contains(text.as_str())) {
+            stars(masked.chars().count().clamp(3, 16))
+        } else {
+            masked
+        };
+    }
+}
+
 /// Does `text` hold any detection's text (of `value`) in clear?
 pub fn shows_detected_text(text: &str, value: &str, detections: &[Detection]) -> bool {
     detections.iter().any(|d| {

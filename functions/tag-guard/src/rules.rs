@@ -11,7 +11,7 @@ use crate::services::{self, READS, WRITES};
 use crate::{CallEvidence, TagFix, TagGuard, TagState, TagTarget, rule};
 use serde_json::{Value, json};
 use warden_shared::detect::{Detection, TagAction, detector_ids};
-use warden_shared::mask::mask_spans;
+use warden_shared::mask::{mask_spans, mask_texts_in_masks};
 use warden_shared::{Calls, Change, Found, Input, Meta, Remedy, Rule, RuleSpec, Severity};
 
 /// Every rule, in the order findings are reported.
@@ -52,6 +52,60 @@ fn only_identifiers(detections: &[Detection]) -> bool {
 
 const IDENTIFIER_ONLY: &str = "the account id is part of an AWS identifier, reported because \
                                WARDEN_ACCOUNT_IDS_IN_ARNS=report: nothing to change";
+
+/// Every text detected anywhere in what a check reads (the resource's tags,
+/// the call's tags and free-form fields), with its mask.
+fn detected_texts(guard: &TagGuard, input: &Input<'_, TagGuard>) -> Vec<(String, String)> {
+    let tags = match input.state {
+        TagState::Tags(tags) => &tags[..],
+        TagState::Call => &[][..],
+    };
+    let (unresolved, fields) = input.evidence.map_or((&[][..], &[][..]), |e| {
+        (&e.unresolved_tags[..], &e.fields[..])
+    });
+    let scanned = tags
+        .iter()
+        .chain(unresolved)
+        .filter(|(key, value)| scanned(guard, key, value))
+        .map(|(key, value)| (key.as_str(), value.as_str()))
+        .chain(fields.iter().map(|f| (f.name.as_str(), f.value.as_str())));
+    scanned
+        .flat_map(|(key, value)| {
+            guard
+                .detectors
+                .scan(key, value)
+                .into_iter()
+                .filter_map(|d| Some((value.get(d.span.clone())?.to_string(), d.masked)))
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+/// Scans one value of a check; a mask that would show a text detected in
+/// another of the check's values has it masked too (`detected_texts`, read
+/// only once something is found).
+fn scan(
+    guard: &TagGuard,
+    key: &str,
+    value: &str,
+    texts: &std::cell::OnceCell<Vec<(String, String)>>,
+    input: &Input<'_, TagGuard>,
+) -> Vec<Detection> {
+    let mut detections = guard.detectors.scan(key, value);
+    if !detections.is_empty() {
+        mask_texts_in_masks(
+            &mut detections,
+            texts.get_or_init(|| detected_texts(guard, input)),
+        );
+    }
+    detections
+}
+
+/// A tag tag-guard reads: not its own exemption tag, not one AWS reserves,
+/// not empty.
+fn scanned(guard: &TagGuard, key: &str, value: &str) -> bool {
+    key != guard.exemption_tag && !is_reserved(key) && !value.is_empty()
+}
 
 /// A finding about one scanned value: evidence, detectors, severity.
 fn found<T>(
@@ -103,15 +157,14 @@ impl RuleSpec<TagGuard> for SensitiveTag {
     );
 
     fn check(&self, guard: &TagGuard, input: &Input<'_, TagGuard>) -> Vec<Found<TagFinding>> {
-        let scanned = |(key, value): &&(String, String)| {
-            *key != guard.exemption_tag && !is_reserved(key) && !value.is_empty()
-        };
+        let scanned = |(key, value): &&(String, String)| scanned(guard, key, value);
+        let texts = std::cell::OnceCell::new();
         match (input.target, input.state) {
             (TagTarget::Resource(_), TagState::Tags(tags)) => tags
                 .iter()
                 .filter(scanned)
                 .filter_map(|(key, value)| {
-                    let detections = guard.detectors.scan(key, value);
+                    let detections = scan(guard, key, value, &texts, input);
                     if detections.is_empty() {
                         return None;
                     }
@@ -136,7 +189,7 @@ impl RuleSpec<TagGuard> for SensitiveTag {
                     .iter()
                     .filter(scanned)
                     .filter_map(|(key, value)| {
-                        let detections = guard.detectors.scan(key, value);
+                        let detections = scan(guard, key, value, &texts, input);
                         if detections.is_empty() {
                             return None;
                         }
@@ -227,11 +280,12 @@ impl RuleSpec<TagGuard> for SensitiveField {
         let (TagTarget::Call { .. }, Some(evidence)) = (input.target, input.evidence) else {
             return vec![];
         };
+        let texts = std::cell::OnceCell::new();
         evidence
             .fields
             .iter()
             .filter_map(|field| {
-                let detections = guard.detectors.scan(&field.name, &field.value);
+                let detections = scan(guard, &field.name, &field.value, &texts, input);
                 if detections.is_empty() {
                     return None;
                 }

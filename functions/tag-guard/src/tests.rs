@@ -497,3 +497,40 @@ fn the_account_ids_setting() {
         r#"WARDEN_ACCOUNT_IDS_IN_ARNS="flag" is not valid: use one of ignore, report"#
     );
 }
+
+#[test]
+fn a_mask_never_shows_what_another_value_of_the_check_holds() {
+    // The URL rule shows the host; the host spells the account id that the
+    // `owner` tag holds, which this URL's own scan does not detect (a
+    // fuzzing find: fuzz/regressions/event/).
+    let url = "clone https://deploy:s3cr3tP4ssw0rd@git666666666666x.example.com/r.git";
+    let state = tags(&[("owner", "666666666666"), ("repo", url)]);
+    let a = evaluate(&guard(TagAction::Redact), &topic(), &state, None);
+    assert_eq!(a.findings.len(), 2, "{:?}", a.findings);
+    let shown =
+        serde_json::to_string(&a.findings.iter().map(|p| &p.finding).collect::<Vec<_>>()).unwrap();
+    assert!(!shown.contains("666666666666"), "{shown}");
+    assert!(!shown.contains("s3cr3tP4ssw0rd"), "{shown}");
+
+    // The same across a call's field and its tags.
+    let evidence = CallEvidence {
+        fields: vec![FreeFormField {
+            name: "description".into(),
+            value: url.into(),
+        }],
+        unresolved_tags: vec![("owner".into(), "666666666666".into())],
+    };
+    let call = TagTarget::Call {
+        origin: "sns.amazonaws.com/CreateTopic".into(),
+    };
+    let a = evaluate(
+        &guard(TagAction::Redact),
+        &call,
+        &TagState::Call,
+        Some(&evidence),
+    );
+    assert_eq!(a.findings.len(), 2, "{:?}", a.findings);
+    let shown =
+        serde_json::to_string(&a.findings.iter().map(|p| &p.finding).collect::<Vec<_>>()).unwrap();
+    assert!(!shown.contains("666666666666"), "{shown}");
+}
