@@ -60,24 +60,39 @@ fn detected_texts(guard: &TagGuard, input: &Input<'_, TagGuard>) -> Vec<(String,
         TagState::Tags(tags) => &tags[..],
         TagState::Call => &[][..],
     };
-    let (unresolved, fields) = input.evidence.map_or((&[][..], &[][..]), |e| {
-        (&e.unresolved_tags[..], &e.fields[..])
-    });
-    let scanned = tags
+    let mut texts: Vec<(String, String)> = tags
         .iter()
-        .chain(unresolved)
         .filter(|(key, value)| scanned(guard, key, value))
-        .map(|(key, value)| (key.as_str(), value.as_str()))
-        .chain(fields.iter().map(|f| (f.name.as_str(), f.value.as_str())));
-    scanned
-        .flat_map(|(key, value)| {
-            guard
-                .detectors
-                .scan(key, value)
-                .into_iter()
-                .filter_map(|d| Some((value.get(d.span.clone())?.to_string(), d.masked)))
-                .collect::<Vec<_>>()
-        })
+        .flat_map(|(key, value)| texts_of(value, &guard.detectors.scan(key, value)))
+        .collect();
+    texts.extend(evidence_texts(guard, input));
+    texts
+}
+
+/// The texts detected in a call's tags and free-form fields, with masks.
+fn evidence_texts(guard: &TagGuard, input: &Input<'_, TagGuard>) -> Vec<(String, String)> {
+    let Some(evidence) = input.evidence else {
+        return vec![];
+    };
+    let tags = evidence
+        .unresolved_tags
+        .iter()
+        .filter(|(key, value)| scanned(guard, key, value))
+        .map(|(key, value)| (key.as_str(), value.as_str()));
+    let fields = evidence
+        .fields
+        .iter()
+        .map(|f| (f.name.as_str(), f.value.as_str()));
+    tags.chain(fields)
+        .flat_map(|(key, value)| texts_of(value, &guard.detectors.scan(key, value)))
+        .collect()
+}
+
+/// Each detection's text in `value`, with its mask.
+fn texts_of(value: &str, detections: &[Detection]) -> Vec<(String, String)> {
+    detections
+        .iter()
+        .filter_map(|d| Some((value.get(d.span.clone())?.to_string(), d.masked.clone())))
         .collect()
 }
 
@@ -160,27 +175,43 @@ impl RuleSpec<TagGuard> for SensitiveTag {
         let scanned = |(key, value): &&(String, String)| scanned(guard, key, value);
         let texts = std::cell::OnceCell::new();
         match (input.target, input.state) {
-            (TagTarget::Resource(_), TagState::Tags(tags)) => tags
-                .iter()
-                .filter(scanned)
-                .filter_map(|(key, value)| {
-                    let detections = scan(guard, key, value, &texts, input);
-                    if detections.is_empty() {
-                        return None;
-                    }
-                    let marker = detections
+            (TagTarget::Resource(_), TagState::Tags(tags)) => {
+                // One scan of each tag serves both its findings and the
+                // texts every other mask must not show (the call's fields,
+                // when there are any, are scanned for those too).
+                let mut scans: Vec<(&String, &String, Vec<Detection>)> = tags
+                    .iter()
+                    .filter(scanned)
+                    .map(|(key, value)| (key, value, guard.detectors.scan(key, value)))
+                    .filter(|(_, _, detections)| !detections.is_empty())
+                    .collect();
+                if !scans.is_empty() {
+                    let mut texts: Vec<(String, String)> = scans
                         .iter()
-                        .find(|d| !d.in_identifier)
-                        .map(|d| d.detector.redaction_marker());
-                    let finding = TagFinding::OnResource {
-                        key: key.clone(),
-                        shown_key: shown_name(guard, key),
-                        shown: shown_value(&detections),
-                        marker,
-                    };
-                    Some(found(guard, "tag", key, &detections, finding))
-                })
-                .collect(),
+                        .flat_map(|(_, value, detections)| texts_of(value, detections))
+                        .collect();
+                    texts.extend(evidence_texts(guard, input));
+                    for (_, _, detections) in &mut scans {
+                        mask_texts_in_masks(detections, &texts);
+                    }
+                }
+                scans
+                    .into_iter()
+                    .map(|(key, _, detections)| {
+                        let marker = detections
+                            .iter()
+                            .find(|d| !d.in_identifier)
+                            .map(|d| d.detector.redaction_marker());
+                        let finding = TagFinding::OnResource {
+                            key: key.clone(),
+                            shown_key: shown_name(guard, key),
+                            shown: shown_value(&detections),
+                            marker,
+                        };
+                        found(guard, "tag", key, &detections, finding)
+                    })
+                    .collect()
+            }
             (TagTarget::Call { .. }, _) => {
                 let unresolved = input
                     .evidence
