@@ -43,6 +43,24 @@ fn evaluate(
     assess(guard, &input, &Exemption::None)
 }
 
+/// A `CreateTopic` call with `evidence`, evaluated in redact mode.
+fn evaluate_create_topic(evidence: &CallEvidence) -> Assessment<TagPlan> {
+    let call = TagTarget::Call {
+        origin: "sns.amazonaws.com/CreateTopic".into(),
+    };
+    evaluate(
+        &guard(TagAction::Redact),
+        &call,
+        &TagState::Call,
+        Some(evidence),
+    )
+}
+
+/// Every finding of `a`, as the outcome carries them.
+fn findings_json(a: &Assessment<TagPlan>) -> String {
+    serde_json::to_string(&a.findings.iter().map(|p| &p.finding).collect::<Vec<_>>()).unwrap()
+}
+
 #[test]
 fn redacts_only_the_tags_that_hold_a_finding() {
     let state = tags(&[("owner", "jane.doe@example.com"), ("env", "prod")]);
@@ -96,15 +114,7 @@ fn free_form_fields_and_unresolved_tags_are_notify_only() {
         }],
         unresolved_tags: vec![("contact".into(), "ops@customer-corp.com".into())],
     };
-    let call = TagTarget::Call {
-        origin: "sns.amazonaws.com/CreateTopic".into(),
-    };
-    let a = evaluate(
-        &guard(TagAction::Redact),
-        &call,
-        &TagState::Call,
-        Some(&evidence),
-    );
+    let a = evaluate_create_topic(&evidence);
     let blocked: Vec<(&str, bool)> = a
         .findings
         .iter()
@@ -132,6 +142,9 @@ fn free_form_fields_and_unresolved_tags_are_notify_only() {
             "tag `contact` was written by sns.amazonaws.com/CreateTopic, whose resource Warden cannot identify: remove it by hand"
         )
     );
+    let call = TagTarget::Call {
+        origin: "sns.amazonaws.com/CreateTopic".into(),
+    };
     assert!(
         evaluate(&guard(TagAction::Redact), &call, &TagState::Call, None)
             .findings
@@ -340,8 +353,7 @@ fn evidence_and_changes_never_show_the_rest_of_a_value() {
     ]);
     let a = evaluate(&guard(TagAction::Redact), &topic(), &state, None);
     assert_eq!(a.findings.len(), 2, "{:?}", a.findings);
-    let shown =
-        serde_json::to_string(&a.findings.iter().map(|p| &p.finding).collect::<Vec<_>>()).unwrap();
+    let shown = findings_json(&a);
     for fragment in [
         "QUIETREMAINDER",
         "ticket",
@@ -367,15 +379,7 @@ fn evidence_and_changes_never_show_the_rest_of_a_value() {
         }],
         unresolved_tags: vec![],
     };
-    let call = TagTarget::Call {
-        origin: "sns.amazonaws.com/CreateTopic".into(),
-    };
-    let a = evaluate(
-        &guard(TagAction::Redact),
-        &call,
-        &TagState::Call,
-        Some(&evidence),
-    );
+    let a = evaluate_create_topic(&evidence);
     let evidence = &a.findings[0].finding.evidence;
     assert!(
         evidence.starts_with("field `description` holds aws-session-credentials "),
@@ -507,8 +511,7 @@ fn a_mask_never_shows_what_another_value_of_the_check_holds() {
     let state = tags(&[("owner", "666666666666"), ("repo", url)]);
     let a = evaluate(&guard(TagAction::Redact), &topic(), &state, None);
     assert_eq!(a.findings.len(), 2, "{:?}", a.findings);
-    let shown =
-        serde_json::to_string(&a.findings.iter().map(|p| &p.finding).collect::<Vec<_>>()).unwrap();
+    let shown = findings_json(&a);
     assert!(!shown.contains("666666666666"), "{shown}");
     assert!(!shown.contains("s3cr3tP4ssw0rd"), "{shown}");
 
@@ -520,17 +523,8 @@ fn a_mask_never_shows_what_another_value_of_the_check_holds() {
         }],
         unresolved_tags: vec![("owner".into(), "666666666666".into())],
     };
-    let call = TagTarget::Call {
-        origin: "sns.amazonaws.com/CreateTopic".into(),
-    };
-    let a = evaluate(
-        &guard(TagAction::Redact),
-        &call,
-        &TagState::Call,
-        Some(&evidence),
-    );
+    let a = evaluate_create_topic(&evidence);
     assert_eq!(a.findings.len(), 2, "{:?}", a.findings);
-    let shown =
-        serde_json::to_string(&a.findings.iter().map(|p| &p.finding).collect::<Vec<_>>()).unwrap();
+    let shown = findings_json(&a);
     assert!(!shown.contains("666666666666"), "{shown}");
 }
