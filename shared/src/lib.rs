@@ -30,6 +30,7 @@ pub mod pipeline;
 pub mod record;
 pub mod rule;
 pub mod runtime;
+pub mod signed;
 pub mod sinks;
 pub mod state;
 

@@ -11,8 +11,12 @@
 //! explicitly. Each record carries its `mode`, so a rule or an insight can
 //! leave `observe` out.
 //!
-//! A failure is never swallowed: throttling and 5xx answers are retried by
-//! the SDK (see [`crate::aws::load`]), then returned as a [`GuardError`]
+//! Both calls go through [`crate::signed`], a small SigV4 client, instead of
+//! the two services' SDKs (see there why).
+//!
+//! A failure is never swallowed: throttling and 5xx answers are retried as
+//! the SDK would retry them, with the SDK's settings (see
+//! [`crate::aws::load`]), then returned as a [`GuardError`]
 //! that fails the invocation, so Lambda retries the event and the
 //! dead-letter queue keeps it after that. A partial failure
 //! (`FailedCount > 0`, `FailedEntryCount > 0`) is an error too, naming the
@@ -20,11 +24,6 @@
 
 pub mod eventbridge;
 pub mod securityhub;
-
-/// The SDK crates the sinks talk through, for callers that build clients
-/// or read back what was delivered.
-pub use aws_sdk_eventbridge as eventbridge_sdk;
-pub use aws_sdk_securityhub as securityhub_sdk;
 
 use crate::config::{ConfigError, Env, boolean};
 use crate::error::{AwsCall, GuardError};
@@ -139,9 +138,10 @@ impl Sinks {
             security_hub: settings
                 .security_hub
                 .then(|| securityhub::SecurityHub::new(aws)),
-            event_bus: settings.event_bus.as_ref().map(|bus| {
-                eventbridge::EventBus::new(aws_sdk_eventbridge::Client::new(aws), bus.clone())
-            }),
+            event_bus: settings
+                .event_bus
+                .as_ref()
+                .map(|bus| eventbridge::EventBus::new(aws, bus.clone())),
         })
     }
 

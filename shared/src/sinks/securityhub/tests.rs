@@ -1,0 +1,404 @@
+//! The ASFF mapping and the follow-up of findings Security Hub holds.
+
+use super::*;
+use crate::config::Mode;
+use crate::outcome::{Change, Finding, Severity, Status};
+use crate::record::Context;
+use crate::record::FindingRecord;
+use serde_json::json;
+
+const BUCKET: &str = "arn:aws:s3:::data-bucket";
+
+/// The record of `finding` seen in observe mode.
+fn observed<'a>(guard: &'a str, finding: &'a Finding, context: &'a Context) -> FindingRecord<'a> {
+    FindingRecord::new(
+        guard,
+        finding,
+        context,
+        Mode::Observe,
+        (Status::Observed, None),
+    )
+}
+
+fn tls_finding(applied: bool) -> Finding {
+    let mut finding = Finding::new(
+        "tls-required",
+        BUCKET,
+        "the bucket policy does not deny requests without TLS",
+        vec![Change {
+            action: "add-bucket-policy-statement".into(),
+            before: serde_json::Value::Null,
+            after: json!({"Sid": "WardenDenyInsecureTransport"}),
+            change_id: None,
+        }],
+    )
+    .with_severity(Severity::Medium);
+    finding.applied = applied;
+    finding
+}
+
+#[test]
+fn a_failed_finding_in_asff() {
+    let finding = tls_finding(false);
+    let context = Context::sweep("sweep-1", "123456789012", "eu-west-1");
+    let record = FindingRecord::new(
+        "bucket-guard",
+        &finding,
+        &context,
+        Mode::Notify,
+        (Status::Notified, None),
+    );
+    let asff = Asff::of("bucket-guard", &record, "2026-12-02T08:00:00.000Z");
+    assert_eq!(
+        asff.to_json().unwrap(),
+        json!({
+            "SchemaVersion": "2018-10-08",
+            "Id": "warden/bucket-guard/tls-required/arn:aws:s3:::data-bucket",
+            "ProductArn": "arn:aws:securityhub:eu-west-1:123456789012:product/123456789012/default",
+            "ProductName": "Warden",
+            "CompanyName": "Warden",
+            "GeneratorId": "warden/bucket-guard/tls-required",
+            "AwsAccountId": "123456789012",
+            "Types": ["Software and Configuration Checks/AWS Security Best Practices"],
+            "CreatedAt": "2026-12-02T08:00:00.000Z",
+            "UpdatedAt": "2026-12-02T08:00:00.000Z",
+            "Severity": {"Label": "MEDIUM", "Original": "medium"},
+            "Title": "Warden bucket-guard: tls-required on data-bucket",
+            "Description": "the bucket policy does not deny requests without TLS (outcome: notified)",
+            "Remediation": {"Recommendation": {"Text": "add-bucket-policy-statement (planned by Warden; made in remediate mode)"}},
+            "ProductFields": {
+                "warden/guard": "bucket-guard",
+                "warden/mode": "notify",
+                "warden/outcome": "notified",
+                "warden/rule": "tls-required",
+                "warden/sweep_id": "sweep-1"
+            },
+            "Resources": [{"Type": "AwsS3Bucket", "Id": "arn:aws:s3:::data-bucket", "Partition": "aws", "Region": "eu-west-1"}],
+            "Compliance": {"Status": "FAILED", "SecurityControlId": "S3.5", "RelatedRequirements": ["S3.5"]},
+            "Workflow": {"Status": "NEW"},
+            "RecordState": "ACTIVE"
+        })
+    );
+}
+
+#[test]
+fn a_confirmed_fix_is_passed_and_resolved() {
+    let finding = tls_finding(true);
+    let context = Context::sweep("sweep-1", "123456789012", "cn-north-1");
+    let record = FindingRecord::new(
+        "bucket-guard",
+        &finding,
+        &context,
+        Mode::Remediate,
+        (Status::Remediated, None),
+    );
+    let asff = Asff::of("bucket-guard", &record, "t");
+    assert_eq!(asff.compliance.status, "PASSED");
+    assert_eq!(asff.workflow.status, "RESOLVED");
+    assert_eq!(
+        asff.product_arn,
+        "arn:aws-cn:securityhub:cn-north-1:123456789012:product/123456789012/default"
+    );
+    assert_eq!(asff.resources[0].partition, "aws-cn");
+    assert_eq!(
+        asff.remediation.unwrap().recommendation.text,
+        "add-bucket-policy-statement (made by Warden and confirmed on read-back)"
+    );
+}
+
+#[test]
+fn controls_types_and_resource_types() {
+    let context = Context::sweep("s", "123456789012", "us-gov-west-1");
+    let cases = [
+        (
+            "bucket-guard",
+            "tls-version",
+            "arn:aws:s3:::b",
+            Some("S3.5"),
+        ),
+        (
+            "bucket-guard",
+            "public-access-block",
+            "arn:aws:s3:::b",
+            Some("S3.8"),
+        ),
+        (
+            "bucket-guard",
+            "default-encryption",
+            "arn:aws:s3:::b",
+            Some("S3.4"),
+        ),
+        (
+            "mfa-guard",
+            "console-mfa",
+            "arn:aws:iam::123456789012:user/a",
+            Some("IAM.5"),
+        ),
+        (
+            "mfa-guard",
+            "root-console-mfa",
+            "arn:aws:iam::123456789012:root",
+            Some("IAM.9"),
+        ),
+        (
+            "mfa-guard",
+            "quarantine-lift",
+            "arn:aws:iam::123456789012:user/a",
+            None,
+        ),
+        (
+            "trail-guard",
+            "trail-logging",
+            "arn:aws:cloudtrail:us-east-1:123456789012:trail/t",
+            Some("CloudTrail.1"),
+        ),
+        (
+            "trail-guard",
+            "multi-region",
+            "arn:aws:cloudtrail:us-east-1:123456789012:trail/t",
+            Some("CloudTrail.1"),
+        ),
+        (
+            "trail-guard",
+            "log-file-validation",
+            "arn:aws:cloudtrail:us-east-1:123456789012:trail/t",
+            Some("CloudTrail.4"),
+        ),
+        (
+            "trail-guard",
+            "log-encryption",
+            "arn:aws:cloudtrail:us-east-1:123456789012:trail/t",
+            Some("CloudTrail.2"),
+        ),
+        (
+            "tag-guard",
+            "sensitive-tag",
+            "arn:aws:sns:us-east-1:123456789012:topic",
+            None,
+        ),
+        (
+            "tag-guard",
+            "sensitive-field",
+            "arn:aws:iam::123456789012:role/r",
+            None,
+        ),
+    ];
+    for (guard, rule, resource, expected) in cases {
+        let finding = Finding::new(rule, resource, "seen", vec![]);
+        let record = observed(guard, &finding, &context);
+        assert_eq!(control(guard, &record), expected, "{guard} {rule}");
+    }
+    let kms = Finding::new(
+        "default-encryption",
+        "arn:aws:s3:::b",
+        "default encryption is SSE-S3 (AES256); required: at least SSE-KMS with a customer key",
+        vec![],
+    );
+    let record = observed("bucket-guard", &kms, &context);
+    assert_eq!(control("bucket-guard", &record), Some("S3.17"));
+
+    let mut tag = Finding::new(
+        "sensitive-tag",
+        "arn:aws:sns:us-east-1:1:t",
+        "tag `Owner` holds email j***@e***.com",
+        vec![],
+    );
+    tag.detectors = vec![
+        "payment-card".into(),
+        "email".into(),
+        "aws-secret-access-key".into(),
+    ];
+    let record = observed("tag-guard", &tag, &context);
+    assert_eq!(types("tag-guard", &record), vec![PII, FINANCIAL, PASSWORDS]);
+    tag.detectors = vec![];
+    let record = observed("tag-guard", &tag, &context);
+    assert_eq!(types("tag-guard", &record), vec![PII]);
+    let asff = Asff::of("tag-guard", &record, "t");
+    assert_eq!(asff.resources[0].r#type, "Other");
+    assert_eq!(asff.resources[0].partition, "aws-us-gov");
+    assert!(asff.compliance.related_requirements.is_empty());
+    assert_eq!(asff.compliance.security_control_id, None);
+
+    assert_eq!(
+        resource_type("arn:aws:iam::123456789012:user/ops/alice"),
+        "AwsIamUser"
+    );
+    assert_eq!(
+        resource_type("arn:aws:cloudtrail:eu-west-1:123456789012:trail/org"),
+        "AwsCloudTrailTrail"
+    );
+    assert_eq!(resource_type("arn:aws:s3:::b"), "AwsS3Bucket");
+    assert_eq!(resource_type("arn:aws:iam::123456789012:role/r"), "Other");
+    assert_eq!(severity_label(None), "MEDIUM");
+    assert_eq!(severity_label(Some(Severity::Critical)), "CRITICAL");
+}
+
+#[test]
+fn findings_on_one_resource_and_rule_are_merged() {
+    let context = Context::sweep("s", "123456789012", "us-east-1");
+    let mut first = Finding::new(
+        "sensitive-tag",
+        "arn:aws:sns:us-east-1:123456789012:t",
+        "tag `Owner` holds email j***@e***.com",
+        vec![],
+    )
+    .with_severity(Severity::Medium);
+    first.applied = true;
+    let second = Finding::new(
+        "sensitive-tag",
+        "arn:aws:sns:us-east-1:123456789012:t",
+        "tag `Card` holds payment-card 4111********1111",
+        vec![],
+    )
+    .with_severity(Severity::High);
+    let records: Vec<FindingRecord<'_>> = [&first, &second]
+        .into_iter()
+        .map(|f| {
+            FindingRecord::new(
+                "tag-guard",
+                f,
+                &context,
+                Mode::Remediate,
+                (Status::Failed, None),
+            )
+        })
+        .collect();
+    let merged = Asff::of_records("tag-guard", &records, "t");
+    assert_eq!(merged.len(), 1);
+    assert_eq!(merged[0].compliance.status, "FAILED");
+    assert_eq!(merged[0].workflow.status, "NEW");
+    assert_eq!(merged[0].severity.label, "HIGH");
+    assert_eq!(
+        merged[0].description,
+        "tag `Owner` holds email j***@e***.com (outcome: remediated); tag `Card` holds payment-card 4111********1111 (outcome: failed)"
+    );
+}
+
+/// A finding as Security Hub returns it: the provider's fields plus
+/// those Security Hub sets itself.
+fn returned(status: &str) -> Value {
+    json!({
+        "SchemaVersion": "2018-10-08",
+        "Id": "warden/bucket-guard/tls-required/arn:aws:s3:::data-bucket",
+        "ProductArn": "arn:aws:securityhub:eu-west-1:123456789012:product/123456789012/default",
+        "GeneratorId": "warden/bucket-guard/tls-required",
+        "AwsAccountId": "123456789012",
+        "CreatedAt": "2026-12-01T08:00:00.000Z",
+        "UpdatedAt": "2026-12-01T08:00:00.000Z",
+        "Severity": {"Label": "MEDIUM", "Original": "medium"},
+        "Title": "Warden bucket-guard: tls-required on data-bucket",
+        "ProductFields": {
+            "warden/outcome": "notified",
+            "aws/securityhub/FindingId": "arn:aws:securityhub:eu-west-1::finding/1"
+        },
+        "Resources": [{"Type": "AwsS3Bucket", "Id": BUCKET}],
+        "Compliance": {"Status": status, "SecurityControlId": "S3.5"},
+        "Workflow": {"Status": "NEW"},
+        "WorkflowState": "NEW",
+        "RecordState": "ACTIVE",
+        "Region": "eu-west-1",
+        "Note": {"Text": "ticket SEC-42", "UpdatedBy": "alice"},
+        "ProcessedAt": "2026-12-01T08:00:01.000Z"
+    })
+}
+
+fn delivery<'a>(passed: &'a [(&'a str, Vec<&'a str>)], gone: &'a [&'a str]) -> Delivery<'a> {
+    Delivery {
+        guard: "bucket-guard",
+        account: "123456789012",
+        region: "eu-west-1",
+        records: &[],
+        passed,
+        gone,
+    }
+}
+
+#[test]
+fn a_failed_finding_whose_rule_held_is_passed_with_only_the_providers_fields() {
+    let passed = [(BUCKET, vec!["tls-required"])];
+    let update = follow_up(
+        &returned("FAILED"),
+        "bucket-guard",
+        &delivery(&passed, &[]),
+        &BTreeSet::new(),
+        "2026-12-04T09:00:00.000Z",
+    )
+    .unwrap();
+    let mut expected = returned("PASSED");
+    let fields = expected.as_object_mut().unwrap();
+    for owned_by_security_hub in ["WorkflowState", "Region", "Note", "ProcessedAt"] {
+        fields.remove(owned_by_security_hub);
+    }
+    expected["UpdatedAt"] = json!("2026-12-04T09:00:00.000Z");
+    expected["Workflow"] = json!({"Status": "RESOLVED"});
+    expected["ProductFields"] = json!({"warden/outcome": "compliant"});
+    assert_eq!(update, expected);
+}
+
+#[test]
+fn a_gone_resource_is_archived_and_nothing_else_changes() {
+    let gone = [BUCKET];
+    let archived = follow_up(
+        &returned("FAILED"),
+        "bucket-guard",
+        &delivery(&[], &gone),
+        &BTreeSet::new(),
+        "t",
+    )
+    .unwrap();
+    assert_eq!(archived["RecordState"], "ARCHIVED");
+    assert_eq!(archived["Compliance"]["Status"], "FAILED");
+
+    let passed = [(BUCKET, vec!["tls-required"])];
+    let check = delivery(&passed, &[]);
+    // Already PASSED, imported by this very check, another guard's, or
+    // a rule that was not re-checked: nothing to update.
+    assert_eq!(
+        follow_up(
+            &returned("PASSED"),
+            "bucket-guard",
+            &check,
+            &BTreeSet::new(),
+            "t"
+        ),
+        None
+    );
+    let imported = BTreeSet::from([returned("FAILED")["Id"].as_str().unwrap().to_string()]);
+    assert_eq!(
+        follow_up(&returned("FAILED"), "bucket-guard", &check, &imported, "t"),
+        None
+    );
+    assert_eq!(
+        follow_up(
+            &returned("FAILED"),
+            "trail-guard",
+            &check,
+            &BTreeSet::new(),
+            "t"
+        ),
+        None
+    );
+    let other_rule = [(BUCKET, vec!["tls-version"])];
+    assert_eq!(
+        follow_up(
+            &returned("FAILED"),
+            "bucket-guard",
+            &delivery(&other_rule, &[]),
+            &BTreeSet::new(),
+            "t"
+        ),
+        None
+    );
+    let mut archived_already = returned("FAILED");
+    archived_already["RecordState"] = json!("ARCHIVED");
+    assert_eq!(
+        follow_up(
+            &archived_already,
+            "bucket-guard",
+            &delivery(&[], &gone),
+            &BTreeSet::new(),
+            "t"
+        ),
+        None
+    );
+}
