@@ -441,6 +441,16 @@ fn s3_operation(method: &str, path: &str, query: &str) -> String {
         .filter(|p| !p.is_empty())
         .map(|p| p.split_once('=').unwrap_or((p, "")))
         .collect();
+    // S3 Control, signed for `s3` too: named apart from the bucket's own.
+    if path == "/v20180820/configuration/publicAccessBlock" {
+        let verb = match method {
+            "GET" => "Get",
+            "PUT" => "Put",
+            "DELETE" => "Delete",
+            other => other,
+        };
+        return format!("{verb}AccountPublicAccessBlock");
+    }
     let trimmed = path.trim_matches('/');
     let bucket_only = !trimmed.is_empty() && !trimmed.contains('/');
     let sub = [
@@ -477,6 +487,10 @@ mod tests {
     #[test]
     fn s3_operations_are_named_as_the_api_names_them() {
         assert_eq!(s3_operation("PUT", "/b", "policy="), "PutBucketPolicy");
+        assert_eq!(
+            s3_operation("GET", "/v20180820/configuration/publicAccessBlock", ""),
+            "GetAccountPublicAccessBlock"
+        );
         assert_eq!(
             s3_operation("GET", "/b", "encryption"),
             "GetBucketEncryption"

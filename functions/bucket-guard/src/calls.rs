@@ -15,3 +15,7 @@ pub const GET_PUBLIC_ACCESS_BLOCK: AwsCall =
 pub const PUT_PUBLIC_ACCESS_BLOCK: AwsCall =
     AwsCall::new("PutPublicAccessBlock", "s3:PutBucketPublicAccessBlock");
 pub const GET_TAGGING: AwsCall = AwsCall::new("GetBucketTagging", "s3:GetBucketTagging");
+/// The account's own Block Public Access (S3 Control), read for a bucket
+/// whose policy grants public access (see [`crate::account`]).
+pub const GET_ACCOUNT_PUBLIC_ACCESS_BLOCK: AwsCall =
+    AwsCall::new("GetPublicAccessBlock", "s3:GetAccountPublicAccessBlock");

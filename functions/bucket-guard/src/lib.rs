@@ -6,6 +6,7 @@
 //! fixes of the four rules ([`rules`]) combine into writes. [`s3::S3Buckets`]
 //! is the only code that talks to S3.
 
+pub mod account;
 pub mod calls;
 pub mod encryption;
 pub mod policy;
@@ -143,6 +144,10 @@ pub struct BucketState {
     pub policy: Option<Value>,
     /// `None` when the bucket has no Block Public Access configuration.
     pub public_access_block: Option<PublicAccessBlock>,
+    /// The account's Block Public Access has `BlockPublicPolicy` on. Read
+    /// only when the bucket policy grants public access and the bucket's
+    /// own flag is off (see [`account`]); `false` otherwise.
+    pub account_blocks_public_policy: bool,
 }
 
 /// One rule's fix.
@@ -168,7 +173,13 @@ pub struct BucketPlan {
     pub read: BucketState,
 }
 
-const PUBLIC_WHY: &str = "the bucket policy grants public access (an Allow to everyone) and Block Public Access's BlockPublicPolicy is on, so S3 refuses to write any policy on it: remove or narrow the public statement, and Warden adds the TLS denies on the next check";
+/// Why a TLS deny is not merged into a public policy; `level` is where
+/// Block Public Access's `BlockPublicPolicy` is on.
+fn public_why(level: &str) -> String {
+    format!(
+        "the bucket policy grants public access (an Allow to everyone) and Block Public Access's BlockPublicPolicy is on {level}, so S3 refuses to write any policy on it: remove or narrow the public statement, and Warden adds the TLS denies on the next check"
+    )
+}
 
 impl BucketPlan {
     /// Nothing to write.
@@ -248,12 +259,21 @@ impl Guard for BucketGuard {
         if !additions.is_empty() {
             // S3 refuses any write of a policy that grants public access
             // while Block Public Access's BlockPublicPolicy is on.
-            let blocks_public = input
-                .state
+            let state = input.state;
+            let blocked_at = if state
                 .public_access_block
-                .is_some_and(|b| b.block_public_policy);
-            let why = match policy::merge(input.state.policy.as_ref(), additions) {
-                Ok(doc) if blocks_public && policy::is_public(&doc) => Some(PUBLIC_WHY.to_string()),
+                .is_some_and(|b| b.block_public_policy)
+            {
+                Some("for the bucket")
+            } else if state.account_blocks_public_policy {
+                Some("for the whole account")
+            } else {
+                None
+            };
+            let why = match policy::merge(state.policy.as_ref(), additions) {
+                Ok(doc) if blocked_at.is_some() && policy::is_public(&doc) => {
+                    blocked_at.map(public_why)
+                }
                 Ok(doc) => {
                     let text = doc.to_string();
                     if text.len() > MAX_POLICY_BYTES {

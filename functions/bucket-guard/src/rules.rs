@@ -3,8 +3,8 @@
 //! run on an event and on a sweep alike.
 
 use crate::calls::{
-    GET_ENCRYPTION, GET_POLICY, GET_PUBLIC_ACCESS_BLOCK, PUT_ENCRYPTION, PUT_POLICY,
-    PUT_PUBLIC_ACCESS_BLOCK,
+    GET_ACCOUNT_PUBLIC_ACCESS_BLOCK, GET_ENCRYPTION, GET_POLICY, GET_PUBLIC_ACCESS_BLOCK,
+    PUT_ENCRYPTION, PUT_POLICY, PUT_PUBLIC_ACCESS_BLOCK,
 };
 use crate::encryption::{self, EncryptionPlan};
 use crate::policy::{self, BucketResources, TlsRule};
@@ -169,8 +169,10 @@ impl<const WITHOUT_TLS: bool> RuleSpec<BucketGuard> for TlsDeny<WITHOUT_TLS> {
     }
 }
 
+/// The account's Block Public Access is read too when the policy grants
+/// public access (S3 would refuse to write it).
 const TLS_CALLS: Calls = Calls {
-    reads: &[GET_POLICY],
+    reads: &[GET_POLICY, GET_ACCOUNT_PUBLIC_ACCESS_BLOCK],
     fixes: &[PUT_POLICY],
 };
 

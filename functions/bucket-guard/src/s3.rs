@@ -5,6 +5,7 @@
 //! built. Not-found answers become state ("no policy"), a missing bucket
 //! becomes `None`, anything else an error naming the call.
 
+use crate::account::AccountBlock;
 use crate::calls::{
     GET_ENCRYPTION, GET_POLICY, GET_PUBLIC_ACCESS_BLOCK, GET_TAGGING, PUT_ENCRYPTION, PUT_POLICY,
     PUT_PUBLIC_ACCESS_BLOCK,
@@ -111,6 +112,7 @@ where
 /// The S3 adapter, built once per cold start.
 pub struct S3Buckets {
     clients: Regional<Client>,
+    account_block: AccountBlock,
 }
 
 impl S3Buckets {
@@ -119,6 +121,7 @@ impl S3Buckets {
     pub fn new(config: &SdkConfig) -> Self {
         Self {
             clients: Regional::new(config, client),
+            account_block: AccountBlock::new(config),
         }
     }
 
@@ -128,7 +131,9 @@ impl S3Buckets {
     }
 
     /// Reads encryption, policy, Block Public Access and (unless the
-    /// Tagging API listed them) tags concurrently.
+    /// Tagging API listed them) tags concurrently; then, only for a policy
+    /// that grants public access on a bucket whose own `BlockPublicPolicy`
+    /// is off, the account's Block Public Access ([`AccountBlock`]).
     pub async fn read(&self, bucket: &Bucket) -> Result<Option<Snapshot<BucketState>>, GuardError> {
         let client = self.client(&bucket.region);
         let (encryption, policy, public_access, tags) = tokio::join!(
@@ -146,11 +151,21 @@ impl S3Buckets {
         else {
             return Ok(None);
         };
+        let bucket_blocks = public_access_block.is_some_and(|b| b.block_public_policy);
+        let account_blocks_public_policy = match &policy {
+            Some(doc) if !bucket_blocks && crate::policy::is_public(doc) => self
+                .account_block
+                .read(&bucket.region)
+                .await?
+                .is_some_and(|b| b.block_public_policy),
+            _ => false,
+        };
         Ok(Some(Snapshot {
             state: BucketState {
                 encryption,
                 policy,
                 public_access_block,
+                account_blocks_public_policy,
             },
             tags,
         }))

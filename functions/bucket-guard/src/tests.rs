@@ -52,6 +52,7 @@ fn compliant_state() -> BucketState {
         },
         policy: Some(policy::merge(None, statements).unwrap()),
         public_access_block: Some(PublicAccessBlock::ALL_ON),
+        account_blocks_public_policy: false,
     }
 }
 
@@ -333,6 +334,7 @@ fn the_role_needs_exactly_these_actions() {
     assert_eq!(
         warden_shared::guard::permissions(&rules(MinEncryption::SseS3)),
         vec![
+            "s3:GetAccountPublicAccessBlock",
             "s3:GetBucketPolicy",
             "s3:GetBucketPublicAccessBlock",
             "s3:GetBucketTagging",
@@ -377,12 +379,43 @@ fn a_public_policy_is_not_rewritten_while_block_public_policy_is_on() {
         "the rest is still fixed"
     );
 
+    assert!(
+        a.findings[0]
+            .blocked
+            .as_deref()
+            .is_some_and(|why| why.contains("is on for the bucket,")),
+        "{:?}",
+        a.findings[0].blocked
+    );
+
     state.public_access_block = None;
     let a = at(MinEncryption::SseS3, &state);
     assert!(
         a.plan.policy.is_some(),
         "without BlockPublicPolicy S3 takes the policy"
     );
+
+    // The account's flag blocks the same write on every bucket.
+    state.account_blocks_public_policy = true;
+    let a = at(MinEncryption::SseS3, &state);
+    assert_eq!(a.plan.policy, None);
+    assert!(
+        a.findings[0]
+            .blocked
+            .as_deref()
+            .is_some_and(|why| why.contains("BlockPublicPolicy is on for the whole account,")),
+        "{:?}",
+        a.findings[0].blocked
+    );
+    assert!(a.plan.public_access_block.is_some());
+
+    // A policy that grants nobody public access is written whatever the
+    // flags say.
+    state.policy = Some(json!({"Version": "2012-10-17", "Statement": [
+        {"Sid": "Team", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:root"}, "Action": "s3:GetObject", "Resource": "arn:aws:s3:::data/*"}
+    ]}));
+    let a = at(MinEncryption::SseS3, &state);
+    assert!(a.plan.policy.is_some(), "{:?}", a.findings);
 }
 
 #[test]

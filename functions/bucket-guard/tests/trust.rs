@@ -79,6 +79,124 @@ async fn a_public_policy_under_block_public_policy_is_left_and_the_rest_is_fixed
     assert_eq!(after.encryption, AES256());
 }
 
+/// The account's Block Public Access makes S3 refuse a public policy on
+/// every bucket, as the bucket's own flag does on one: read (only for a
+/// public policy on a bucket whose own flag is off) and honoured the same way.
+/// moto keeps no account-level refusal, so the proxy answers S3 Control's
+/// read where the account's flag must be on.
+#[tokio::test]
+async fn the_accounts_block_public_policy_holds_back_a_public_policy_too() {
+    let (proxy, emu) = behind_proxy().await;
+    let public_bucket = |tag: &str| {
+        let bucket = unique(tag);
+        let policy = json!({"Version": "2012-10-17", "Statement": [public_read(&bucket)]});
+        (bucket, policy)
+    };
+    let account_reads = |proxy: &FaultProxy| {
+        proxy
+            .seen()
+            .iter()
+            .filter(|op| *op == "GetAccountPublicAccessBlock")
+            .count()
+    };
+
+    // 1. The account's BlockPublicPolicy is on: the TLS denies are held.
+    let (bucket, policy) = public_bucket("account-blocked");
+    create(&emu.s3, &bucket).await;
+    set_policy(&emu.s3, &bucket, &policy).await;
+    proxy.clear();
+    proxy.inject(
+        "GetAccountPublicAccessBlock",
+        Effect::Respond {
+            content_type: "application/xml".into(),
+            body: "<?xml version=\"1.0\" encoding=\"UTF-8\"?><GetPublicAccessBlockOutput><PublicAccessBlockConfiguration><BlockPublicAcls>false</BlockPublicAcls><IgnorePublicAcls>false</IgnorePublicAcls><BlockPublicPolicy>true</BlockPublicPolicy><RestrictPublicBuckets>false</RestrictPublicBuckets></PublicAccessBlockConfiguration></GetPublicAccessBlockOutput>".into(),
+        },
+    );
+    let result = handle(
+        &pipeline(&emu, &settings("remediate", &[])),
+        event("create-bucket.json", &bucket),
+    )
+    .await;
+    assert_eq!(result["status"], "notified", "{result}");
+    let reason = result["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("BlockPublicPolicy is on for the whole account, so S3 refuses"),
+        "{reason}"
+    );
+    let applied: Vec<(&str, bool)> = result["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["rule"].as_str().unwrap(), f["applied"] == true))
+        .collect();
+    assert_eq!(
+        applied,
+        vec![
+            ("default-encryption", true),
+            ("tls-required", false),
+            ("tls-version", false),
+            ("public-access-block", true)
+        ]
+    );
+    let after = view(&emu.s3, &bucket).await;
+    assert_eq!(after.policy, Some(policy), "the policy is not attempted");
+    assert_eq!(after.public_access_block, ALL_ON());
+    assert_eq!(account_reads(&proxy), 1, "{:?}", proxy.seen());
+    assert!(!proxy.seen().contains(&"PutBucketPolicy".to_string()));
+
+    // 2. The account has no configuration (moto's own answer): the denies
+    // are merged and written.
+    let (bucket, policy) = public_bucket("account-open");
+    create(&emu.s3, &bucket).await;
+    set_policy(&emu.s3, &bucket, &policy).await;
+    proxy.clear();
+    let result = handle(
+        &pipeline(&emu, &settings("remediate", &[])),
+        event("create-bucket.json", &bucket),
+    )
+    .await;
+    assert_eq!(result["status"], "remediated", "{result}");
+    let written = view(&emu.s3, &bucket).await.policy.unwrap();
+    assert_eq!(written["Statement"][0], policy["Statement"][0]);
+    assert_eq!(written["Statement"].as_array().unwrap().len(), 3);
+    assert_eq!(account_reads(&proxy), 1, "{:?}", proxy.seen());
+
+    // 3. No public policy: the account is not asked at all.
+    let bucket = unique("account-unasked");
+    let event_file = event("delete-bucket-policy.json", &bucket);
+    seed(&emu.s3, &bucket, Seed::NoPolicy, &event_file).await;
+    proxy.clear();
+    let result = handle(&pipeline(&emu, &settings("remediate", &[])), event_file).await;
+    assert_eq!(result["status"], "remediated", "{result}");
+    assert_eq!(account_reads(&proxy), 0, "{:?}", proxy.seen());
+
+    // 4. The role may not read the account's setting: like any read that
+    // fails, the invocation fails naming the permission (the dead-letter
+    // queue's alarm tells a person), and nothing is written on a guess.
+    let (bucket, policy) = public_bucket("account-denied");
+    create(&emu.s3, &bucket).await;
+    set_policy(&emu.s3, &bucket, &policy).await;
+    proxy.clear();
+    proxy.inject("GetAccountPublicAccessBlock", Effect::Denied);
+    let err = pipeline(&emu, &settings("remediate", &[]))
+        .handle(event("create-bucket.json", &bucket))
+        .await
+        .unwrap_err();
+    assert_eq!(err.error_type(), "Warden.AccessDenied", "{err}");
+    assert!(
+        err.to_string().starts_with(
+            "GetPublicAccessBlock on account 123456789012 was denied: grant the function's role `s3:GetAccountPublicAccessBlock` on it"
+        ),
+        "{err}"
+    );
+    assert_eq!(view(&emu.s3, &bucket).await.policy, Some(policy));
+    assert!(
+        !proxy.seen().iter().any(|op| op.starts_with("Put")),
+        "{:?}",
+        proxy.seen()
+    );
+}
+
 #[tokio::test]
 async fn s3_refusing_a_public_policy_is_its_rule_not_a_missing_permission() {
     let (proxy, emu) = behind_proxy().await;

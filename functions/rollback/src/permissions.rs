@@ -7,7 +7,7 @@ use warden_shared::AwsCall;
 /// The actions, sorted: the state table's, each guard's reads (through its
 /// adapter) and the restore writes. `iam:DetachUserPolicy` is granted on
 /// the quarantine policy only (an `iam:PolicyARN` condition).
-pub const ACTIONS: [&str; 24] = [
+pub const ACTIONS: [&str; 25] = [
     "cloudtrail:GetEventSelectors",
     "cloudtrail:GetTrail",
     "cloudtrail:GetTrailStatus",
@@ -25,6 +25,7 @@ pub const ACTIONS: [&str; 24] = [
     "iam:ListMFADevices",
     "iam:ListUserTags",
     "s3:DeleteBucketPolicy",
+    "s3:GetAccountPublicAccessBlock",
     "s3:GetBucketPolicy",
     "s3:GetBucketPublicAccessBlock",
     "s3:GetBucketTagging",
@@ -38,11 +39,13 @@ pub const ACTIONS: [&str; 24] = [
 pub fn calls() -> Vec<AwsCall> {
     use bucket_guard::calls as s3;
     let mut calls = vec![
-        // bucket-guard's adapter reads all four on every read.
+        // bucket-guard's adapter reads all four on every read, and the
+        // account's Block Public Access when the policy grants public access.
         s3::GET_ENCRYPTION,
         s3::GET_POLICY,
         s3::GET_PUBLIC_ACCESS_BLOCK,
         s3::GET_TAGGING,
+        s3::GET_ACCOUNT_PUBLIC_ACCESS_BLOCK,
     ];
     calls.extend(bucket_guard::restore::CALLS);
     calls.extend(trail_guard::restore::READS);
