@@ -34,16 +34,19 @@ pub fn check(data: &[u8]) {
         return;
     };
     let bucket = Bucket::new(&bucket_named_in(&doc), "eu-west-1");
-    for block_public_policy in [false, true] {
+    // BlockPublicPolicy off, on for the bucket, on for the whole account:
+    // S3 refuses a public policy under either flag.
+    for (bucket_flag, account_flag) in [(false, false), (true, false), (false, true)] {
         let state = BucketState {
             policy: Some(doc.clone()),
             public_access_block: Some(PublicAccessBlock {
-                block_public_policy,
+                block_public_policy: bucket_flag,
                 ..PublicAccessBlock::default()
             }),
+            account_blocks_public_policy: account_flag,
             ..BucketState::default()
         };
-        check_one(&bucket, &state, block_public_policy);
+        check_one(&bucket, &state, bucket_flag || account_flag);
     }
 }
 
