@@ -26,6 +26,35 @@ async fn behind_proxy() -> (FaultProxy, Emulator) {
     (proxy, emu)
 }
 
+/// Each finding's rule and whether its fix was made, in outcome order.
+fn applied(result: &Value) -> Vec<(&str, bool)> {
+    result["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["rule"].as_str().unwrap(), f["applied"] == true))
+        .collect()
+}
+
+/// A public policy S3 would refuse to rewrite: the TLS denies are held
+/// back, every other rule is fixed.
+const TLS_HELD_REST_FIXED: [(&str, bool); 4] = [
+    ("default-encryption", true),
+    ("tls-required", false),
+    ("tls-version", false),
+    ("public-access-block", true),
+];
+
+/// A new bucket `tag-…` whose policy allows everyone to read: its name
+/// and the policy as set.
+async fn public_bucket(emu: &Emulator, tag: &str) -> (String, Value) {
+    let bucket = unique(tag);
+    let policy = json!({"Version": "2012-10-17", "Statement": [public_read(&bucket)]});
+    create(&emu.s3, &bucket).await;
+    set_policy(&emu.s3, &bucket, &policy).await;
+    (bucket, policy)
+}
+
 fn public_read(bucket: &str) -> Value {
     json!({"Sid": "PublicRead", "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
            "Resource": format!("{}/*", arn(bucket))})
@@ -34,11 +63,8 @@ fn public_read(bucket: &str) -> Value {
 #[tokio::test]
 async fn a_public_policy_under_block_public_policy_is_left_and_the_rest_is_fixed() {
     let emu = emulator().await;
-    let bucket = unique("public");
+    let (bucket, policy) = public_bucket(&emu, "public").await;
     let event = event("create-bucket.json", &bucket);
-    create(&emu.s3, &bucket).await;
-    let policy = json!({"Version": "2012-10-17", "Statement": [public_read(&bucket)]});
-    set_policy(&emu.s3, &bucket, &policy).await;
     let flags = aws_sdk_s3::types::PublicAccessBlockConfiguration::builder()
         .block_public_policy(true)
         .build();
@@ -58,21 +84,7 @@ async fn a_public_policy_under_block_public_policy_is_left_and_the_rest_is_fixed
         reason.starts_with("the bucket policy grants public access (an Allow to everyone) and Block Public Access's BlockPublicPolicy is on"),
         "{reason}"
     );
-    let applied: Vec<(&str, bool)> = result["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| (f["rule"].as_str().unwrap(), f["applied"] == true))
-        .collect();
-    assert_eq!(
-        applied,
-        vec![
-            ("default-encryption", true),
-            ("tls-required", false),
-            ("tls-version", false),
-            ("public-access-block", true)
-        ]
-    );
+    assert_eq!(applied(&result), TLS_HELD_REST_FIXED);
     let after = view(&emu.s3, &bucket).await;
     assert_eq!(after.policy, Some(policy), "the policy is not attempted");
     assert_eq!(after.public_access_block, ALL_ON());
@@ -87,11 +99,6 @@ async fn a_public_policy_under_block_public_policy_is_left_and_the_rest_is_fixed
 #[tokio::test]
 async fn the_accounts_block_public_policy_holds_back_a_public_policy_too() {
     let (proxy, emu) = behind_proxy().await;
-    let public_bucket = |tag: &str| {
-        let bucket = unique(tag);
-        let policy = json!({"Version": "2012-10-17", "Statement": [public_read(&bucket)]});
-        (bucket, policy)
-    };
     let account_reads = |proxy: &FaultProxy| {
         proxy
             .seen()
@@ -101,9 +108,7 @@ async fn the_accounts_block_public_policy_holds_back_a_public_policy_too() {
     };
 
     // 1. The account's BlockPublicPolicy is on: the TLS denies are held.
-    let (bucket, policy) = public_bucket("account-blocked");
-    create(&emu.s3, &bucket).await;
-    set_policy(&emu.s3, &bucket, &policy).await;
+    let (bucket, policy) = public_bucket(&emu, "account-blocked").await;
     proxy.clear();
     proxy.inject(
         "GetAccountPublicAccessBlock",
@@ -123,21 +128,7 @@ async fn the_accounts_block_public_policy_holds_back_a_public_policy_too() {
         reason.contains("BlockPublicPolicy is on for the whole account, so S3 refuses"),
         "{reason}"
     );
-    let applied: Vec<(&str, bool)> = result["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| (f["rule"].as_str().unwrap(), f["applied"] == true))
-        .collect();
-    assert_eq!(
-        applied,
-        vec![
-            ("default-encryption", true),
-            ("tls-required", false),
-            ("tls-version", false),
-            ("public-access-block", true)
-        ]
-    );
+    assert_eq!(applied(&result), TLS_HELD_REST_FIXED);
     let after = view(&emu.s3, &bucket).await;
     assert_eq!(after.policy, Some(policy), "the policy is not attempted");
     assert_eq!(after.public_access_block, ALL_ON());
@@ -146,9 +137,7 @@ async fn the_accounts_block_public_policy_holds_back_a_public_policy_too() {
 
     // 2. The account has no configuration (moto's own answer): the denies
     // are merged and written.
-    let (bucket, policy) = public_bucket("account-open");
-    create(&emu.s3, &bucket).await;
-    set_policy(&emu.s3, &bucket, &policy).await;
+    let (bucket, policy) = public_bucket(&emu, "account-open").await;
     proxy.clear();
     let result = handle(
         &pipeline(&emu, &settings("remediate", &[])),
@@ -173,9 +162,7 @@ async fn the_accounts_block_public_policy_holds_back_a_public_policy_too() {
     // 4. The role may not read the account's setting: like any read that
     // fails, the invocation fails naming the permission (the dead-letter
     // queue's alarm tells a person), and nothing is written on a guess.
-    let (bucket, policy) = public_bucket("account-denied");
-    create(&emu.s3, &bucket).await;
-    set_policy(&emu.s3, &bucket, &policy).await;
+    let (bucket, policy) = public_bucket(&emu, "account-denied").await;
     proxy.clear();
     proxy.inject("GetAccountPublicAccessBlock", Effect::Denied);
     let err = pipeline(&emu, &settings("remediate", &[]))

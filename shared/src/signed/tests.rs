@@ -2,15 +2,7 @@
 
 use super::*;
 
-const HUB: Service = Service {
-    name: "securityhub",
-    endpoint_prefix: "securityhub",
-    dual_stack: DualStack::ApiAws,
-    content_sha256: false,
-    service_id: "SecurityHub",
-    endpoint_env: "AWS_ENDPOINT_URL_SECURITYHUB",
-    profile_key: "securityhub",
-};
+use crate::sinks::securityhub::SERVICE as HUB;
 
 fn config(endpoint: Option<&str>, fips: bool) -> SdkConfig {
     let mut builder = SdkConfig::builder()
