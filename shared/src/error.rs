@@ -162,44 +162,51 @@ impl GuardError {
             .map(str::to_string)
             .unwrap_or_else(|| DisplayErrorContext(&err).to_string());
         if let Some(message) = forbidden_body {
-            return GuardError::AccessDenied {
-                operation: call.operation,
-                permission: call.permission,
-                resource,
-                message,
-            };
+            return GuardError::sorted(Sorted::Denied, call, resource, message, false);
         }
-        match sort(&err, &[]) {
+        let sorted = sort(&err, &[]);
+        // A denial's message speaks for itself; anything else keeps its code.
+        let message = if code.is_empty() || sorted == Sorted::Denied {
+            message
+        } else {
+            format!("{code}: {message}")
+        };
+        GuardError::sorted(sorted, call, resource, message, answered_4xx)
+    }
+
+    /// The error for a call's failure once sorted: a denial, throttling, or
+    /// else final when AWS refused the request (`refused`, a 4xx) and
+    /// transient otherwise. The SDK's errors and partial batch failures are
+    /// sorted alike.
+    pub(crate) fn sorted(
+        sorted: Sorted,
+        call: AwsCall,
+        resource: String,
+        message: String,
+        refused: bool,
+    ) -> Self {
+        let operation = call.operation;
+        match sorted {
             Sorted::Denied => GuardError::AccessDenied {
-                operation: call.operation,
+                operation,
                 permission: call.permission,
                 resource,
                 message,
             },
             Sorted::Throttled => GuardError::Throttled {
-                operation: call.operation,
+                operation,
                 resource,
             },
-            Sorted::NotFound | Sorted::Other => {
-                let message = if code.is_empty() {
-                    message
-                } else {
-                    format!("{code}: {message}")
-                };
-                if answered_4xx {
-                    GuardError::Refused {
-                        operation: call.operation,
-                        resource,
-                        message,
-                    }
-                } else {
-                    GuardError::Aws {
-                        operation: call.operation,
-                        resource,
-                        message,
-                    }
-                }
-            }
+            Sorted::NotFound | Sorted::Other if refused => GuardError::Refused {
+                operation,
+                resource,
+                message,
+            },
+            Sorted::NotFound | Sorted::Other => GuardError::Aws {
+                operation,
+                resource,
+                message,
+            },
         }
     }
 

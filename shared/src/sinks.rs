@@ -26,7 +26,7 @@ pub mod eventbridge;
 pub mod securityhub;
 
 use crate::config::{ConfigError, Env, boolean};
-use crate::error::{AwsCall, GuardError};
+use crate::error::{AwsCall, GuardError, Sorted};
 use crate::record::FindingRecord;
 use aws_config::SdkConfig;
 
@@ -216,39 +216,21 @@ pub(crate) fn entry_failure(
     message: &str,
 ) -> GuardError {
     let message = format!("{failed} of {of} entries failed; the first: {code}: {message}");
-    let resource = resource.to_string();
-    if aws_runtime::retries::classifiers::THROTTLING_ERRORS.contains(&code) {
-        GuardError::Throttled {
-            operation: call.operation,
-            resource,
-        }
+    let sorted = if aws_runtime::retries::classifiers::THROTTLING_ERRORS.contains(&code) {
+        Sorted::Throttled
     } else if code.contains("AccessDenied") || code == "NotAuthorizedForSourceException" {
-        GuardError::AccessDenied {
-            operation: call.operation,
-            permission: call.permission,
-            resource,
-            message,
-        }
-    } else if code.starts_with("Invalid")
+        Sorted::Denied
+    } else {
+        Sorted::Other
+    };
+    // Refused for good; anything else (InternalFailure, ServiceUnavailable,
+    // a code Warden does not know) is transient: a retry may help.
+    let refused = code.starts_with("Invalid")
         || code.starts_with("Malformed")
         || code.contains("Validation")
         || code.contains("TooLarge")
-        || code == "LimitExceeded"
-    {
-        GuardError::Refused {
-            operation: call.operation,
-            resource,
-            message,
-        }
-    } else {
-        // InternalFailure, InternalException, ServiceUnavailable, or a code
-        // Warden does not know: a retry may help.
-        GuardError::Aws {
-            operation: call.operation,
-            resource,
-            message,
-        }
-    }
+        || code == "LimitExceeded";
+    GuardError::sorted(sorted, call, resource.to_string(), message, refused)
 }
 
 /// Now as RFC 3339 UTC with milliseconds (`2026-12-02T07:45:00.123Z`), the
