@@ -2,22 +2,14 @@
 //! inside identifiers, where they are not a leak.
 
 use super::Candidate;
-use super::context::{Ctx, alnum_at};
+use super::context::{Ctx, alnum_at, run_from};
 use crate::detection::{Confidence, DetectorId};
 
 pub(super) fn scan_account_id(cx: &Ctx<'_>, out: &mut Vec<Candidate>) {
     let v = cx.v;
-    let n = v.len();
     let mut i = 0;
-    while i < n {
-        if !v[i].is_ascii_digit() {
-            i += 1;
-            continue;
-        }
-        let s = i;
-        while i < n && v[i].is_ascii_digit() {
-            i += 1;
-        }
+    while let Some((s, end)) = run_from(v, i, |b| b.is_ascii_digit()) {
+        i = end;
         if s > 0 && v[s - 1].is_ascii_alphanumeric() {
             continue;
         }

@@ -1,19 +1,14 @@
 //! The `payment-card` detector.
 
 use super::Candidate;
-use super::context::{Ctx, alnum_at};
+use super::context::{Ctx, alnum_at, run_from};
 use crate::detection::{Confidence, DetectorId};
 
 pub(super) fn scan_card(cx: &Ctx<'_>, out: &mut Vec<Candidate>) {
     let v = cx.v;
     let n = v.len();
     let mut i = 0;
-    while i < n {
-        if !v[i].is_ascii_digit() {
-            i += 1;
-            continue;
-        }
-        let s = i;
+    while let Some((s, _)) = run_from(v, i, |b| b.is_ascii_digit()) {
         let left_ok =
             s == 0 || !(v[s - 1].is_ascii_alphanumeric() || matches!(v[s - 1], b'.' | b','));
         // Digit groups separated by one consistent separator (` ` or `-`).

@@ -239,6 +239,17 @@ pub(super) fn find(hay: &[u8], needle: &[u8], from: usize) -> Option<usize> {
     None
 }
 
+/// The next run of bytes that are all `is`, at or after `from`: its start
+/// and its end, or `None` when there is none.
+pub(super) fn run_from(v: &[u8], from: usize, is: impl Fn(u8) -> bool) -> Option<(usize, usize)> {
+    let start = from + v.get(from..)?.iter().position(|&b| is(b))?;
+    let len = v[start..]
+        .iter()
+        .position(|&b| !is(b))
+        .unwrap_or(v.len() - start);
+    Some((start, start + len))
+}
+
 pub(super) fn is_b64(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'+' || b == b'/'
 }

@@ -2,7 +2,7 @@
 //! `aws-secret-access-key`.
 
 use super::Candidate;
-use super::context::{Ctx, alnum_at, find, is_b64};
+use super::context::{Ctx, alnum_at, find, is_b64, run_from};
 use crate::detection::{Confidence, DetectorId};
 use crate::mask::private_key_header_end;
 
@@ -93,18 +93,10 @@ fn has_access_key_id(v: &[u8]) -> bool {
 
 pub(super) fn scan_secret_key(cx: &Ctx<'_>, out: &mut Vec<Candidate>) {
     let v = cx.v;
-    let n = v.len();
-    let mut i = 0;
     let mut near_key_id: Option<bool> = None;
-    while i < n {
-        if !is_b64(v[i]) {
-            i += 1;
-            continue;
-        }
-        let s = i;
-        while i < n && is_b64(v[i]) {
-            i += 1;
-        }
+    let mut i = 0;
+    while let Some((s, end)) = run_from(v, i, is_b64) {
+        i = end;
         if i - s != 40 || v.get(i) == Some(&b'=') || !looks_random(&v[s..i]) {
             continue;
         }

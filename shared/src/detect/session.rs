@@ -4,7 +4,7 @@
 //! tokens.
 
 use super::Candidate;
-use super::context::{Ctx, is_b64};
+use super::context::{Ctx, is_b64, run_from};
 use super::stats::Stats;
 use crate::detection::{Confidence, DetectorId};
 
@@ -110,15 +110,8 @@ pub(super) fn scan_session_credentials(cx: &Ctx<'_>, out: &mut Vec<Candidate>) {
     // Bare session tokens: a known prefix, or any random-looking run longer
     // than 40 under a session-token key.
     let mut i = 0;
-    while i < n {
-        if !is_b64(v[i]) {
-            i += 1;
-            continue;
-        }
-        let s = i;
-        while i < n && is_b64(v[i]) {
-            i += 1;
-        }
+    while let Some((s, end)) = run_from(v, i, is_b64) {
+        i = end;
         // Padding ends a token; it never joins a name to a value.
         while i < n && v[i] == b'=' && i - s >= 40 && !v.get(i + 1).is_some_and(|&b| is_b64(b)) {
             i += 1;
