@@ -17,10 +17,8 @@
 use crate::calls::{GET_ENCRYPTION, PUT_ENCRYPTION, PUT_POLICY, PUT_PUBLIC_ACCESS_BLOCK};
 use crate::encryption::{AES256, Encryption};
 use crate::public_access::PublicAccessBlock;
-use crate::s3::S3Buckets;
+use crate::s3::{S3Buckets, Writes};
 use crate::{Bucket, BucketState, rule};
-use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
-use aws_sdk_s3::types::PublicAccessBlockConfiguration;
 use serde_json::{Map, Value, json};
 use warden_shared::error::found;
 use warden_shared::{AwsCall, GuardError};
@@ -176,49 +174,32 @@ impl BucketRestore {
 
     /// Makes the write on `bucket`.
     pub async fn apply(&self, s3: &S3Buckets, bucket: &Bucket) -> Result<(), GuardError> {
-        let client = s3.client(&bucket.region);
+        let client = &s3.client(&bucket.region);
         let name = bucket.name.as_str();
+        let writes = Writes {
+            client,
+            bucket,
+            refused: Writes::RESTORE_REFUSED,
+        };
         match self {
-            Self::Policy(Some(text)) => {
-                let answer = client
-                    .put_bucket_policy()
-                    .bucket(name)
-                    .policy(text)
-                    .send()
-                    .await;
-                made(PUT_POLICY, bucket, answer)
-            }
+            Self::Policy(Some(text)) => writes.put_policy(text).await,
             Self::Policy(None) => {
                 let answer = client.delete_bucket_policy().bucket(name).send().await;
-                made(DELETE_POLICY, bucket, answer)
+                writes.answered(DELETE_POLICY, answer)
             }
-            Self::Encryption(Some(encryption)) => put_encryption(s3, bucket, encryption).await,
+            Self::Encryption(Some(encryption)) => put_encryption(&writes, encryption).await,
             Self::Encryption(None) => {
                 let answer = client.delete_bucket_encryption().bucket(name).send().await;
-                made(DELETE_ENCRYPTION, bucket, answer)
+                writes.answered(DELETE_ENCRYPTION, answer)
             }
-            Self::PublicAccessBlock(Some(flags)) => {
-                let configuration = PublicAccessBlockConfiguration::builder()
-                    .block_public_acls(flags.block_public_acls)
-                    .ignore_public_acls(flags.ignore_public_acls)
-                    .block_public_policy(flags.block_public_policy)
-                    .restrict_public_buckets(flags.restrict_public_buckets)
-                    .build();
-                let answer = client
-                    .put_public_access_block()
-                    .bucket(name)
-                    .public_access_block_configuration(configuration)
-                    .send()
-                    .await;
-                made(PUT_PUBLIC_ACCESS_BLOCK, bucket, answer)
-            }
+            Self::PublicAccessBlock(Some(flags)) => writes.put_public_access_block(flags).await,
             Self::PublicAccessBlock(None) => {
                 let answer = client
                     .delete_public_access_block()
                     .bucket(name)
                     .send()
                     .await;
-                made(DELETE_PUBLIC_ACCESS_BLOCK, bucket, answer)
+                writes.answered(DELETE_PUBLIC_ACCESS_BLOCK, answer)
             }
         }
     }
@@ -257,13 +238,10 @@ fn parse_flags(flags: &Value) -> Result<PublicAccessBlock, String> {
 /// rule of the configuration as it reads now, keeping every other field
 /// (`BlockedEncryptionTypes`, further rules) as it is: those are the three
 /// fields bucket-guard's raise wrote.
-async fn put_encryption(
-    s3: &S3Buckets,
-    bucket: &Bucket,
-    encryption: &Encryption,
-) -> Result<(), GuardError> {
-    let client = s3.client(&bucket.region);
-    let answer = client
+async fn put_encryption(writes: &Writes<'_>, encryption: &Encryption) -> Result<(), GuardError> {
+    let bucket = writes.bucket;
+    let answer = writes
+        .client
         .get_bucket_encryption()
         .bucket(&bucket.name)
         .send()
@@ -272,31 +250,7 @@ async fn put_encryption(
     let now = found(GET_ENCRYPTION, &bucket.arn, &absent, answer)?
         .and_then(|out| out.server_side_encryption_configuration);
     let configuration = crate::s3::encryption_configuration(bucket, encryption, now)?;
-    let answer = client
-        .put_bucket_encryption()
-        .bucket(&bucket.name)
-        .server_side_encryption_configuration(configuration)
-        .send()
-        .await;
-    made(PUT_ENCRYPTION, bucket, answer)
-}
-
-/// A restore's answer: S3's refusal of a public policy under Block Public
-/// Access is S3's rule, not a missing permission.
-fn made<T, E>(
-    call: AwsCall,
-    bucket: &Bucket,
-    answer: Result<T, SdkError<E, aws_sdk_s3::config::http::HttpResponse>>,
-) -> Result<(), GuardError>
-where
-    E: ProvideErrorMetadata + std::error::Error + 'static,
-{
-    crate::s3::answered(
-        call,
-        bucket,
-        answer,
-        "S3 refuses the recorded policy because Block Public Access now blocks public policies and the policy grants public access",
-    )
+    writes.put_encryption(configuration).await
 }
 
 #[cfg(test)]

@@ -62,50 +62,97 @@ where
     }
 }
 
-/// A fix's write's answer (see [`answered`]).
-fn written<T, E>(
-    call: AwsCall,
-    bucket: &Bucket,
-    result: Result<T, SdkError<E, HttpResponse>>,
-) -> Result<(), GuardError>
-where
-    E: ProvideErrorMetadata + std::error::Error + 'static,
-{
-    answered(
-        call,
-        bucket,
-        result,
-        "S3 refuses the policy because Block Public Access blocks public policies for this bucket or account, and the policy grants public access: remove or narrow the public statement",
-    )
+/// The writes to one bucket, shared by a fix and a rollback's restore.
+pub(crate) struct Writes<'a> {
+    pub(crate) client: &'a Client,
+    pub(crate) bucket: &'a Bucket,
+    /// What S3's refusal of a public policy under Block Public Access means
+    /// for these writes.
+    pub(crate) refused: &'static str,
 }
 
-/// A write's answer. S3 refuses a public policy while Block Public Access
-/// is on with an `AccessDenied` whose message says so: that is S3's rule,
-/// not a permission the role lacks, and `refused` says what it means for
-/// the write.
-pub(crate) fn answered<T, E>(
-    call: AwsCall,
-    bucket: &Bucket,
-    result: Result<T, SdkError<E, HttpResponse>>,
-    refused: &str,
-) -> Result<(), GuardError>
-where
-    E: ProvideErrorMetadata + std::error::Error + 'static,
-{
-    match result {
-        Ok(_) => Ok(()),
-        Err(err)
-            if err.message().is_some_and(|m| {
-                m.contains("BlockPublicPolicy") || m.contains("public policies are blocked")
-            }) =>
-        {
-            Err(GuardError::Refused {
-                operation: call.operation,
-                resource: bucket.arn.clone(),
-                message: format!("{refused} ({})", err.message().unwrap_or_default()),
-            })
+impl<'a> Writes<'a> {
+    /// A fix's writes.
+    pub(crate) fn fix(client: &'a Client, bucket: &'a Bucket) -> Self {
+        Self {
+            client,
+            bucket,
+            refused: Self::FIX_REFUSED,
         }
-        Err(err) => Err(GuardError::from_sdk(call, &bucket.arn, err)),
+    }
+
+    pub(crate) const FIX_REFUSED: &'static str = "S3 refuses the policy because Block Public Access blocks public policies for this bucket or account, and the policy grants public access: remove or narrow the public statement";
+    pub(crate) const RESTORE_REFUSED: &'static str = "S3 refuses the recorded policy because Block Public Access now blocks public policies and the policy grants public access";
+
+    pub(crate) async fn put_encryption(
+        &self,
+        configuration: ServerSideEncryptionConfiguration,
+    ) -> Result<(), GuardError> {
+        let answer = self
+            .client
+            .put_bucket_encryption()
+            .bucket(&self.bucket.name)
+            .server_side_encryption_configuration(configuration)
+            .send()
+            .await;
+        self.answered(PUT_ENCRYPTION, answer)
+    }
+
+    pub(crate) async fn put_policy(&self, text: &str) -> Result<(), GuardError> {
+        let answer = self
+            .client
+            .put_bucket_policy()
+            .bucket(&self.bucket.name)
+            .policy(text)
+            .send()
+            .await;
+        self.answered(PUT_POLICY, answer)
+    }
+
+    pub(crate) async fn put_public_access_block(
+        &self,
+        flags: &PublicAccessBlock,
+    ) -> Result<(), GuardError> {
+        let configuration = PublicAccessBlockConfiguration::builder()
+            .block_public_acls(flags.block_public_acls)
+            .ignore_public_acls(flags.ignore_public_acls)
+            .block_public_policy(flags.block_public_policy)
+            .restrict_public_buckets(flags.restrict_public_buckets)
+            .build();
+        let answer = self
+            .client
+            .put_public_access_block()
+            .bucket(&self.bucket.name)
+            .public_access_block_configuration(configuration)
+            .send()
+            .await;
+        self.answered(PUT_PUBLIC_ACCESS_BLOCK, answer)
+    }
+
+    /// A write's answer. S3 refuses a public policy while Block Public
+    /// Access is on with an `AccessDenied` whose message says so: that is
+    /// S3's rule, not a permission the role lacks.
+    pub(crate) fn answered<T, E>(
+        &self,
+        call: AwsCall,
+        result: Result<T, SdkError<E, HttpResponse>>,
+    ) -> Result<(), GuardError>
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+    {
+        let arn = &self.bucket.arn;
+        match result {
+            Ok(_) => Ok(()),
+            Err(err)
+                if err.message().is_some_and(|m| {
+                    m.contains("BlockPublicPolicy") || m.contains("public policies are blocked")
+                }) =>
+            {
+                let message = format!("{} ({})", self.refused, err.message().unwrap_or_default());
+                Err(GuardError::unusable(call, arn, message))
+            }
+            Err(err) => Err(GuardError::from_sdk(call, arn, err)),
+        }
     }
 }
 
@@ -343,13 +390,9 @@ impl S3Buckets {
             )));
         }
         let configuration = encryption_configuration(bucket, target, configuration)?;
-        let answer = client
-            .put_bucket_encryption()
-            .bucket(&bucket.name)
-            .server_side_encryption_configuration(configuration)
-            .send()
-            .await;
-        written(PUT_ENCRYPTION, bucket, answer)?;
+        Writes::fix(client, bucket)
+            .put_encryption(configuration)
+            .await?;
         Ok(Applied::Done)
     }
 
@@ -372,13 +415,7 @@ impl S3Buckets {
                 "the bucket policy changed since it was read".to_string(),
             ));
         }
-        let answer = client
-            .put_bucket_policy()
-            .bucket(&bucket.name)
-            .policy(merged)
-            .send()
-            .await;
-        written(PUT_POLICY, bucket, answer)?;
+        Writes::fix(client, bucket).put_policy(merged).await?;
         Ok(Applied::Done)
     }
 
@@ -401,19 +438,9 @@ impl S3Buckets {
                 "Block Public Access changed since it was read".to_string(),
             ));
         }
-        let configuration = PublicAccessBlockConfiguration::builder()
-            .block_public_acls(target.block_public_acls)
-            .ignore_public_acls(target.ignore_public_acls)
-            .block_public_policy(target.block_public_policy)
-            .restrict_public_buckets(target.restrict_public_buckets)
-            .build();
-        let answer = client
-            .put_public_access_block()
-            .bucket(&bucket.name)
-            .public_access_block_configuration(configuration)
-            .send()
-            .await;
-        written(PUT_PUBLIC_ACCESS_BLOCK, bucket, answer)?;
+        Writes::fix(client, bucket)
+            .put_public_access_block(&target)
+            .await?;
         Ok(Applied::Done)
     }
 }
