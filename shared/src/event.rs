@@ -463,25 +463,12 @@ mod tests {
 
     #[test]
     fn event_time_is_read_from_the_record_or_the_envelope() {
+        let time = |e: &Value| CloudTrailEvent::parse(e).unwrap().detail.event_time;
         let mut e = minimal();
         e["time"] = json!("2026-12-01T10:00:01Z");
-        assert_eq!(
-            CloudTrailEvent::parse(&e)
-                .unwrap()
-                .detail
-                .event_time
-                .as_deref(),
-            Some("2026-12-01T10:00:01Z")
-        );
+        assert_eq!(time(&e).as_deref(), Some("2026-12-01T10:00:01Z"));
         e["detail"]["eventTime"] = json!("2026-12-01T10:00:00Z");
-        assert_eq!(
-            CloudTrailEvent::parse(&e)
-                .unwrap()
-                .detail
-                .event_time
-                .as_deref(),
-            Some("2026-12-01T10:00:00Z")
-        );
+        assert_eq!(time(&e).as_deref(), Some("2026-12-01T10:00:00Z"));
     }
 
     #[test]
