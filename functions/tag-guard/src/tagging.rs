@@ -3,17 +3,15 @@
 //! service's own tagging calls take over: IAM for users and roles, CloudTrail
 //! for trails, Elastic Load Balancing for load balancers and target groups.
 
-use crate::services::{
-    self, ADD_ELB_TAGS, ADD_TRAIL_TAGS, GET_RESOURCES, LIST_ROLE_TAGS, LIST_TRAIL_TAGS,
-    LIST_USER_TAGS, REMOVE_ELB_TAGS, REMOVE_TRAIL_TAGS, TAG_QUEUE, TAG_RESOURCES, TAG_ROLE,
-    TAG_USER, UNTAG_QUEUE, UNTAG_RESOURCES, UNTAG_ROLE, UNTAG_USER,
-};
+use crate::services::{GET_RESOURCES, TAG_RESOURCES, UNTAG_RESOURCES};
 use crate::shapes::{ResourceKind, ResourceRef};
 use crate::{TagChange, TagGuard, TagPlan, TagState, TagTarget, fingerprint};
-use aws_sdk_iam::error::ProvideErrorMetadata;
-use aws_sdk_resourcegroupstagging::types::FailureInfo;
+use aws_sdk_iam::error::{ProvideErrorMetadata, SdkError};
 use std::collections::HashMap;
+use std::future::Future;
 use warden_shared::{Adapter, Applied, AwsCall, GuardError, Snapshot};
+
+mod own;
 
 pub use crate::services::{READS, WRITES};
 
@@ -38,20 +36,13 @@ pub async fn tags_by_arn(
         .get_resources()
         .set_resource_arn_list(Some(arns.iter().map(|a| a.to_string()).collect()));
     for _ in 0..MAX_PAGES {
-        let out = request
-            .send()
-            .await
-            .map_err(|e| GuardError::from_sdk(GET_RESOURCES, &list(), e))?;
+        let out = sent(GET_RESOURCES, &list(), request.send()).await?;
         for mapping in out.resource_tag_mapping_list() {
             let Some(arn) = mapping.resource_arn().filter(|arn| arns.contains(arn)) else {
                 continue;
             };
-            found.entry(arn.to_string()).or_default().extend(
-                mapping
-                    .tags()
-                    .iter()
-                    .map(|t| (t.key().to_string(), t.value().to_string())),
-            );
+            let tags = mapping.tags().iter().map(|t| pair(t.key(), t.value()));
+            found.entry(arn.to_string()).or_default().extend(tags);
         }
         match out.pagination_token().filter(|t| !t.is_empty()) {
             None => return Ok(found),
@@ -109,75 +100,9 @@ impl Tagging {
         Ok(found)
     }
 
-    /// Tags read with the service's own call, for what GetResources does not
-    /// cover; `Ok(None)` when the resource no longer exists.
-    async fn own_tags(&self, resource: &ResourceRef) -> Result<Option<Tags>, GuardError> {
-        let iam = |tags: &[aws_sdk_iam::types::Tag]| -> Tags {
-            tags.iter()
-                .map(|t| (t.key().to_string(), t.value().to_string()))
-                .collect()
-        };
-        match &resource.kind {
-            ResourceKind::Tagged | ResourceKind::LoadBalancer | ResourceKind::Queue(_) => Ok(None),
-            ResourceKind::IamUser(name) => match self
-                .iam
-                .list_user_tags()
-                .user_name(name)
-                .max_items(1000)
-                .send()
-                .await
-            {
-                Ok(out) => Ok(Some(iam(out.tags()))),
-                Err(e) if e.code() == Some("NoSuchEntity") => Ok(None),
-                Err(e) => Err(GuardError::from_sdk(LIST_USER_TAGS, &resource.arn, e)),
-            },
-            ResourceKind::IamRole(name) => match self
-                .iam
-                .list_role_tags()
-                .role_name(name)
-                .max_items(1000)
-                .send()
-                .await
-            {
-                Ok(out) => Ok(Some(iam(out.tags()))),
-                Err(e) if e.code() == Some("NoSuchEntity") => Ok(None),
-                Err(e) => Err(GuardError::from_sdk(LIST_ROLE_TAGS, &resource.arn, e)),
-            },
-            ResourceKind::Trail => match self
-                .cloudtrail
-                .list_tags()
-                .resource_id_list(&resource.arn)
-                .send()
-                .await
-            {
-                Ok(out) => Ok(Some(
-                    out.resource_tag_list()
-                        .iter()
-                        .flat_map(|r| r.tags_list())
-                        .map(|t| {
-                            (
-                                t.key().to_string(),
-                                t.value().unwrap_or_default().to_string(),
-                            )
-                        })
-                        .collect(),
-                )),
-                Err(e)
-                    if matches!(
-                        e.code(),
-                        Some("TrailNotFoundException" | "ResourceNotFoundException")
-                    ) =>
-                {
-                    Ok(None)
-                }
-                Err(e) => Err(GuardError::from_sdk(LIST_TRAIL_TAGS, &resource.arn, e)),
-            },
-        }
-    }
-
     /// Makes the changes, resource by resource: redactions through
-    /// `TagResources`, removals through `UntagResources`, and IAM's own calls
-    /// for what the Tagging API reports it cannot do.
+    /// `TagResources`, removals through `UntagResources`, and
+    /// the service's own calls for what the Tagging API reports it cannot do.
     pub async fn write(&self, changes: &[TagChange]) -> Result<(), GuardError> {
         let mut by_resource: Vec<(&ResourceRef, Vec<&TagChange>)> = Vec::new();
         for change in changes {
@@ -207,186 +132,23 @@ impl Tagging {
             .filter(|c| c.replacement.is_none())
             .map(|c| c.key.clone())
             .collect();
+        let arn = &resource.arn;
         if !redact.is_empty() {
-            let out = self
-                .api
-                .tag_resources()
-                .resource_arn_list(&resource.arn)
-                .set_tags(Some(redact.clone()))
-                .send()
-                .await
-                .map_err(|e| GuardError::from_sdk(TAG_RESOURCES, &resource.arn, e))?;
-            if let Some(failure) = out
-                .failed_resources_map()
-                .and_then(|m| m.get(&resource.arn))
-            {
+            let request = self.api.tag_resources().set_tags(Some(redact.clone()));
+            let out = sent(TAG_RESOURCES, arn, request.resource_arn_list(arn).send()).await?;
+            if let Some(failure) = out.failed_resources_map().and_then(|m| m.get(arn)) {
                 self.own_tag(resource, &redact, TAG_RESOURCES, failure)
                     .await?;
             }
         }
         if !remove.is_empty() {
-            let out = self
-                .api
-                .untag_resources()
-                .resource_arn_list(&resource.arn)
-                .set_tag_keys(Some(remove.clone()))
-                .send()
-                .await
-                .map_err(|e| GuardError::from_sdk(UNTAG_RESOURCES, &resource.arn, e))?;
-            if let Some(failure) = out
-                .failed_resources_map()
-                .and_then(|m| m.get(&resource.arn))
-            {
+            let keys = Some(remove.clone());
+            let request = self.api.untag_resources().set_tag_keys(keys);
+            let out = sent(UNTAG_RESOURCES, arn, request.resource_arn_list(arn).send()).await?;
+            if let Some(failure) = out.failed_resources_map().and_then(|m| m.get(arn)) {
                 self.own_untag(resource, &remove, UNTAG_RESOURCES, failure)
                     .await?;
             }
-        }
-        Ok(())
-    }
-
-    /// The service's own call, for what the Tagging API refused; anything
-    /// without one is an error naming the refused call and its reason.
-    async fn own_tag(
-        &self,
-        resource: &ResourceRef,
-        tags: &HashMap<String, String>,
-        refused: AwsCall,
-        failure: &FailureInfo,
-    ) -> Result<(), GuardError> {
-        let arn = &resource.arn;
-        match &resource.kind {
-            ResourceKind::IamUser(name) => {
-                let tags = iam_tags(tags).map_err(|e| not_applied(TAG_USER, resource, &e))?;
-                self.iam
-                    .tag_user()
-                    .user_name(name)
-                    .set_tags(Some(tags))
-                    .send()
-                    .await
-                    .map_err(|e| GuardError::from_sdk(TAG_USER, arn, e))?;
-            }
-            ResourceKind::IamRole(name) => {
-                let tags = iam_tags(tags).map_err(|e| not_applied(TAG_ROLE, resource, &e))?;
-                self.iam
-                    .tag_role()
-                    .role_name(name)
-                    .set_tags(Some(tags))
-                    .send()
-                    .await
-                    .map_err(|e| GuardError::from_sdk(TAG_ROLE, arn, e))?;
-            }
-            ResourceKind::Trail => {
-                let list = tags
-                    .iter()
-                    .map(|(k, v)| {
-                        aws_sdk_cloudtrail::types::Tag::builder()
-                            .key(k)
-                            .value(v)
-                            .build()
-                    })
-                    .collect::<Result<Vec<_>, _>>()
-                    .map_err(|e| not_applied(ADD_TRAIL_TAGS, resource, &e.to_string()))?;
-                // AddTags replaces the value of a key the trail already has.
-                self.cloudtrail
-                    .add_tags()
-                    .resource_id(arn)
-                    .set_tags_list(Some(list))
-                    .send()
-                    .await
-                    .map_err(|e| GuardError::from_sdk(ADD_TRAIL_TAGS, arn, e))?;
-            }
-            ResourceKind::LoadBalancer => {
-                let list = tags
-                    .iter()
-                    .map(|(k, v)| {
-                        aws_sdk_elasticloadbalancingv2::types::Tag::builder()
-                            .key(k)
-                            .value(v)
-                            .build()
-                    })
-                    .collect::<Vec<_>>();
-                self.elb
-                    .add_tags()
-                    .resource_arns(arn)
-                    .set_tags(Some(list))
-                    .send()
-                    .await
-                    .map_err(|e| GuardError::from_sdk(ADD_ELB_TAGS, arn, e))?;
-            }
-            ResourceKind::Queue(url) => {
-                self.sqs
-                    .tag_queue()
-                    .queue_url(url)
-                    .set_tags(Some(tags.clone()))
-                    .send()
-                    .await
-                    .map_err(|e| GuardError::from_sdk(TAG_QUEUE, arn, e))?;
-            }
-            ResourceKind::Tagged => return Err(tagging_api_failure(refused, resource, failure)),
-        }
-        Ok(())
-    }
-
-    async fn own_untag(
-        &self,
-        resource: &ResourceRef,
-        keys: &[String],
-        refused: AwsCall,
-        failure: &FailureInfo,
-    ) -> Result<(), GuardError> {
-        let arn = &resource.arn;
-        match &resource.kind {
-            ResourceKind::IamUser(name) => {
-                self.iam
-                    .untag_user()
-                    .user_name(name)
-                    .set_tag_keys(Some(keys.to_vec()))
-                    .send()
-                    .await
-                    .map_err(|e| GuardError::from_sdk(UNTAG_USER, arn, e))?;
-            }
-            ResourceKind::IamRole(name) => {
-                self.iam
-                    .untag_role()
-                    .role_name(name)
-                    .set_tag_keys(Some(keys.to_vec()))
-                    .send()
-                    .await
-                    .map_err(|e| GuardError::from_sdk(UNTAG_ROLE, arn, e))?;
-            }
-            ResourceKind::Trail => {
-                let list = keys
-                    .iter()
-                    .map(|k| aws_sdk_cloudtrail::types::Tag::builder().key(k).build())
-                    .collect::<Result<Vec<_>, _>>()
-                    .map_err(|e| not_applied(REMOVE_TRAIL_TAGS, resource, &e.to_string()))?;
-                self.cloudtrail
-                    .remove_tags()
-                    .resource_id(arn)
-                    .set_tags_list(Some(list))
-                    .send()
-                    .await
-                    .map_err(|e| GuardError::from_sdk(REMOVE_TRAIL_TAGS, arn, e))?;
-            }
-            ResourceKind::LoadBalancer => {
-                self.elb
-                    .remove_tags()
-                    .resource_arns(arn)
-                    .set_tag_keys(Some(keys.to_vec()))
-                    .send()
-                    .await
-                    .map_err(|e| GuardError::from_sdk(REMOVE_ELB_TAGS, arn, e))?;
-            }
-            ResourceKind::Queue(url) => {
-                self.sqs
-                    .untag_queue()
-                    .queue_url(url)
-                    .set_tag_keys(Some(keys.to_vec()))
-                    .send()
-                    .await
-                    .map_err(|e| GuardError::from_sdk(UNTAG_QUEUE, arn, e))?;
-            }
-            ResourceKind::Tagged => return Err(tagging_api_failure(refused, resource, failure)),
         }
         Ok(())
     }
@@ -445,50 +207,39 @@ impl Adapter<TagGuard> for Tagging {
     }
 }
 
-fn iam_tags(tags: &HashMap<String, String>) -> Result<Vec<aws_sdk_iam::types::Tag>, String> {
-    tags.iter()
-        .map(|(k, v)| aws_sdk_iam::types::Tag::builder().key(k).value(v).build())
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| e.to_string())
+fn pair(key: &str, value: &str) -> (String, String) {
+    (key.to_string(), value.to_string())
 }
 
-/// What the Tagging API's per-resource failure means: a denial names the
-/// service's own permission it checked, an internal error may pass on a
-/// retry, anything else is a refusal.
-fn tagging_api_failure(call: AwsCall, resource: &ResourceRef, failure: &FailureInfo) -> GuardError {
-    let message = failure.error_message().unwrap_or("refused").to_string();
-    let status = failure.status_code();
-    let denied = status == 403
-        || ["AccessDenied", "not authorized", "UnauthorizedOperation"]
-            .iter()
-            .any(|m| message.contains(m));
-    if denied {
-        let permission = services::covering(&resource.arn)
-            .and_then(|s| s.writes.iter().find(|w| w.operation == call.operation))
-            .map_or(call.permission, |w| w.permission);
-        return GuardError::AccessDenied {
-            operation: call.operation,
-            permission,
-            resource: resource.arn.clone(),
-            message,
-        };
-    }
-    // By status, not code: emulators answer "not supported" as an
-    // InternalServiceException with a 404.
-    if status >= 500 {
-        return GuardError::Aws {
-            operation: call.operation,
-            resource: resource.arn.clone(),
-            message,
-        };
-    }
-    not_applied(call, resource, &message)
+/// A call's answer, or the error naming the call and the resource it was
+/// about.
+async fn sent<T, E>(
+    call: AwsCall,
+    arn: &str,
+    request: impl Future<Output = Result<T, SdkError<E>>>,
+) -> Result<T, GuardError>
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    request
+        .await
+        .map_err(|e| GuardError::from_sdk(call, arn, e))
 }
 
-fn not_applied(call: AwsCall, resource: &ResourceRef, why: &str) -> GuardError {
-    GuardError::unusable(
-        call,
-        &resource.arn,
-        format!("the Tagging API did not apply the change: {why}"),
-    )
+/// A read's answer; `None` when the service answers with one of the `gone`
+/// error codes, as it does for a resource deleted since the event.
+async fn unless_gone<T, E>(
+    call: AwsCall,
+    arn: &str,
+    gone: &[&str],
+    request: impl Future<Output = Result<T, SdkError<E>>>,
+) -> Result<Option<T>, GuardError>
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    match request.await {
+        Ok(out) => Ok(Some(out)),
+        Err(e) if e.code().is_some_and(|code| gone.contains(&code)) => Ok(None),
+        Err(e) => Err(GuardError::from_sdk(call, arn, e)),
+    }
 }
