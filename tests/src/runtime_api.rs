@@ -7,39 +7,30 @@
 //! or a deployment. It also measures what the benchmark needs: start-up time,
 //! per-event latency and peak memory.
 
-use std::convert::Infallible;
+mod child;
+mod server;
+
 use std::path::Path;
 use std::process::{ExitStatus, Stdio};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
-use http_body_util::{BodyExt, Full};
-use hyper::body::{Bytes, Incoming};
-use hyper::header::{CONTENT_TYPE, HeaderValue};
-use hyper::server::conn::http1;
-use hyper::{Method, Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
+use hyper::body::Bytes;
 use serde_json::Value;
-use tokio::io::{AsyncRead, AsyncReadExt};
 use tokio::net::TcpListener;
 use tokio::process::{Child, Command};
 use tokio::sync::mpsc;
-use tokio::task::{JoinHandle, JoinSet};
 
 use crate::error::HarnessError;
+use child::{Capture, peak_rss_kib, stop};
+use server::{AbortOnDrop, ApiState, PendingEvent, Report, new_request_id, serve};
 
 /// How long [`run_function`] lets a function take for all its events.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// The deadline each invocation is given, as Lambda's default would.
-const INVOCATION_DEADLINE: Duration = Duration::from_secs(30);
-
 /// After a function reports an init error it should exit; this is how long it
 /// gets to do so before it is killed.
 const EXIT_GRACE: Duration = Duration::from_secs(2);
-
-const API_PREFIX: &str = "/2018-06-01/runtime";
 
 /// Everything observed while a function handled its events.
 #[derive(Debug)]
@@ -283,31 +274,6 @@ pub fn parse_log_lines(text: &str) -> Vec<Value> {
         .collect()
 }
 
-/// An event waiting for the function's next poll.
-struct PendingEvent {
-    request_id: String,
-    body: Bytes,
-}
-
-/// What the HTTP side tells the driver.
-enum Report {
-    Polled(Instant),
-    HandedOut(Instant),
-    Answered {
-        request_id: String,
-        result: InvocationResult,
-        function_error_type: Option<String>,
-        at: Instant,
-    },
-    InitError(Value),
-}
-
-struct ApiState {
-    events: tokio::sync::Mutex<mpsc::Receiver<PendingEvent>>,
-    reports: mpsc::UnboundedSender<Report>,
-    function_arn: String,
-}
-
 #[derive(Default)]
 struct Progress {
     invocations: Vec<Invocation>,
@@ -379,243 +345,6 @@ async fn drive(
     progress
 }
 
-/// Kills the process (if still running) and reaps it.
-async fn stop(child: &mut Child) {
-    let _ = child.start_kill();
-    let _ = child.wait().await;
-}
-
-/// Peak resident set size of `pid` in KiB, from `VmHWM` in `/proc/<pid>/status`.
-fn peak_rss_kib(pid: u32) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    parse_vm_hwm(&status)
-}
-
-fn parse_vm_hwm(status: &str) -> Option<u64> {
-    let line = status.lines().find(|line| line.starts_with("VmHWM:"))?;
-    line.split_whitespace().nth(1)?.parse().ok()
-}
-
-/// A UUID-shaped id, unique within the process.
-fn new_request_id() -> String {
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default()
-        .as_nanos() as u64;
-    format!(
-        "{:08x}-{:04x}-4{:03x}-8{:03x}-{:012x}",
-        (nanos >> 32) as u32,
-        (nanos >> 16) as u16,
-        (nanos & 0xfff),
-        (n >> 48) & 0xfff,
-        n & 0xffff_ffff_ffff
-    )
-}
-
-/// An X-Ray style trace header for an invocation.
-fn trace_id(request_id: &str) -> String {
-    let secs = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default()
-        .as_secs();
-    let tail: String = request_id.chars().filter(char::is_ascii_hexdigit).collect();
-    let tail = &tail[tail.len().saturating_sub(24)..];
-    format!("Root=1-{secs:08x}-{tail:0>24};Sampled=0")
-}
-
-/// Accepts connections until the task is aborted; aborting drops the
-/// connection set, which aborts every connection task with it.
-async fn serve(listener: TcpListener, state: Arc<ApiState>) {
-    let mut connections = JoinSet::new();
-    loop {
-        let stream = match listener.accept().await {
-            Ok((stream, _)) => stream,
-            Err(_) => {
-                tokio::time::sleep(Duration::from_millis(10)).await;
-                continue;
-            }
-        };
-        while connections.try_join_next().is_some() {}
-        let state = state.clone();
-        connections.spawn(async move {
-            let service = hyper::service::service_fn(move |request| handle(state.clone(), request));
-            let _ = http1::Builder::new()
-                .serve_connection(TokioIo::new(stream), service)
-                .await;
-        });
-    }
-}
-
-async fn handle(
-    state: Arc<ApiState>,
-    request: Request<Incoming>,
-) -> Result<Response<Full<Bytes>>, Infallible> {
-    let path = request.uri().path().to_string();
-    let route: Vec<&str> = path
-        .strip_prefix(API_PREFIX)
-        .unwrap_or("")
-        .split('/')
-        .filter(|s| !s.is_empty())
-        .collect();
-    let method = request.method().clone();
-    let function_error_type = request
-        .headers()
-        .get("lambda-runtime-function-error-type")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string);
-
-    Ok(match (method, route.as_slice()) {
-        (Method::GET, ["invocation", "next"]) => next_event(&state).await,
-        (Method::POST, ["invocation", request_id, "response"]) => {
-            let body = read_json(request).await;
-            state.report(Report::Answered {
-                request_id: request_id.to_string(),
-                result: InvocationResult::Response(body),
-                function_error_type: None,
-                at: Instant::now(),
-            });
-            accepted()
-        }
-        (Method::POST, ["invocation", request_id, "error"]) => {
-            let body = read_json(request).await;
-            let field = |name: &str| body.get(name).and_then(Value::as_str).map(str::to_string);
-            let result = InvocationResult::Error {
-                error_type: field("errorType")
-                    .or_else(|| function_error_type.clone())
-                    .unwrap_or_default(),
-                error_message: field("errorMessage").unwrap_or_else(|| body.to_string()),
-            };
-            state.report(Report::Answered {
-                request_id: request_id.to_string(),
-                result,
-                function_error_type,
-                at: Instant::now(),
-            });
-            accepted()
-        }
-        (Method::POST, ["init", "error"]) => {
-            state.report(Report::InitError(read_json(request).await));
-            accepted()
-        }
-        _ => plain(StatusCode::NOT_FOUND, format!("no route for {path}")),
-    })
-}
-
-impl ApiState {
-    fn report(&self, report: Report) {
-        // The driver may already be gone (run finished); nothing to tell then.
-        let _ = self.reports.send(report);
-    }
-}
-
-/// The long poll: waits for the driver's next event. Once all events are
-/// handed out it never answers, like a sandbox frozen between invocations.
-async fn next_event(state: &ApiState) -> Response<Full<Bytes>> {
-    state.report(Report::Polled(Instant::now()));
-    let pending = state.events.lock().await.recv().await;
-    let Some(event) = pending else {
-        return std::future::pending().await;
-    };
-    state.report(Report::HandedOut(Instant::now()));
-    let deadline = SystemTime::now() + INVOCATION_DEADLINE;
-    let deadline_ms = deadline
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default()
-        .as_millis();
-    let mut response = Response::new(Full::new(event.body));
-    let headers = response.headers_mut();
-    let mut set = |name: &'static str, value: String| {
-        if let Ok(value) = HeaderValue::from_str(&value) {
-            headers.insert(name, value);
-        }
-    };
-    set("content-type", "application/json".to_string());
-    set("lambda-runtime-trace-id", trace_id(&event.request_id));
-    set("lambda-runtime-aws-request-id", event.request_id);
-    set("lambda-runtime-deadline-ms", deadline_ms.to_string());
-    set(
-        "lambda-runtime-invoked-function-arn",
-        state.function_arn.clone(),
-    );
-    response
-}
-
-/// The request body as JSON; a body that is not JSON becomes a JSON string so
-/// nothing the function sent is lost.
-async fn read_json(request: Request<Incoming>) -> Value {
-    let bytes = match request.into_body().collect().await {
-        Ok(collected) => collected.to_bytes(),
-        Err(err) => return Value::String(format!("<unreadable body: {err}>")),
-    };
-    serde_json::from_slice(&bytes)
-        .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
-}
-
-fn accepted() -> Response<Full<Bytes>> {
-    plain(StatusCode::ACCEPTED, r#"{"status":"OK"}"#.to_string())
-}
-
-fn plain(status: StatusCode, body: String) -> Response<Full<Bytes>> {
-    let mut response = Response::new(Full::new(Bytes::from(body)));
-    *response.status_mut() = status;
-    response
-        .headers_mut()
-        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    response
-}
-
-/// Reads a child's output stream to the end in its own task, so the pipe
-/// never fills and blocks the function; the buffer stays readable even if
-/// the task has to be abandoned.
-struct Capture {
-    buffer: Arc<Mutex<Vec<u8>>>,
-    task: Option<JoinHandle<()>>,
-}
-
-impl Capture {
-    fn start(stream: Option<impl AsyncRead + Unpin + Send + 'static>) -> Self {
-        let buffer = Arc::new(Mutex::new(Vec::new()));
-        let task = stream.map(|mut stream| {
-            let buffer = buffer.clone();
-            tokio::spawn(async move {
-                let mut chunk = [0u8; 8192];
-                while let Ok(n @ 1..) = stream.read(&mut chunk).await {
-                    buffer
-                        .lock()
-                        .unwrap_or_else(PoisonError::into_inner)
-                        .extend_from_slice(&chunk[..n]);
-                }
-            })
-        });
-        Capture { buffer, task }
-    }
-
-    /// Waits briefly for end-of-stream (the process is gone by now, but a
-    /// grandchild could hold the pipe open) and returns what was read.
-    async fn finish(self) -> String {
-        if let Some(mut task) = self.task
-            && tokio::time::timeout(Duration::from_secs(2), &mut task)
-                .await
-                .is_err()
-        {
-            task.abort();
-        }
-        let bytes = self.buffer.lock().unwrap_or_else(PoisonError::into_inner);
-        String::from_utf8_lossy(&bytes).into_owned()
-    }
-}
-
-/// Aborts the server task whichever way the run ends.
-struct AbortOnDrop(JoinHandle<()>);
-
-impl Drop for AbortOnDrop {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -629,25 +358,6 @@ mod tests {
             parse_log_lines(text),
             vec![json!({"level": "INFO", "message": "hi"}), json!({"a": 1})]
         );
-    }
-
-    #[test]
-    fn vm_hwm_is_read_in_kib() {
-        let status =
-            "Name:\tbootstrap\nVmPeak:\t  20000 kB\nVmHWM:\t    5120 kB\nVmRSS:\t 4000 kB\n";
-        assert_eq!(parse_vm_hwm(status), Some(5120));
-        assert_eq!(parse_vm_hwm("Name:\tzombie\n"), None);
-        assert!(peak_rss_kib(std::process::id()).is_some_and(|kib| kib > 0));
-    }
-
-    #[test]
-    fn request_ids_are_unique_and_uuid_shaped() {
-        let a = new_request_id();
-        let b = new_request_id();
-        assert_ne!(a, b);
-        let groups: Vec<usize> = a.split('-').map(str::len).collect();
-        assert_eq!(groups, vec![8, 4, 4, 4, 12]);
-        assert!(trace_id(&a).starts_with("Root=1-"));
     }
 
     #[test]
