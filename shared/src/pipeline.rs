@@ -14,16 +14,16 @@
 use crate::config::{Config, Mode};
 use crate::error::GuardError;
 use crate::event::CloudTrailEvent;
-use crate::exempt::{Exemption, Ignored};
+use crate::exempt::Exemption;
 use crate::guard::{Adapter, Guard, Input, Reading, Resource, Snapshot};
 use crate::outcome::{Checked, Finding, Outcome, Status, Trigger};
-use crate::record::{Context, FindingRecord, Notifier, metric_line};
+use crate::record::{Context, Notifier};
 use crate::rule::{Planned, assess_holding};
-use crate::sinks::{Delivery, Sinks};
+use crate::sinks::Sinks;
 use crate::state::{Memory, StateTable};
 use aws_config::SdkConfig;
 use serde_json::Value;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 /// Runs one guard. Built once per cold start; shared by every invocation.
 pub struct Pipeline<G: Guard> {
@@ -382,124 +382,6 @@ impl<G: Guard> Pipeline<G> {
         }
         Ok(snapshot)
     }
-
-    fn exemption(&self, arn: &str, tags: &[(String, String)]) -> Exemption {
-        let Some((_, value)) = tags
-            .iter()
-            .find(|(key, _)| *key == self.config.exemption_tag)
-        else {
-            return Exemption::None;
-        };
-        match Exemption::from_tag(value, crate::exempt::today()) {
-            Ok(exemption) => exemption,
-            Err(Ignored::Expired(until)) => {
-                tracing::info!(guard = G::NAME, resource = arn, %until, "exemption expired; enforcing every rule");
-                Exemption::None
-            }
-            Err(Ignored::Unreadable(why)) => {
-                tracing::warn!(
-                    guard = G::NAME,
-                    resource = arn,
-                    why,
-                    "exemption tag not understood; enforcing every rule"
-                );
-                Exemption::None
-            }
-        }
-    }
-
-    /// Logs each finding, prints its metric, (outside `observe` mode)
-    /// publishes it to the topic, and delivers the check to the findings
-    /// sinks (in every mode: see [`crate::sinks`]); each finding carries its
-    /// own resource's status. SNS and the sinks are called concurrently; any
-    /// failure fails the invocation, so Lambda retries the event.
-    async fn record(&self, checked: &[Checked], context: &Context) -> Result<(), GuardError> {
-        let now_ms = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis());
-        let records: Vec<FindingRecord<'_>> = checked
-            .iter()
-            .flat_map(|c| {
-                c.findings.iter().map(|finding| {
-                    let outcome = (c.status, c.reason.as_deref());
-                    FindingRecord::new(G::NAME, finding, context, self.config.mode, outcome)
-                })
-            })
-            .collect();
-        for record in &records {
-            tracing::warn!(
-                guard = G::NAME,
-                rule = record.rule,
-                resource = record.resource,
-                outcome = %record.outcome,
-                finding = %serde_json::to_string(record).unwrap_or_default(),
-                "finding"
-            );
-            println!(
-                "{}",
-                metric_line(G::NAME, record.rule, record.outcome, now_ms)
-            );
-        }
-        let sns = async {
-            if let (Some(notifier), true) = (&self.notifier, self.config.mode != Mode::Observe) {
-                futures::future::try_join_all(
-                    records.iter().map(|record| notifier.publish(record)),
-                )
-                .await?;
-            }
-            Ok::<(), GuardError>(())
-        };
-        let sinks = async {
-            let Some(sinks) = &self.sinks else {
-                return Ok(());
-            };
-            // The rules that stand on a resource's state and found nothing
-            // on it: each resource that was read and evaluated. Event-only
-            // rules prove nothing by their silence, nor do rules an
-            // exemption tag or a rollback's suppression kept from running
-            // (their findings stay as they were).
-            let standing: Vec<&str> = self
-                .guard
-                .rules()
-                .iter()
-                .filter(|rule| rule.scope() == crate::rule::Scope::Standing)
-                .map(|rule| rule.name())
-                .collect();
-            let passed: Vec<(&str, Vec<&str>)> = checked
-                .iter()
-                .filter(|c| c.status != Status::Skipped)
-                .map(|c| {
-                    let held = standing
-                        .iter()
-                        .copied()
-                        .filter(|rule| !c.findings.iter().any(|f| f.rule == *rule))
-                        .filter(|rule| !c.unassessed.iter().any(|u| u == rule))
-                        .collect();
-                    (c.resource.as_str(), held)
-                })
-                .collect();
-            let gone: Vec<&str> = checked
-                .iter()
-                .filter(|c| c.is_gone())
-                .map(|c| c.resource.as_str())
-                .collect();
-            if records.is_empty() && gone.is_empty() && passed.iter().all(|(_, r)| r.is_empty()) {
-                return Ok(());
-            }
-            sinks
-                .deliver(&Delivery {
-                    guard: G::NAME,
-                    account: &context.account,
-                    region: &context.region,
-                    records: &records,
-                    passed: &passed,
-                    gone: &gone,
-                })
-                .await
-        };
-        futures::future::try_join(sns, sinks).await?;
-        Ok(())
-    }
 }
 
 pub(super) fn into_findings(planned: Vec<Planned>) -> Vec<Finding> {
@@ -508,6 +390,7 @@ pub(super) fn into_findings(planned: Vec<Planned>) -> Vec<Finding> {
 
 mod memory;
 mod remediate;
+mod report;
 
 use remediate::Ground;
 
