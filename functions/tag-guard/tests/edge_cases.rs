@@ -20,16 +20,24 @@ use warden_tests::run_function;
 
 const BINARY: &str = env!("CARGO_BIN_EXE_tag-guard");
 
-/// The settings a case runs with.
-fn settings(mode: &str) -> Vec<(String, String)> {
-    warden_tests::fixtures::settings(mode, SELF_ROLE, &[])
+/// Asserts the resource's tags as they are now, read back with the SDK.
+async fn assert_tags(emu: &Emulator, arn: &str, expected: &[(&str, &str)]) {
+    let expected: Vec<(String, String)> = expected
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    assert_eq!(tags_of(&emu.config, arn).await, expected, "{arn}");
+}
+
+/// The settings a case runs with: every guard's, and tag-guard's `own`.
+fn settings(mode: &str, own: &[(&str, &str)]) -> Vec<(String, String)> {
+    warden_tests::fixtures::settings(mode, SELF_ROLE, own)
 }
 
 #[tokio::test]
 async fn remove_mode_deletes_only_the_offending_tag() {
     let emu = emulator().await;
-    let mut env = settings("remediate");
-    env.push(("WARDEN_TAG_ACTION".into(), "remove".into()));
+    let env = settings("remediate", &[("WARDEN_TAG_ACTION", "remove")]);
     let event = seeded(&emu.endpoint, "iam-tag-user.json");
     let arn = format!(
         "arn:aws:iam::123456789012:user/{}",
@@ -41,10 +49,7 @@ async fn remove_mode_deletes_only_the_offending_tag() {
     assert_eq!(outcome["status"], "remediated");
     assert_eq!(outcome["findings"][0]["changes"][0]["action"], "remove-tag");
     assert_eq!(outcome["findings"][0]["changes"][0]["after"], Value::Null);
-    assert_eq!(
-        tags_of(&emu.config, &arn).await,
-        vec![("team".to_string(), "payments".to_string())]
-    );
+    assert_tags(&emu, &arn, &[("team", "payments")]).await;
 }
 
 #[tokio::test]
@@ -66,24 +71,22 @@ async fn a_stale_event_is_judged_on_the_tags_as_they_are_now() {
         .await
         .unwrap();
 
-    let outcome = handle(&pipeline(&emu, &settings("remediate")), event.clone()).await;
+    let outcome = handle(&pipeline(&emu, &settings("remediate", &[])), event.clone()).await;
 
     assert_eq!(outcome, fixture::outcome(&event, "compliant", None, vec![]));
     let arn = format!("arn:aws:iam::123456789012:user/{user}");
-    assert_eq!(
-        tags_of(&emu.config, &arn).await,
-        vec![
-            ("phone".to_string(), "see the on-call rota".to_string()),
-            ("team".to_string(), "payments".to_string())
-        ]
-    );
+    assert_tags(
+        &emu,
+        &arn,
+        &[("phone", "see the on-call rota"), ("team", "payments")],
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn allow_listed_values_are_never_flagged() {
     let emu = emulator().await;
-    let mut env = settings("remediate");
-    env.push(("WARDEN_ALLOW".into(), "@customer-corp.com".into()));
+    let env = settings("remediate", &[("WARDEN_ALLOW", "@customer-corp.com")]);
     let event = seeded(&emu.endpoint, "sns-tag-resource.json");
     let outcome = handle(&pipeline(&emu, &env), event.clone()).await;
     assert_eq!(outcome, fixture::outcome(&event, "compliant", None, vec![]));
@@ -125,7 +128,7 @@ async fn a_detected_secret_never_leaks() {
     let name = format!("leak-alerts-{}", unique_id());
     let alerts = warden_tests::Alerts::subscribe(&emu.config, &name).await;
     let topic = alerts.topic_arn.clone();
-    let mut env = function_env(&emu.endpoint, settings("remediate"));
+    let mut env = function_env(&emu.endpoint, settings("remediate", &[]));
     env.push(("WARDEN_TOPIC_ARN".into(), topic));
     env.push(("AWS_LAMBDA_LOG_LEVEL".into(), "debug".into()));
     env.push(("RUST_LOG".into(), "debug".into()));
@@ -210,16 +213,10 @@ async fn a_tag_changed_since_the_plan_was_made_is_not_overwritten() {
     };
     let applied = tagging.apply(&target, &plan).await.unwrap();
     assert!(matches!(applied, Applied::Changed(_)), "{applied:?}");
-    assert_eq!(
-        tags_of(&emu.config, &arn).await,
-        vec![("notify".to_string(), "oncall@customer-corp.com".to_string())]
-    );
+    assert_tags(&emu, &arn, &[("notify", "oncall@customer-corp.com")]).await;
     plan.changes[0].seen = fingerprint("oncall@customer-corp.com");
     assert_eq!(tagging.apply(&target, &plan).await.unwrap(), Applied::Done);
-    assert_eq!(
-        tags_of(&emu.config, &arn).await,
-        vec![("notify".to_string(), "redacted:email".to_string())]
-    );
+    assert_tags(&emu, &arn, &[("notify", "redacted:email")]).await;
 }
 
 /// Reporting account ids inside identifiers never reaches AWS-reserved tags:
@@ -227,10 +224,14 @@ async fn a_tag_changed_since_the_plan_was_made_is_not_overwritten() {
 #[tokio::test]
 async fn reported_identifiers_leave_reserved_tags_alone() {
     let emu = emulator().await;
-    let mut env = settings("remediate");
-    env.push(("WARDEN_ACCOUNT_IDS_IN_ARNS".into(), "report".into()));
-    // A CloudFormation change: fixed only with IacChanges=remediate.
-    env.push(("WARDEN_IAC_CHANGES".into(), "remediate".into()));
+    let env = settings(
+        "remediate",
+        &[
+            ("WARDEN_ACCOUNT_IDS_IN_ARNS", "report"),
+            // A CloudFormation change: fixed only with IacChanges=remediate.
+            ("WARDEN_IAC_CHANGES", "remediate"),
+        ],
+    );
     let event = seeded(&emu.endpoint, "cloudformation-create-topic.json");
     let arn = event["detail"]["responseElements"]["topicArn"]
         .as_str()
