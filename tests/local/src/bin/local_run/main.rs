@@ -115,25 +115,16 @@ fn parse_args(args: impl Iterator<Item = String>) -> Result<Option<Args>, String
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let args = match parse_args(std::env::args().skip(1)) {
-        Ok(Some(args)) => args,
-        Ok(None) => {
-            println!("{USAGE}");
-            return ExitCode::SUCCESS;
-        }
-        Err(message) => {
-            eprintln!("warden-local: {message}\n\n{USAGE}");
-            return ExitCode::from(2);
-        }
+    let parsed = parse_args(std::env::args().skip(1));
+    let args = match warden_local::args_or_exit("warden-local", USAGE, parsed) {
+        Ok(args) => args,
+        Err(code) => return code,
     };
     // The emulator lives until `run` returns, whichever way it returns.
     match run(&args).await {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::FAILURE,
-        Err(message) => {
-            eprintln!("\nwarden-local: FAILED: {message}");
-            ExitCode::FAILURE
-        }
+        Err(message) => warden_local::failed("warden-local", &message),
     }
 }
 

@@ -55,12 +55,12 @@ pub(crate) async fn run(bin_dir: &Path, endpoint: &str) -> Result<bool, String> 
     println!("  bucket-guard, remediate, with the state table:");
     println!(
         "    first delivery:  {} (tls-version fixed, change {change_id})",
-        first["status"].as_str().unwrap_or("?")
+        status(&first)
     );
     println!(
         "    same delivery:   {} ({})",
-        second["status"].as_str().unwrap_or("?"),
-        second["reason"].as_str().unwrap_or("")
+        status(&second),
+        reason(&second)
     );
     for line in warden_tests::runtime_api::parse_log_lines(&fixed.stdout) {
         if let Some(ms) = line.get("ChangeToFixMs") {
@@ -87,18 +87,12 @@ pub(crate) async fn run(bin_dir: &Path, endpoint: &str) -> Result<bool, String> 
     let again = response(&rolled.invocations, 2)?;
     let after_rollback = bucket::policy_text(&s3, BUCKET).await;
     println!("  rollback {change_id}:");
-    println!(
-        "    dry run:         {}",
-        dry["status"].as_str().unwrap_or("?")
-    );
-    println!(
-        "    rollback:        {}",
-        done["status"].as_str().unwrap_or("?")
-    );
+    println!("    dry run:         {}", status(&dry));
+    println!("    rollback:        {}", status(&done));
     println!(
         "    once more:       {} ({})",
-        again["status"].as_str().unwrap_or("?"),
-        again["reason"].as_str().unwrap_or("")
+        status(&again),
+        reason(&again)
     );
 
     let mut next = event.clone();
@@ -110,7 +104,7 @@ pub(crate) async fn run(bin_dir: &Path, endpoint: &str) -> Result<bool, String> 
     let after_next = bucket::policy_text(&s3, BUCKET).await;
     println!(
         "  the next event on the bucket: {} (tls-version is suppressed there after the rollback)",
-        later["status"].as_str().unwrap_or("?")
+        status(&later)
     );
 
     let sids = |text: &Option<String>| {
@@ -199,4 +193,14 @@ fn response(invocations: &[warden_tests::Invocation], index: usize) -> Result<Va
         }) => Err(format!("invocation {index}: {error_type}: {error_message}")),
         None => Err(format!("invocation {index} was not answered")),
     }
+}
+
+/// An answer's `status`, `?` if it has none.
+fn status(answer: &Value) -> &str {
+    answer["status"].as_str().unwrap_or("?")
+}
+
+/// An answer's `reason`, empty if it gives none.
+fn reason(answer: &Value) -> &str {
+    answer["reason"].as_str().unwrap_or("")
 }

@@ -17,18 +17,18 @@
 //! function talks to, and a debug build of it adds several milliseconds to
 //! every measured event.
 
+mod report;
+mod s3;
+
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
-use aws_sdk_s3::types::{
-    PublicAccessBlockConfiguration, ServerSideEncryption, ServerSideEncryptionByDefault,
-    ServerSideEncryptionConfiguration, ServerSideEncryptionRule,
-};
-use serde_json::{Value, json};
-use warden_tests::aws::sdk_error;
 use warden_tests::fixtures::GuardEvents;
 use warden_tests::{InvocationResult, lambda_env, run_function};
+
+use report::{load_average, ms, print_case, read_load_average, stats};
+use s3::{create_bucket, create_compliant_bucket, emulator_floor};
 
 const USAGE: &str = "\
 usage: warden-bench --function <release bucket-guard binary> [--runs N]
@@ -68,24 +68,15 @@ struct Args {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let args = match parse_args(std::env::args().skip(1)) {
-        Ok(Some(args)) => args,
-        Ok(None) => {
-            println!("{USAGE}");
-            return ExitCode::SUCCESS;
-        }
-        Err(message) => {
-            eprintln!("warden-bench: {message}\n\n{USAGE}");
-            return ExitCode::from(2);
-        }
+    let parsed = parse_args(std::env::args().skip(1));
+    let args = match warden_local::args_or_exit("warden-bench", USAGE, parsed) {
+        Ok(args) => args,
+        Err(code) => return code,
     };
     // moto lives inside `bench` and is stopped when it returns.
     match bench(&args).await {
         Ok(()) => ExitCode::SUCCESS,
-        Err(message) => {
-            eprintln!("\nwarden-bench: FAILED: {message}");
-            ExitCode::FAILURE
-        }
+        Err(message) => warden_local::failed("warden-bench", &message),
     }
 }
 
@@ -229,11 +220,7 @@ async fn bench(args: &Args) -> Result<(), String> {
         for run in 0..=args.runs {
             let bucket = if case.fresh_bucket {
                 let bucket = format!("warden-bench-{}-{pid}-{run}", case.name);
-                s3.create_bucket()
-                    .bucket(&bucket)
-                    .send()
-                    .await
-                    .map_err(|e| sdk_error("CreateBucket", &bucket, e))?;
+                create_bucket(&s3, &bucket).await?;
                 bucket
             } else {
                 shared_bucket.clone()
@@ -291,75 +278,6 @@ async fn bench(args: &Args) -> Result<(), String> {
         "verdict on the median (PASS = within budget); MB = MiB (1024 KiB), as Lambda counts memory."
     );
     Ok(())
-}
-
-/// Replays a case's S3 calls from the bench's own (connected) client, with
-/// the function's concurrency: one round of reads, and for a fresh bucket one
-/// round of writes and one of read-backs. Bucket creation is not timed.
-async fn emulator_floor(
-    s3: &aws_sdk_s3::Client,
-    case: &Case,
-    pid: u32,
-    run: usize,
-) -> Result<Duration, String> {
-    let bucket = if case.fresh_bucket {
-        let bucket = format!("warden-bench-floor-{}-{pid}-{run}", case.name);
-        s3.create_bucket()
-            .bucket(&bucket)
-            .send()
-            .await
-            .map_err(|e| sdk_error("CreateBucket", &bucket, e))?;
-        bucket
-    } else {
-        format!("warden-bench-{}-{pid}", case.name)
-    };
-    let bucket = bucket.as_str();
-    let started = std::time::Instant::now();
-    read_round(s3, bucket).await;
-    if case.fresh_bucket {
-        let (encryption, policy, pab) = tokio::join!(
-            put_aes256(s3, bucket),
-            s3.put_bucket_policy()
-                .bucket(bucket)
-                .policy(tls_policy(bucket).to_string())
-                .send(),
-            s3.put_public_access_block()
-                .bucket(bucket)
-                .public_access_block_configuration(all_blocked())
-                .send(),
-        );
-        encryption?;
-        policy.map_err(|e| sdk_error("PutBucketPolicy", bucket, e))?;
-        pab.map_err(|e| sdk_error("PutPublicAccessBlock", bucket, e))?;
-        read_round(s3, bucket).await;
-    }
-    Ok(started.elapsed())
-}
-
-/// bucket-guard's read: four concurrent GETs. Not-found answers are normal
-/// here, so results are not checked.
-async fn read_round(s3: &aws_sdk_s3::Client, bucket: &str) {
-    let _ = tokio::join!(
-        s3.get_bucket_encryption().bucket(bucket).send(),
-        s3.get_bucket_policy().bucket(bucket).send(),
-        s3.get_public_access_block().bucket(bucket).send(),
-        s3.get_bucket_tagging().bucket(bucket).send(),
-    );
-}
-
-/// The 1, 5 and 15 minute load averages, as text.
-fn read_load_average() -> Option<String> {
-    let text = std::fs::read_to_string("/proc/loadavg").ok()?;
-    Some(
-        text.split_whitespace()
-            .take(3)
-            .collect::<Vec<_>>()
-            .join(" "),
-    )
-}
-
-fn load_average(value: &Option<String>) -> String {
-    value.clone().unwrap_or_else(|| "?".into())
 }
 
 /// One cold start: a fresh process handling the case's event for `bucket`.
@@ -424,185 +342,4 @@ async fn measure(
             run.peak_rss_kib, run.exit_status
         ))),
     }
-}
-
-/// Statistics of a column, in its display unit.
-struct Stats {
-    median: f64,
-    min: f64,
-    max: f64,
-}
-
-fn stats(mut values: Vec<f64>) -> Stats {
-    values.sort_by(f64::total_cmp);
-    let n = values.len();
-    let median = if n % 2 == 1 {
-        values[n / 2]
-    } else {
-        (values[n / 2 - 1] + values[n / 2]) / 2.0
-    };
-    Stats {
-        median,
-        min: values[0],
-        max: values[n - 1],
-    }
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
-}
-
-fn print_case(case: &Case, samples: &[Sample], floor: Stats) {
-    println!(
-        "\ncase {} ({}; event {}; outcome `{}`), {} runs",
-        case.name,
-        case.description,
-        case.event_file,
-        case.expected_status,
-        samples.len()
-    );
-    let rows: Vec<(&str, Stats, &str, Option<f64>)> = vec![
-        (
-            "process start -> first next",
-            stats(samples.iter().map(|s| ms(s.first_next)).collect()),
-            "ms",
-            Some(BUDGET_FIRST_NEXT_MS),
-        ),
-        (
-            "process start -> 1st event done",
-            stats(samples.iter().map(|s| ms(s.first_event_done)).collect()),
-            "ms",
-            Some(BUDGET_FIRST_EVENT_MS),
-        ),
-        (
-            "  of which handling the event",
-            stats(samples.iter().map(|s| ms(s.handling)).collect()),
-            "ms",
-            None,
-        ),
-        ("    emulator floor (see below)", floor, "ms", None),
-        (
-            "peak RSS (VmHWM)",
-            stats(
-                samples
-                    .iter()
-                    .map(|s| s.peak_rss_kib as f64 / 1024.0)
-                    .collect(),
-            ),
-            "MB",
-            Some(BUDGET_RSS_KIB as f64 / 1024.0),
-        ),
-    ];
-    let header = format!(
-        "  {:<32} {:>9} {:>9} {:>9}   {:<10} {}",
-        "metric", "median", "min", "max", "budget", "verdict"
-    );
-    println!("{header}");
-    println!("  {}", "-".repeat(header.len() - 2));
-    for (name, stats, unit, budget) in rows {
-        let cell = |v: f64| format!("{v:.1} {unit}");
-        let (budget, verdict) = match budget {
-            Some(budget) => (
-                format!("<= {budget:.0} {unit}"),
-                if stats.median <= budget {
-                    "PASS"
-                } else {
-                    "OVER"
-                },
-            ),
-            None => ("-".to_string(), ""),
-        };
-        println!(
-            "  {:<32} {:>9} {:>9} {:>9}   {:<10} {}",
-            name,
-            cell(stats.median),
-            cell(stats.min),
-            cell(stats.max),
-            budget,
-            verdict
-        );
-    }
-}
-
-/// A bucket that meets every rule under the default settings: SSE-S3, both
-/// TLS denies on the bucket and its objects, all four Block Public Access
-/// flags on.
-async fn create_compliant_bucket(s3: &aws_sdk_s3::Client, bucket: &str) -> Result<(), String> {
-    s3.create_bucket()
-        .bucket(bucket)
-        .send()
-        .await
-        .map_err(|e| sdk_error("CreateBucket", bucket, e))?;
-    put_aes256(s3, bucket).await?;
-    s3.put_bucket_policy()
-        .bucket(bucket)
-        .policy(tls_policy(bucket).to_string())
-        .send()
-        .await
-        .map_err(|e| sdk_error("PutBucketPolicy", bucket, e))?;
-    s3.put_public_access_block()
-        .bucket(bucket)
-        .public_access_block_configuration(all_blocked())
-        .send()
-        .await
-        .map_err(|e| sdk_error("PutPublicAccessBlock", bucket, e))?;
-    Ok(())
-}
-
-async fn put_aes256(s3: &aws_sdk_s3::Client, bucket: &str) -> Result<(), String> {
-    let default = ServerSideEncryptionByDefault::builder()
-        .sse_algorithm(ServerSideEncryption::Aes256)
-        .build()
-        .map_err(|e| e.to_string())?;
-    let encryption = ServerSideEncryptionConfiguration::builder()
-        .rules(
-            ServerSideEncryptionRule::builder()
-                .apply_server_side_encryption_by_default(default)
-                .build(),
-        )
-        .build()
-        .map_err(|e| e.to_string())?;
-    s3.put_bucket_encryption()
-        .bucket(bucket)
-        .server_side_encryption_configuration(encryption)
-        .send()
-        .await
-        .map_err(|e| sdk_error("PutBucketEncryption", bucket, e))?;
-    Ok(())
-}
-
-/// Both TLS denies, on the bucket and its objects.
-fn tls_policy(bucket: &str) -> Value {
-    let arn = format!("arn:aws:s3:::{bucket}");
-    let resources = json!([arn, format!("{arn}/*")]);
-    json!({
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "RequireTls",
-                "Effect": "Deny",
-                "Principal": "*",
-                "Action": "s3:*",
-                "Resource": resources,
-                "Condition": {"Bool": {"aws:SecureTransport": "false"}}
-            },
-            {
-                "Sid": "RequireTls12",
-                "Effect": "Deny",
-                "Principal": "*",
-                "Action": "s3:*",
-                "Resource": resources,
-                "Condition": {"NumericLessThan": {"s3:TlsVersion": "1.2"}}
-            }
-        ]
-    })
-}
-
-fn all_blocked() -> PublicAccessBlockConfiguration {
-    PublicAccessBlockConfiguration::builder()
-        .block_public_acls(true)
-        .ignore_public_acls(true)
-        .block_public_policy(true)
-        .restrict_public_buckets(true)
-        .build()
 }
