@@ -55,28 +55,12 @@ pub fn written(guard: &TagGuard, rule: &str, state: &TagState) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use warden_shared::detect::{Detectors, TagAction};
-
-    fn guard() -> TagGuard {
-        TagGuard {
-            detectors: Detectors::all(),
-            action: TagAction::Redact,
-            exemption_tag: "warden:exempt".into(),
-        }
-    }
-
-    fn tags(pairs: &[(&str, &str)]) -> TagState {
-        TagState::Tags(
-            pairs
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
-        )
-    }
+    use crate::tests::{guard, tags};
+    use warden_shared::detect::TagAction;
 
     #[test]
     fn only_masked_values_are_recorded() {
-        let g = guard();
+        let g = guard(TagAction::Redact);
         let before = tags(&[
             ("owner", "jane.doe@example.com"),
             ("team", "payments"),
