@@ -1,43 +1,39 @@
 //! Rolling back bucket-guard's changes against moto: the bucket policy text
-//! byte for byte, an encryption configuration, Block Public Access; a
-//! refusal that shows the difference when the bucket changed since; a dry
-//! run that writes nothing; the suppressions written and listed; a second
-//! rollback refused.
+//! byte for byte, with both TLS rules suppressed and a second rollback
+//! refused; a rollback whose invocation died, finished by the next request.
+//! Encryption and Block Public Access are in `buckets/configurations.rs`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "buckets/configurations.rs"]
+mod configurations;
 mod world;
 
 use bucket_guard::s3::S3Buckets;
 use bucket_guard::{Bucket, BucketGuard, BucketState, rule};
 use serde_json::{Value, json};
 use warden_shared::Guard;
-use warden_shared::state::ChangeStatus;
+use warden_shared::state::{ChangeRecord, ChangeStatus};
 use warden_tests::buckets;
 use warden_tests::fixtures::unique;
-use world::{BUCKET_EVENTS, REGION, World, applied, block, remediate, settle, suppression, world};
+use world::{BUCKET_EVENTS, REGION, World, applied, remediate, settle, suppression, world};
 
-const KEY: &str = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+/// A rule bucket-guard fixes, and the action its change record names.
+type Fix = (&'static str, &'static str);
+const TLS_REQUIRED: Fix = (rule::TLS_REQUIRED, "put-bucket-policy");
+const TLS_VERSION: Fix = (rule::TLS_VERSION, "put-bucket-policy");
+const DEFAULT_ENCRYPTION: Fix = (rule::DEFAULT_ENCRYPTION, "put-bucket-encryption");
+const PUBLIC_ACCESS_BLOCK: Fix = (rule::PUBLIC_ACCESS_BLOCK, "put-public-access-block");
 
 fn arn(bucket: &str) -> String {
     format!("arn:aws:s3:::{bucket}")
 }
 
-async fn encryption(w: &World, bucket: &str) -> Option<(String, Option<String>, Option<bool>)> {
-    match w.s3.get_bucket_encryption().bucket(bucket).send().await {
-        Ok(out) => {
-            let rule = &out.server_side_encryption_configuration.unwrap().rules[0];
-            let default = rule.apply_server_side_encryption_by_default().unwrap();
-            Some((
-                default.sse_algorithm().as_str().to_string(),
-                default.kms_master_key_id().map(str::to_string),
-                rule.bucket_key_enabled(),
-            ))
-        }
-        Err(err) if format!("{err:?}").contains("ServerSideEncryptionConfigurationNotFound") => {
-            None
-        }
-        Err(err) => panic!("GetBucketEncryption: {err:?}"),
-    }
+/// A new bucket with S3-managed default encryption.
+async fn encrypted_bucket(w: &World, tag: &str) -> String {
+    let bucket = unique(tag);
+    buckets::create(&w.s3, &bucket).await;
+    buckets::set_encryption(&w.s3, &bucket, "AES256", None).await;
+    bucket
 }
 
 /// The bucket's state through bucket-guard's own adapter.
@@ -52,21 +48,21 @@ async fn read(w: &World, bucket: &str) -> BucketState {
 
 /// Warden's fix of `rule` on `bucket` for the event in `file`, made by the
 /// real pipeline and recorded as the pipeline records it; returns the
-/// records of `rules` (one write can fix several).
+/// records of `fixes` (one write can fix several).
 async fn fix(
     w: &World,
     bucket: &str,
     file: &str,
     env: &[(&str, &str)],
-    rules: &[(&str, &str)],
-) -> Vec<warden_shared::state::ChangeRecord> {
+    fixes: &[Fix],
+) -> Vec<ChangeRecord> {
     let guard = BucketGuard::from_env(env).unwrap();
     let before = read(w, bucket).await;
     let event = BUCKET_EVENTS.load(file, bucket);
     remediate(&w.bucket_pipeline(env), event.clone()).await;
     let after = read(w, bucket).await;
     let mut records = vec![];
-    for (rule, action) in rules {
+    for (rule, action) in fixes {
         let record = applied(
             BucketGuard::NAME,
             rule,
@@ -86,9 +82,7 @@ async fn fix(
 /// A compliant bucket but for its policy, which has a statement of its own
 /// (and no TLS denies).
 async fn bucket_with_own_policy(w: &World, tag: &str) -> (String, String) {
-    let bucket = unique(tag);
-    buckets::create(&w.s3, &bucket).await;
-    buckets::set_encryption(&w.s3, &bucket, "AES256", None).await;
+    let bucket = encrypted_bucket(w, tag).await;
     buckets::set_public_access_block(&w.s3, &bucket, [true; 4]).await;
     let text = json!({"Version": "2012-10-17", "Id": "team-policy", "Statement": [
         {"Sid": "ReadForAnalytics", "Effect": "Allow",
@@ -111,17 +105,8 @@ async fn bucket_with_own_policy(w: &World, tag: &str) -> (String, String) {
 async fn the_bucket_policy_comes_back_byte_for_byte_with_both_tls_rules_suppressed() {
     let w = world().await;
     let (bucket, original) = bucket_with_own_policy(&w, "rb-policy").await;
-    let records = fix(
-        &w,
-        &bucket,
-        "put-bucket-policy-without-tls.json",
-        &[],
-        &[
-            (rule::TLS_REQUIRED, "put-bucket-policy"),
-            (rule::TLS_VERSION, "put-bucket-policy"),
-        ],
-    )
-    .await;
+    let file = "put-bucket-policy-without-tls.json";
+    let records = fix(&w, &bucket, file, &[], &[TLS_REQUIRED, TLS_VERSION]).await;
     let merged = buckets::policy_text(&w.s3, &bucket).await.unwrap();
     assert_ne!(merged, original, "Warden added its TLS denies");
     let (required, version) = (&records[0], &records[1]);
@@ -222,206 +207,15 @@ async fn the_bucket_policy_comes_back_byte_for_byte_with_both_tls_rules_suppress
 }
 
 #[tokio::test]
-async fn an_encryption_configuration_is_put_back_as_it_was() {
-    let w = world().await;
-    let bucket = unique("rb-enc");
-    buckets::create(&w.s3, &bucket).await;
-    buckets::set_encryption(&w.s3, &bucket, "AES256", None).await;
-    buckets::set_public_access_block(&w.s3, &bucket, [true; 4]).await;
-    let env = [
-        ("WARDEN_MIN_ENCRYPTION", "sse-kms"),
-        ("WARDEN_KMS_KEY_ARN", KEY),
-    ];
-    let records = fix(
-        &w,
-        &bucket,
-        "put-bucket-encryption-kms-to-aes256.json",
-        &env,
-        &[(rule::DEFAULT_ENCRYPTION, "put-bucket-encryption")],
-    )
-    .await;
-    assert_eq!(
-        encryption(&w, &bucket).await,
-        Some(("aws:kms".into(), Some(KEY.into()), Some(true)))
-    );
-    let answer = w
-        .ask(json!({"change_id": records[0].change_id, "suppress_days": 2}))
-        .await;
-    let (_, answer) = settle(answer, 2);
-    let aes256 = json!({"Rules": [{
-        "ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"},
-        "BucketKeyEnabled": false
-    }]});
-    assert_eq!(
-        answer,
-        json!({
-            "change_id": records[0].change_id,
-            "resource": arn(&bucket),
-            "guard": "bucket-guard",
-            "rule": "default-encryption",
-            "status": "rolled-back",
-            "rollback_change_id": "<rollback>",
-            "writes": [{"call": "PutBucketEncryption", "ServerSideEncryptionConfiguration": aes256}],
-            "restored": {"ServerSideEncryptionConfiguration": aes256},
-            "also_rolled_back": [],
-            "suppressions": [suppression(&arn(&bucket), "bucket-guard", "default-encryption", &records[0].change_id)],
-        })
-    );
-    assert_eq!(
-        encryption(&w, &bucket).await,
-        Some(("AES256".into(), None, Some(false)))
-    );
-}
-
-#[tokio::test]
-async fn encryption_and_block_public_access_that_were_absent_are_deleted_again() {
-    let w = world().await;
-    let bucket = unique("rb-absent");
-    buckets::create(&w.s3, &bucket).await;
-    // moto creates a bucket with neither configuration.
-    assert_eq!(encryption(&w, &bucket).await, None);
-    assert_eq!(block(&w, &bucket).await, None);
-    let records = fix(
-        &w,
-        &bucket,
-        "create-bucket.json",
-        &[],
-        &[
-            (rule::DEFAULT_ENCRYPTION, "put-bucket-encryption"),
-            (rule::PUBLIC_ACCESS_BLOCK, "put-public-access-block"),
-        ],
-    )
-    .await;
-    assert_eq!(block(&w, &bucket).await, Some([true; 4]));
-
-    let answer = w.ask(json!({"change_id": records[1].change_id})).await;
-    let (_, answer) = settle(answer, 7);
-    assert_eq!(answer["status"], "rolled-back", "{answer:#}");
-    assert_eq!(
-        answer["writes"],
-        json!([{"call": "DeletePublicAccessBlock"}])
-    );
-    assert_eq!(
-        answer["restored"],
-        json!({"PublicAccessBlockConfiguration": null})
-    );
-    assert_eq!(block(&w, &bucket).await, None);
-    // The encryption change was its own write: still in place.
-    assert!(encryption(&w, &bucket).await.is_some());
-
-    let answer = w.ask(json!({"change_id": records[0].change_id})).await;
-    assert_eq!(answer["status"], "rolled-back", "{answer:#}");
-    assert_eq!(
-        answer["writes"],
-        json!([{"call": "DeleteBucketEncryption"}])
-    );
-    assert_eq!(encryption(&w, &bucket).await, None);
-    // The policy Warden added in the same event was not touched.
-    assert!(buckets::policy_text(&w.s3, &bucket).await.is_some());
-}
-
-#[tokio::test]
-async fn block_public_access_flags_are_put_back_and_a_changed_bucket_is_refused() {
-    let w = world().await;
-    let bucket = unique("rb-bpa");
-    buckets::create(&w.s3, &bucket).await;
-    buckets::set_encryption(&w.s3, &bucket, "AES256", None).await;
-    // Partly on: Warden turns the other three on.
-    buckets::set_public_access_block(&w.s3, &bucket, [true, false, false, false]).await;
-    let records = fix(
-        &w,
-        &bucket,
-        "delete-bucket-public-access-block.json",
-        &[],
-        &[(rule::PUBLIC_ACCESS_BLOCK, "put-public-access-block")],
-    )
-    .await;
-    let record = records.into_iter().next().unwrap();
-    assert_eq!(block(&w, &bucket).await, Some([true; 4]));
-
-    // Someone turns one flag off again: the bucket no longer holds what
-    // Warden wrote, and rollback will not overwrite that.
-    buckets::set_public_access_block(&w.s3, &bucket, [true, true, false, true]).await;
-    let refused = w.ask(json!({"change_id": record.change_id})).await;
-    assert_eq!(
-        refused,
-        json!({
-            "change_id": record.change_id,
-            "resource": arn(&bucket),
-            "guard": "bucket-guard",
-            "rule": "public-access-block",
-            "status": "refused",
-            "reason": format!("{} no longer holds what bucket-guard wrote: it changed since the change was made, so restoring the before-state would overwrite someone else's change; the difference is below (recorded: what Warden wrote; now: what the resource holds)", arn(&bucket)),
-            "difference": [{"path": "PublicAccessBlockConfiguration.BlockPublicPolicy", "recorded": true, "now": false}],
-        })
-    );
-    assert_eq!(block(&w, &bucket).await, Some([true, true, false, true]));
-    assert_eq!(w.changes(&arn(&bucket)).await.len(), 1, "nothing recorded");
-
-    // Back as Warden wrote it: a dry run shows the write and makes none.
-    buckets::set_public_access_block(&w.s3, &bucket, [true; 4]).await;
-    let dry = w
-        .ask(json!({"change_id": record.change_id, "dry_run": true}))
-        .await;
-    let mut shown = dry.clone();
-    let until = shown["would_suppress"][0]["until"].take();
-    assert!(warden_shared::state::parse_time(until.as_str().unwrap()).is_some());
-    let partial = json!({"PublicAccessBlockConfiguration": {
-        "BlockPublicAcls": true, "IgnorePublicAcls": false,
-        "BlockPublicPolicy": false, "RestrictPublicBuckets": false}});
-    assert_eq!(
-        shown,
-        json!({
-            "change_id": record.change_id,
-            "resource": arn(&bucket),
-            "guard": "bucket-guard",
-            "rule": "public-access-block",
-            "status": "would-roll-back",
-            "writes": [{"call": "PutPublicAccessBlock",
-                        "PublicAccessBlockConfiguration": partial["PublicAccessBlockConfiguration"]}],
-            "now": {"PublicAccessBlockConfiguration": {
-                "BlockPublicAcls": true, "IgnorePublicAcls": true,
-                "BlockPublicPolicy": true, "RestrictPublicBuckets": true}},
-            "restores": partial,
-            "also_rolls_back": [],
-            "would_suppress": [{"guard": "bucket-guard", "rule": "public-access-block",
-                                "resource": arn(&bucket), "until": null}],
-        })
-    );
-    assert_eq!(
-        block(&w, &bucket).await,
-        Some([true; 4]),
-        "the dry run wrote nothing"
-    );
-    let listed = w.ask(json!({"resource": arn(&bucket)})).await;
-    assert_eq!(listed["suppressions"], json!([]), "and suppressed nothing");
-    assert_eq!(listed["changes"].as_array().unwrap().len(), 1);
-    assert_eq!(listed["changes"][0]["status"], "applied");
-
-    let done = w.ask(json!({"change_id": record.change_id})).await;
-    assert_eq!(done["status"], "rolled-back", "{done:#}");
-    assert_eq!(done["restored"], partial);
-    assert_eq!(block(&w, &bucket).await, Some([true, false, false, false]));
-}
-
-#[tokio::test]
 async fn a_rollback_whose_invocation_died_after_the_write_is_finished_by_the_next_request() {
     let w = world().await;
-    let bucket = unique("rb-crash");
-    buckets::create(&w.s3, &bucket).await;
-    buckets::set_encryption(&w.s3, &bucket, "AES256", None).await;
-    let records = fix(
-        &w,
-        &bucket,
-        "delete-bucket-public-access-block.json",
-        &[],
-        &[(rule::PUBLIC_ACCESS_BLOCK, "put-public-access-block")],
-    )
-    .await;
+    let bucket = encrypted_bucket(&w, "rb-crash").await;
+    let file = "delete-bucket-public-access-block.json";
+    let records = fix(&w, &bucket, file, &[], &[PUBLIC_ACCESS_BLOCK]).await;
     let record = &records[0];
     // What an invocation leaves when it dies between the write and the
     // books: its intent, pending, and the write made.
-    let mut begun = world::applied(
+    let mut begun = applied(
         BucketGuard::NAME,
         rule::PUBLIC_ACCESS_BLOCK,
         &arn(&bucket),

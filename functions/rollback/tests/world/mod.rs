@@ -19,24 +19,17 @@ pub const ACCOUNT: &str = "123456789012";
 pub const REGION: &str = "us-east-1";
 pub const SELF_ROLE: &str = "arn:aws:iam::123456789012:role/warden-GuardFunctionRole-1A2B3C4D5E6F";
 
-pub const BUCKET_EVENTS: GuardEvents = GuardEvents {
-    guard: "bucket-guard",
-    sample: "warden-demo-bucket",
-};
-pub const TRAIL_EVENTS: GuardEvents = GuardEvents {
-    guard: "trail-guard",
-    sample: "warden-demo-trail",
-};
-pub const MFA_EVENTS: GuardEvents = GuardEvents {
-    guard: "mfa-guard",
-    sample: "warden-demo-user",
-};
+pub const BUCKET_EVENTS: GuardEvents = events("bucket-guard", "warden-demo-bucket");
+pub const TRAIL_EVENTS: GuardEvents = events("trail-guard", "warden-demo-trail");
+pub const MFA_EVENTS: GuardEvents = events("mfa-guard", "warden-demo-user");
 /// rollback's own samples: they name a change id and several resources,
 /// so they are read as shipped.
-pub const ROLLBACK_EVENTS: GuardEvents = GuardEvents {
-    guard: "rollback",
-    sample: "",
-};
+pub const ROLLBACK_EVENTS: GuardEvents = events("rollback", "");
+
+/// The sample events in `events/<guard>/`, naming the resource `sample`.
+const fn events(guard: &'static str, sample: &'static str) -> GuardEvents {
+    GuardEvents { guard, sample }
+}
 
 pub struct World {
     pub config: SdkConfig,
@@ -85,12 +78,7 @@ pub async fn world_at(endpoint: &str) -> World {
         cloudtrail: aws_sdk_cloudtrail::Client::new(&config),
         dynamodb: aws_sdk_dynamodb::Client::new(&config),
         iam,
-        state: StateTable::new(
-            aws_sdk_dynamodb::Client::new(&config),
-            StateSettings::from_env(&[(StateSettings::TABLE, table.as_str())][..])
-                .expect("valid settings")
-                .expect("a table"),
-        ),
+        state: warden_tests::state::table(&config, &table),
         rollback: Rollback::new(settings, &config),
         table,
         quarantine,
@@ -152,12 +140,7 @@ impl World {
     /// A healthy, logging trail (multi-region, global events, validation).
     pub async fn create_trail(&self, trail: &str) {
         let bucket = format!("{trail}-logs");
-        self.s3
-            .create_bucket()
-            .bucket(&bucket)
-            .send()
-            .await
-            .unwrap();
+        warden_tests::buckets::create(&self.s3, &bucket).await;
         self.cloudtrail
             .create_trail()
             .name(trail)
