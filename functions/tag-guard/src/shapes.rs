@@ -5,9 +5,16 @@
 //! create or update call.
 
 use crate::services;
-use serde_json::{Map, Value};
+use arns::{ec2_arn, queue_url, ssm_arn};
+use params::{arns_in, free_form_fields, items, strings};
 use warden_shared::arn::{self, Arn};
 use warden_shared::{CloudTrailEvent, EventError};
+
+mod arns;
+mod params;
+
+pub use arns::queue_arn;
+pub use params::tags_in;
 
 /// How a resource's tags are read and written. Writes always go through the
 /// Resource Groups Tagging API first; the kind says which service's own calls
@@ -364,224 +371,12 @@ fn created_arn(event: &CloudTrailEvent, partition: &str) -> Option<String> {
     queue_arn(partition, &event.detail.aws_region, url)
 }
 
-/// `https://sqs.<region>.amazonaws.com/<account>/<name>` (or any host, as
-/// emulators answer) → the queue's ARN.
-pub fn queue_arn(partition: &str, region: &str, url: &str) -> Option<String> {
-    let path = url.split_once("://").map_or(url, |(_, rest)| rest);
-    let mut parts = path.trim_end_matches('/').rsplit('/');
-    let name = parts.next().filter(|n| !n.is_empty())?;
-    let account = parts.next().filter(|a| arn::is_account_id(a))?;
-    Some(format!("arn:{partition}:sqs:{region}:{account}:{name}"))
-}
-
-/// A queue's URL from its ARN, as SQS answers `GetQueueUrl`.
-fn queue_url(arn: &Arn<'_>) -> String {
-    let domain = if arn.partition == "aws-cn" {
-        "amazonaws.com.cn"
-    } else {
-        "amazonaws.com"
-    };
-    format!(
-        "https://sqs.{}.{domain}/{}/{}",
-        arn.region, arn.account, arn.resource
-    )
-}
-
-/// SSM's `resourceType`/`resourceId` → the resource's ARN, for the types
-/// that have one.
-fn ssm_arn(partition: &str, region: &str, account: &str, kind: &str, id: &str) -> Option<String> {
-    if id.starts_with("arn:") {
-        return Some(id.to_string());
-    }
-    let resource = match kind {
-        // `/app/db-url` → `parameter/app/db-url`; `db-url` → `parameter/db-url`.
-        "Parameter" => format!("parameter/{}", id.trim_start_matches('/')),
-        "Document" => format!("document/{id}"),
-        "MaintenanceWindow" => format!("maintenancewindow/{id}"),
-        "PatchBaseline" => format!("patchbaseline/{id}"),
-        "OpsItem" => format!("opsitem/{id}"),
-        "ManagedInstance" => format!("managed-instance/{id}"),
-        "Automation" => format!("automation-execution/{id}"),
-        "Association" => format!("association/{id}"),
-        _ => return None,
-    };
-    Some(format!("arn:{partition}:ssm:{region}:{account}:{resource}"))
-}
-
 fn require(ok: bool, field: String) -> Result<(), EventError> {
     if ok {
         Ok(())
     } else {
         Err(EventError::invalid(field, "names no resource"))
     }
-}
-
-/// `{"items": [...]}` (EC2's XML-derived lists) or a plain list.
-fn items(value: Option<&Value>) -> Vec<&Value> {
-    match value {
-        Some(Value::Object(map)) => items(map.get("items")),
-        Some(Value::Array(list)) => list.iter().collect(),
-        _ => vec![],
-    }
-}
-
-fn strings(value: Option<&Value>) -> Vec<String> {
-    match value {
-        Some(Value::Array(list)) => list
-            .iter()
-            .filter_map(|v| v.as_str().map(str::to_string))
-            .collect(),
-        Some(Value::String(s)) => vec![s.clone()],
-        _ => vec![],
-    }
-}
-
-/// EC2 ids carry their resource type in their prefix.
-fn ec2_arn(partition: &str, region: &str, account: &str, id: &str) -> String {
-    let kind = match id.split_once('-').map(|(prefix, _)| prefix) {
-        Some("i") => "instance",
-        Some("vol") => "volume",
-        Some("snap") => "snapshot",
-        Some("sg") => "security-group",
-        Some("vpc") => "vpc",
-        Some("subnet") => "subnet",
-        Some("eni") => "network-interface",
-        Some("igw") => "internet-gateway",
-        Some("rtb") => "route-table",
-        Some("acl") => "network-acl",
-        Some("eipalloc") => "elastic-ip",
-        Some("nat") => "natgateway",
-        Some("lt") => "launch-template",
-        Some("key") => "key-pair",
-        Some("dopt") => "dhcp-options",
-        Some("vpce") => "vpc-endpoint",
-        Some("tgw") => "transit-gateway",
-        // AMIs are regional but have no owner account in their ARN.
-        Some("ami") => return format!("arn:{partition}:ec2:{region}::image/{id}"),
-        _ => "resource",
-    };
-    format!("arn:{partition}:ec2:{region}:{account}:{kind}/{id}")
-}
-
-/// The tags of any shape: `key`/`value` pairs (any casing, `tagKey`/`tagValue`
-/// too) or a plain map, under any field whose name contains "tag".
-pub fn tags_in(params: &Value) -> Vec<(String, String)> {
-    let mut tags = Vec::new();
-    collect_tags(params, false, &mut tags);
-    tags
-}
-
-fn collect_tags(value: &Value, under_tags: bool, out: &mut Vec<(String, String)>) {
-    match value {
-        Value::Object(map) => {
-            if under_tags && let Some(pair) = key_value(map) {
-                out.push(pair);
-                return;
-            }
-            for (name, child) in map {
-                let taggy = name.to_ascii_lowercase().contains("tag");
-                match child {
-                    // A plain map of tag values: {"tags": {"k": "v"}}.
-                    Value::Object(inner)
-                        if taggy
-                            && key_value(inner).is_none()
-                            && inner.values().all(Value::is_string) =>
-                    {
-                        out.extend(
-                            inner
-                                .iter()
-                                .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string()))),
-                        );
-                    }
-                    _ => collect_tags(child, under_tags || taggy, out),
-                }
-            }
-        }
-        Value::Array(list) => list
-            .iter()
-            .for_each(|item| collect_tags(item, under_tags, out)),
-        _ => {}
-    }
-}
-
-fn key_value(map: &Map<String, Value>) -> Option<(String, String)> {
-    let find = |names: &[&str]| {
-        map.iter()
-            .find(|(k, _)| names.iter().any(|n| k.eq_ignore_ascii_case(n)))
-            .and_then(|(_, v)| v.as_str())
-    };
-    Some((
-        find(&["key", "tagKey"])?.to_string(),
-        find(&["value", "tagValue"]).unwrap_or("").to_string(),
-    ))
-}
-
-fn arns_in(value: &Value) -> Vec<String> {
-    let mut found = Vec::new();
-    let mut walk = vec![value];
-    while let Some(v) = walk.pop() {
-        match v {
-            Value::String(s) if s.starts_with("arn:") && !found.contains(s) => {
-                found.push(s.clone())
-            }
-            Value::Array(list) => walk.extend(list.iter().rev()),
-            Value::Object(map) => walk.extend(map.values().rev()),
-            _ => {}
-        }
-    }
-    found
-}
-
-/// `name`, `*Name`, `description` and `author` string fields, at any depth
-/// outside tags (tags are scanned as tags).
-fn free_form_fields(params: &Value) -> Vec<FreeFormField> {
-    let mut fields = Vec::new();
-    collect_fields(params, "", &mut fields);
-    fields
-}
-
-fn collect_fields(value: &Value, path: &str, out: &mut Vec<FreeFormField>) {
-    let Value::Object(map) = value else { return };
-    for (name, child) in map {
-        let full = if path.is_empty() {
-            name.clone()
-        } else {
-            format!("{path}.{name}")
-        };
-        let lower = name.to_ascii_lowercase();
-        if lower.contains("tag") {
-            continue;
-        }
-        match child {
-            Value::String(text)
-                if is_free_form(name) && !text.is_empty() && !is_identifier(text) =>
-            {
-                out.push(FreeFormField {
-                    name: full,
-                    value: text.clone(),
-                })
-            }
-            Value::Object(_) => collect_fields(child, &full, out),
-            _ => {}
-        }
-    }
-}
-
-/// Names and descriptions people write (`name`, `*Name`, `description`,
-/// `*Description`, `author`). Fields that hold an ARN or a resource id
-/// (`roleArn`, `*Id`) are identifiers, not free text, and never match.
-fn is_free_form(name: &str) -> bool {
-    let lower = name.to_ascii_lowercase();
-    lower == "name"
-        || lower == "author"
-        || lower.ends_with("description")
-        || (name.ends_with("Name") && lower != "bucketname")
-}
-
-/// A value that names a resource rather than describing it: an ARN (as
-/// `UpdateTrail` takes its `name`, and trail-guard sends it).
-fn is_identifier(value: &str) -> bool {
-    Arn::parse(value.trim()).is_some()
 }
 
 #[cfg(test)]

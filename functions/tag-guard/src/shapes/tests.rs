@@ -1,7 +1,7 @@
 //! Where each service puts its tags, from recorded request shapes.
 
 use super::*;
-use serde_json::json;
+use serde_json::{Value, json};
 
 fn event(source: &str, name: &str, params: Value) -> CloudTrailEvent {
     CloudTrailEvent::parse(&json!({"id": "e", "account": "123456789012", "region": "us-east-1",
