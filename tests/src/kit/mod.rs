@@ -17,9 +17,11 @@
 //!
 //! `warden-local` runs the same cases and views through the same binaries.
 
+mod binary;
 mod faults;
 mod suites;
 
+pub use binary::*;
 pub use faults::faults_on_every_write;
 pub use suites::*;
 
