@@ -36,7 +36,7 @@ import sys
 import time
 import zipfile
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, TypeVar
 
 try:
     import boto3
@@ -191,6 +191,27 @@ def error_code(err: Exception) -> str:
     return ""
 
 
+T = TypeVar("T")
+
+
+def existing(find: Callable[[], T], *missing: str) -> T | None:
+    """What `find()` returns, or None when the service answers with one of
+    the `missing` error codes: the resource is not there yet."""
+    try:
+        return find()
+    except ClientError as err:
+        if error_code(err) not in missing:
+            raise
+        return None
+
+
+def key_values(
+    tags: dict[str, str], key: str = "Key", value: str = "Value"
+) -> list[dict[str, str]]:
+    """A tag map as the list of {Key, Value} objects most tagging calls take."""
+    return [{key: k, value: v} for k, v in tags.items()]
+
+
 class Seeder:
     def __init__(self, endpoint: str, suffix: str):
         self.endpoint = endpoint
@@ -291,7 +312,7 @@ class Seeder:
         def tag(tags: dict[str, str]) -> None:
             ec2.create_tags(
                 Resources=[instance_id],
-                Tags=[{"Key": k, "Value": v} for k, v in tags.items()],
+                Tags=key_values(tags),
             )
 
         return Resource(arn, "ec2:instance", tag)
@@ -300,18 +321,14 @@ class Seeder:
 
     def bucket(self, name: str) -> Resource:
         s3 = self.client("s3")
-        try:
-            s3.head_bucket(Bucket=name)
-        except ClientError as err:
-            if error_code(err) not in ("404", "NoSuchBucket", "NotFound"):
-                raise
+        if existing(lambda: s3.head_bucket(Bucket=name), "404", "NoSuchBucket", "NotFound") is None:
             s3.create_bucket(Bucket=name)
 
         def tag(tags: dict[str, str]) -> None:
             # PutBucketTagging replaces the whole tag set, as the event's call did.
             s3.put_bucket_tagging(
                 Bucket=name,
-                Tagging={"TagSet": [{"Key": k, "Value": v} for k, v in tags.items()]},
+                Tagging={"TagSet": key_values(tags)},
             )
 
         return Resource(f"arn:aws:s3:::{name}", "s3:bucket", tag)
@@ -320,12 +337,10 @@ class Seeder:
 
     def alb(self, placeholder_arn: str, name: str) -> Resource:
         elbv2 = self.client("elbv2")
-        try:
-            found = elbv2.describe_load_balancers(Names=[name])["LoadBalancers"]
-        except ClientError as err:
-            if error_code(err) != "LoadBalancerNotFound":
-                raise
-            found = []
+        found = existing(
+            lambda: elbv2.describe_load_balancers(Names=[name])["LoadBalancers"],
+            "LoadBalancerNotFound",
+        )
         if found:
             arn = found[0]["LoadBalancerArn"]
         else:
@@ -337,9 +352,7 @@ class Seeder:
         self.substitutions[placeholder_arn] = arn
 
         def tag(tags: dict[str, str]) -> None:
-            elbv2.add_tags(
-                ResourceArns=[arn], Tags=[{"Key": k, "Value": v} for k, v in tags.items()]
-            )
+            elbv2.add_tags(ResourceArns=[arn], Tags=key_values(tags))
 
         return Resource(arn, "elasticloadbalancing:loadbalancer", tag)
 
@@ -364,31 +377,25 @@ class Seeder:
 
     def user(self, name: str) -> Resource:
         iam = self.client("iam")
-        try:
-            arn = iam.get_user(UserName=name)["User"]["Arn"]
-        except ClientError as err:
-            if error_code(err) != "NoSuchEntity":
-                raise
+        arn = existing(lambda: iam.get_user(UserName=name)["User"]["Arn"], "NoSuchEntity")
+        if arn is None:
             arn = iam.create_user(UserName=name)["User"]["Arn"]
 
         def tag(tags: dict[str, str]) -> None:
-            iam.tag_user(UserName=name, Tags=[{"Key": k, "Value": v} for k, v in tags.items()])
+            iam.tag_user(UserName=name, Tags=key_values(tags))
 
         return Resource(arn, "iam:user", tag)
 
     def role(self, name: str) -> Resource:
         iam = self.client("iam")
-        try:
-            arn = iam.get_role(RoleName=name)["Role"]["Arn"]
-        except ClientError as err:
-            if error_code(err) != "NoSuchEntity":
-                raise
+        arn = existing(lambda: iam.get_role(RoleName=name)["Role"]["Arn"], "NoSuchEntity")
+        if arn is None:
             arn = iam.create_role(
                 RoleName=name, AssumeRolePolicyDocument=json.dumps(LAMBDA_TRUST)
             )["Role"]["Arn"]
 
         def tag(tags: dict[str, str]) -> None:
-            iam.tag_role(RoleName=name, Tags=[{"Key": k, "Value": v} for k, v in tags.items()])
+            iam.tag_role(RoleName=name, Tags=key_values(tags))
 
         return Resource(arn, "iam:role", tag)
 
@@ -396,11 +403,11 @@ class Seeder:
 
     def function(self, name: str) -> Resource:
         lam = self.client("lambda")
-        try:
-            arn = lam.get_function(FunctionName=name)["Configuration"]["FunctionArn"]
-        except ClientError as err:
-            if error_code(err) != "ResourceNotFoundException":
-                raise
+        arn = existing(
+            lambda: lam.get_function(FunctionName=name)["Configuration"]["FunctionArn"],
+            "ResourceNotFoundException",
+        )
+        if arn is None:
             role_arn = self.role(f"{name}-exec").arn
             code = io.BytesIO()
             with zipfile.ZipFile(code, "w") as archive:
@@ -425,9 +432,7 @@ class Seeder:
         arn = sns.create_topic(Name=name)["TopicArn"]  # idempotent by name
 
         def tag(tags: dict[str, str]) -> None:
-            sns.tag_resource(
-                ResourceArn=arn, Tags=[{"Key": k, "Value": v} for k, v in tags.items()]
-            )
+            sns.tag_resource(ResourceArn=arn, Tags=key_values(tags))
 
         return Resource(arn, "sns:topic", tag)
 
@@ -460,9 +465,7 @@ class Seeder:
         arn = f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:{name}"
 
         def tag(tags: dict[str, str]) -> None:
-            cw.tag_resource(
-                ResourceARN=arn, Tags=[{"Key": k, "Value": v} for k, v in tags.items()]
-            )
+            cw.tag_resource(ResourceARN=arn, Tags=key_values(tags))
 
         return Resource(arn, "cloudwatch:alarm", tag)
 
@@ -470,11 +473,11 @@ class Seeder:
 
     def table(self, name: str) -> Resource:
         ddb = self.client("dynamodb")
-        try:
-            arn = ddb.describe_table(TableName=name)["Table"]["TableArn"]
-        except ClientError as err:
-            if error_code(err) != "ResourceNotFoundException":
-                raise
+        arn = existing(
+            lambda: ddb.describe_table(TableName=name)["Table"]["TableArn"],
+            "ResourceNotFoundException",
+        )
+        if arn is None:
             arn = ddb.create_table(
                 TableName=name,
                 AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
@@ -483,9 +486,7 @@ class Seeder:
             )["TableDescription"]["TableArn"]
 
         def tag(tags: dict[str, str]) -> None:
-            ddb.tag_resource(
-                ResourceArn=arn, Tags=[{"Key": k, "Value": v} for k, v in tags.items()]
-            )
+            ddb.tag_resource(ResourceArn=arn, Tags=key_values(tags))
 
         return Resource(arn, "dynamodb:table", tag)
 
@@ -504,9 +505,7 @@ class Seeder:
             arn = ecs.create_cluster(clusterName=name)["cluster"]["clusterArn"]
 
         def tag(tags: dict[str, str]) -> None:
-            ecs.tag_resource(
-                resourceArn=arn, tags=[{"key": k, "value": v} for k, v in tags.items()]
-            )
+            ecs.tag_resource(resourceArn=arn, tags=key_values(tags, "key", "value"))
 
         return Resource(arn, "ecs:cluster", tag)
 
@@ -517,11 +516,10 @@ class Seeder:
         # An alias marks the key made for (suffix, placeholder); it does not
         # appear in the event and is not a tag.
         alias = f"alias/warden-seed-{self.suffix}-{placeholder}"
-        try:
-            key_id = kms.describe_key(KeyId=alias)["KeyMetadata"]["KeyId"]
-        except ClientError as err:
-            if error_code(err) != "NotFoundException":
-                raise
+        key_id = existing(
+            lambda: kms.describe_key(KeyId=alias)["KeyMetadata"]["KeyId"], "NotFoundException"
+        )
+        if key_id is None:
             key_id = kms.create_key(Description=f"tag-guard seed key ({self.suffix})")[
                 "KeyMetadata"
             ]["KeyId"]
@@ -530,9 +528,7 @@ class Seeder:
         arn = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/{key_id}"
 
         def tag(tags: dict[str, str]) -> None:
-            kms.tag_resource(
-                KeyId=key_id, Tags=[{"TagKey": k, "TagValue": v} for k, v in tags.items()]
-            )
+            kms.tag_resource(KeyId=key_id, Tags=key_values(tags, "TagKey", "TagValue"))
 
         return Resource(arn, "kms:key", tag)
 
@@ -540,12 +536,10 @@ class Seeder:
 
     def db_instance(self, name: str) -> Resource:
         rds = self.client("rds")
-        try:
-            found = rds.describe_db_instances(DBInstanceIdentifier=name)["DBInstances"]
-        except ClientError as err:
-            if error_code(err) != "DBInstanceNotFound":
-                raise
-            found = []
+        found = existing(
+            lambda: rds.describe_db_instances(DBInstanceIdentifier=name)["DBInstances"],
+            "DBInstanceNotFound",
+        )
         if found:
             arn = found[0]["DBInstanceArn"]
         else:
@@ -559,9 +553,7 @@ class Seeder:
             )["DBInstance"]["DBInstanceArn"]
 
         def tag(tags: dict[str, str]) -> None:
-            rds.add_tags_to_resource(
-                ResourceName=arn, Tags=[{"Key": k, "Value": v} for k, v in tags.items()]
-            )
+            rds.add_tags_to_resource(ResourceName=arn, Tags=key_values(tags))
 
         return Resource(arn, "rds:db", tag)
 
@@ -569,18 +561,17 @@ class Seeder:
 
     def trail(self, name: str) -> Resource:
         ct = self.client("cloudtrail")
-        try:
-            arn = ct.get_trail(Name=name)["Trail"]["TrailARN"]
-        except ClientError as err:
-            if error_code(err) != "TrailNotFoundException":
-                raise
+        arn = existing(
+            lambda: ct.get_trail(Name=name)["Trail"]["TrailARN"], "TrailNotFoundException"
+        )
+        if arn is None:
             bucket = self.bucket(f"{name}-logs")
             arn = ct.create_trail(Name=name, S3BucketName=bucket.arn.split(":::")[1])[
                 "TrailARN"
             ]
 
         def tag(tags: dict[str, str]) -> None:
-            ct.add_tags(ResourceId=arn, TagsList=[{"Key": k, "Value": v} for k, v in tags.items()])
+            ct.add_tags(ResourceId=arn, TagsList=key_values(tags))
 
         return Resource(arn, "cloudtrail:trail", tag)
 

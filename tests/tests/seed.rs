@@ -12,16 +12,16 @@ fn request_parameters(event: &Value) -> &Value {
     &event["detail"]["requestParameters"]
 }
 
+/// `events/tag-guard/<file>` seeded into the shared moto with `suffix`.
+fn seeded(file: &str, suffix: &str) -> Value {
+    let path = format!("events/tag-guard/{file}");
+    seed_event(moto().endpoint(), &path, suffix).unwrap_or_else(|e| panic!("seed {path}: {e}"))
+}
+
 #[tokio::test]
 async fn bucket_tagging_event_names_a_tagged_bucket() {
-    let moto = moto();
     let suffix = unique_suffix();
-    let event = seed_event(
-        moto.endpoint(),
-        "events/tag-guard/s3-put-bucket-tagging.json",
-        &suffix,
-    )
-    .expect("seed the S3 event");
+    let event = seeded("s3-put-bucket-tagging.json", &suffix);
 
     let bucket = request_parameters(&event)["bucketName"]
         .as_str()
@@ -32,7 +32,7 @@ async fn bucket_tagging_event_names_a_tagged_bucket() {
         format!("arn:aws:s3:::{bucket}")
     );
 
-    let s3 = s3(&sdk_config(moto.endpoint()).await);
+    let s3 = s3(&sdk_config(moto().endpoint()).await);
     let tagging = s3
         .get_bucket_tagging()
         .bucket(bucket)
@@ -53,9 +53,8 @@ async fn bucket_tagging_event_names_a_tagged_bucket() {
 
 #[test]
 fn instance_id_is_moto_s_and_reseeding_reuses_it() {
-    let moto = moto();
     let suffix = unique_suffix();
-    let file = "events/tag-guard/ec2-create-tags.json";
+    let file = "ec2-create-tags.json";
     let instance_id = |event: &Value| {
         request_parameters(event)["resourcesSet"]["items"][0]["resourceId"]
             .as_str()
@@ -63,7 +62,7 @@ fn instance_id_is_moto_s_and_reseeding_reuses_it() {
             .to_string()
     };
 
-    let first = seed_event(moto.endpoint(), file, &suffix).expect("seed the EC2 event");
+    let first = seeded(file, &suffix);
     let id = instance_id(&first);
     assert!(id.starts_with("i-"), "{id}");
     assert_ne!(id, "i-0123456789abcdef0", "the placeholder id was replaced");
@@ -72,33 +71,22 @@ fn instance_id_is_moto_s_and_reseeding_reuses_it() {
     assert_eq!(tags[0]["value"], "jane.doe@example.com");
     assert_eq!(tags[1]["value"], format!("warden-demo-{suffix}-web"));
 
-    let again = seed_event(moto.endpoint(), file, &suffix).expect("seed it again");
+    let again = seeded(file, &suffix);
     assert_eq!(instance_id(&again), id, "same suffix, same instance");
 }
 
 #[test]
 fn failed_call_keeps_its_error_and_kms_key_id_is_substituted() {
-    let moto = moto();
     let suffix = unique_suffix();
 
-    let failed = seed_event(
-        moto.endpoint(),
-        "events/tag-guard/failed-call.json",
-        &suffix,
-    )
-    .expect("seed the failed call");
+    let failed = seeded("failed-call.json", &suffix);
     assert_eq!(failed["detail"]["errorCode"], "AccessDenied");
     assert_eq!(
         request_parameters(&failed)["userName"],
         format!("warden-demo-{suffix}-intern")
     );
 
-    let kms = seed_event(
-        moto.endpoint(),
-        "events/tag-guard/kms-tag-resource.json",
-        &suffix,
-    )
-    .expect("seed the KMS event");
+    let kms = seeded("kms-tag-resource.json", &suffix);
     let key_id = request_parameters(&kms)["keyId"].as_str().expect("keyId");
     assert_ne!(key_id, "1234abcd-12ab-34cd-56ef-1234567890ab");
     assert_eq!(
