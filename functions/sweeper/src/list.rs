@@ -36,9 +36,15 @@ pub struct Page<T> {
     pub next: Option<String>,
 }
 
-/// A token that is present and not empty (some APIs end with `""`).
-fn token(next: Option<&str>) -> Option<String> {
-    next.filter(|t| !t.is_empty()).map(str::to_string)
+impl<T> Page<T> {
+    /// `items`, and `next` as the next page's token if it is one: some
+    /// APIs end a listing with `""` rather than no token.
+    fn new(items: Vec<(String, T)>, next: Option<&str>) -> Self {
+        Self {
+            items,
+            next: next.filter(|t| !t.is_empty()).map(str::to_string),
+        }
+    }
 }
 
 /// The buckets whose region is `region` (S3 lists every bucket of the
@@ -65,10 +71,7 @@ pub async fn buckets(
         .filter(|name| !name.is_empty())
         .map(|name| (name.to_string(), Bucket::new(name, region)))
         .collect();
-    Ok(Page {
-        items,
-        next: token(out.continuation_token()),
-    })
+    Ok(Page::new(items, out.continuation_token()))
 }
 
 /// Gives each bucket its tags from the Tagging API, a hundred buckets a
@@ -134,12 +137,9 @@ pub async fn users(iam: &Iam, page: Option<String>) -> Result<Page<Subject>, Gua
             (user.arn.clone(), Subject::User(user))
         })
         .collect();
-    let next = if out.is_truncated() {
-        token(out.marker())
-    } else {
-        None
-    };
-    Ok(Page { items, next })
+    // IAM's marker is only the next page's when the listing is truncated.
+    let next = out.marker().filter(|_| out.is_truncated());
+    Ok(Page::new(items, next))
 }
 
 /// A user from its ARN (`arn:aws:iam::123456789012:user/path/name`).
@@ -177,10 +177,7 @@ pub async fn trails(
         .filter(|t| t.home_region() == Some(region))
         .filter_map(|t| trail(t.trail_arn()?, region, account))
         .collect();
-    Ok(Page {
-        items,
-        next: token(out.next_token()),
-    })
+    Ok(Page::new(items, out.next_token()))
 }
 
 /// A trail from its ARN, if `account` owns it and `region` is its home.
@@ -210,10 +207,7 @@ pub async fn tagged(
         .filter_map(|m| m.resource_arn())
         .filter_map(tagged_resource)
         .collect();
-    Ok(Page {
-        items,
-        next: token(out.pagination_token()),
-    })
+    Ok(Page::new(items, out.pagination_token()))
 }
 
 /// A tagged resource from its ARN.

@@ -112,6 +112,14 @@ impl Shard {
     pub fn label(&self) -> String {
         format!("{}/{}", self.region, self.resource_type)
     }
+
+    /// This shard, to go on from `cursor`.
+    pub fn resumed_at(&self, cursor: Cursor) -> Self {
+        Self {
+            cursor: Some(cursor),
+            ..self.clone()
+        }
+    }
 }
 
 /// What an inline sweep that ran out of time leaves: every shard not

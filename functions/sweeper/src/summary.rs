@@ -29,6 +29,19 @@ pub struct SweepError {
     pub message: String,
 }
 
+impl SweepError {
+    /// A line about the summary itself (a part that could not be read
+    /// back, a publish that failed), not about any resource type's listing.
+    pub fn of_summary(resource: Option<String>, message: String) -> Self {
+        Self {
+            resource_type: "summary".into(),
+            region: String::new(),
+            resource,
+            message,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Summary {
     pub sweep_id: String,

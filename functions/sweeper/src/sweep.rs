@@ -1,18 +1,19 @@
 //! Running a sweep: planned onto the queue, run in one invocation, or run
 //! shard by shard from the queue's messages, and its summary reported once.
-//! How one shard lists and checks its resources is in `sweep/shards.rs`.
+//! Planning and consuming the queue are in `sweep/queued.rs`, the report in
+//! `sweep/report.rs`, and how one shard lists and checks its resources in
+//! `sweep/shards.rs`.
 
 use crate::settings::{SweepSettings, shards_of};
-use crate::shard::{Continuation, Cursor, Request, ResourceType, Shard, SweepRequest};
-use crate::summary::{Summary, SweepError, SweepStatus};
+use crate::shard::Continuation;
+use crate::shard::{Cursor, Request, ResourceType, Shard, SweepRequest};
+use crate::summary::{Summary, SweepStatus};
 use aws_config::SdkConfig;
-use aws_sdk_sns::types::MessageAttributeValue;
-use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
 use bucket_guard::BucketGuard;
 use bucket_guard::s3::S3Buckets;
 use mfa_guard::MfaGuard;
 use mfa_guard::iam::IamUsers;
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -23,7 +24,7 @@ use tokio::sync::Semaphore;
 use trail_guard::TrailGuard;
 use trail_guard::cloudtrail::Trails;
 use warden_shared::config::Env;
-use warden_shared::state::{StateTable, SweepBooks};
+use warden_shared::state::StateTable;
 use warden_shared::{AwsCall, Config, ConfigError, GuardError, Pipeline};
 
 /// Resources listed but not checked yet, by id, with their targets.
@@ -31,7 +32,6 @@ type Pending<T> = VecDeque<(String, T)>;
 
 pub const SEND_MESSAGE: AwsCall = AwsCall::new("SendMessage", "sqs:SendMessage");
 pub const SEND_MESSAGE_BATCH: AwsCall = AwsCall::new("SendMessageBatch", "sqs:SendMessage");
-const PUBLISH: AwsCall = AwsCall::new("Publish", "sns:Publish");
 
 /// What an invocation could not do at all (a bad request, a queue that
 /// would not take the shards): Lambda's retries and dead-letter queue take
@@ -79,9 +79,7 @@ impl Invocation {
     /// `deadline_ms` as Lambda gives it (milliseconds since the epoch), less
     /// the settings' reserve.
     pub fn new(request_id: &str, function_arn: &str, deadline_ms: u64, reserve: Duration) -> Self {
-        let now_ms = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis() as u64);
+        let now_ms = epoch_ms() as u64;
         let left =
             Duration::from_millis(deadline_ms.saturating_sub(now_ms)).saturating_sub(reserve);
         let account = warden_shared::arn::Arn::parse(function_arn)
@@ -97,6 +95,22 @@ impl Invocation {
     fn spent(&self) -> bool {
         Instant::now() >= self.stop_at
     }
+
+    /// The id of the sweep `request` starts: its own, or this invocation's.
+    fn sweep_id(&self, request: &SweepRequest) -> String {
+        request
+            .sweep_id
+            .clone()
+            .unwrap_or_else(|| self.request_id.clone())
+    }
+}
+
+/// Milliseconds since the epoch, as Lambda's deadlines and CloudWatch's
+/// metric timestamps count time.
+fn epoch_ms() -> u128 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis())
 }
 
 /// Where one shard's run ended.
@@ -109,6 +123,8 @@ struct ShardEnd {
     retry: bool,
 }
 
+mod queued;
+mod report;
 mod shards;
 
 /// Every guard's pipeline, built once per cold start with the sweep's mode.
@@ -252,75 +268,13 @@ impl Sweeper {
             .collect()
     }
 
-    /// The scheduled invocation: one message per shard on the sweep queue,
-    /// which the function then consumes.
-    async fn plan(
-        &self,
-        request: SweepRequest,
-        invocation: &Invocation,
-    ) -> Result<Value, SweepFailure> {
-        let queue = self
-            .settings
-            .queue_url
-            .as_deref()
-            .ok_or(SweepFailure::NoQueue("planning a sweep"))?;
-        let sweep_id = request
-            .sweep_id
-            .clone()
-            .unwrap_or_else(|| invocation.request_id.clone());
-        let shards = self.shards(&request, &sweep_id);
-        let labels: Vec<String> = shards.iter().map(Shard::label).collect();
-        if let Some(state) = &self.state {
-            state.begin_sweep(&sweep_id, &labels).await?;
-        }
-        for (batch_index, batch) in shards.chunks(10).enumerate() {
-            let entries = batch
-                .iter()
-                .enumerate()
-                .map(|(i, shard)| {
-                    SendMessageBatchRequestEntry::builder()
-                        .id(format!("shard-{}", batch_index * 10 + i))
-                        .message_body(serde_json::to_string(shard).unwrap_or_default())
-                        .build()
-                        .map_err(|e| GuardError::unusable(SEND_MESSAGE_BATCH, queue, e.to_string()))
-                })
-                .collect::<Result<Vec<_>, _>>()?;
-            let out = self
-                .sqs
-                .send_message_batch()
-                .queue_url(queue)
-                .set_entries(Some(entries))
-                .send()
-                .await
-                .map_err(|e| GuardError::from_sdk(SEND_MESSAGE_BATCH, queue, e))?;
-            if let Some(failed) = out.failed().first() {
-                return Err(GuardError::Aws {
-                    operation: SEND_MESSAGE_BATCH.operation,
-                    resource: queue.to_string(),
-                    message: format!(
-                        "the queue refused {} of the sweep's shards ({}: {})",
-                        out.failed().len(),
-                        failed.code(),
-                        failed.message().unwrap_or_default()
-                    ),
-                }
-                .into());
-            }
-        }
-        tracing::info!(sweep_id, shards = ?labels, "sweep planned onto the queue");
-        Ok(json!({"sweep_id": sweep_id, "status": "planned", "shards": labels}))
-    }
-
     /// A whole sweep (or the part a continuation left) in this invocation.
     async fn inline(&self, request: SweepRequest, invocation: &Invocation) -> Summary {
         let started = Instant::now();
         let (sweep_id, shards) = match &request.continuation {
             Some(c) => (c.sweep_id.clone(), c.shards.clone()),
             None => {
-                let id = request
-                    .sweep_id
-                    .clone()
-                    .unwrap_or_else(|| invocation.request_id.clone());
+                let id = invocation.sweep_id(&request);
                 let shards = self.shards(&request, &id);
                 (id, shards)
             }
@@ -337,10 +291,7 @@ impl Sweeper {
         for (shard, end) in shards.iter().zip(ends) {
             summary.merge(end.summary);
             if let Some(cursor) = end.cursor {
-                left.push(Shard {
-                    cursor: Some(cursor),
-                    ..shard.clone()
-                });
+                left.push(shard.resumed_at(cursor));
             }
         }
         if !left.is_empty() {
@@ -354,174 +305,6 @@ impl Sweeper {
         summary.duration_ms = started.elapsed().as_millis() as u64;
         self.report(&mut summary).await;
         summary
-    }
-
-    /// An SQS batch: each message's shard runs to its end or its budget;
-    /// what is left goes back to the queue as a continuation. A message is
-    /// reported failed (and redelivered) only when its listing may pass on a
-    /// retry or its continuation could not be sent.
-    async fn consume(
-        &self,
-        records: Vec<(String, Result<Shard, String>)>,
-        invocation: &Invocation,
-    ) -> Value {
-        let permits = Semaphore::new(self.settings.concurrency);
-        let runs = records.iter().map(|(id, shard)| {
-            let permits = &permits;
-            async move {
-                let shard = match shard {
-                    Ok(shard) => shard,
-                    Err(why) => {
-                        // Redelivering it would not make it readable.
-                        tracing::error!(message_id = id, why, "not a sweep shard; dropped");
-                        return (id, Ok(None));
-                    }
-                };
-                let started = Instant::now();
-                let end = self.run_shard(shard, invocation, permits).await;
-                let mut summary = end.summary;
-                summary.duration_ms = started.elapsed().as_millis() as u64;
-                if end.retry {
-                    self.log(&summary);
-                    return (id, Err(()));
-                }
-                if let Some(cursor) = end.cursor {
-                    let next = Shard {
-                        cursor: Some(cursor),
-                        ..shard.clone()
-                    };
-                    if let Err(err) = self.send(&next).await {
-                        tracing::error!(message_id = id, shard = shard.label(), error = %err, "could not send the continuation; the shard will be redelivered");
-                        return (id, Err(()));
-                    }
-                    summary.status = SweepStatus::Continued;
-                    summary.continuation = serde_json::to_value(&next).ok();
-                }
-                match self.file(shard, &summary).await {
-                    Ok(SweepBooks::Untracked) => self.report(&mut summary).await,
-                    Ok(SweepBooks::Open) => self.log(&summary),
-                    Ok(SweepBooks::Complete(parts)) => {
-                        self.log(&summary);
-                        let mut whole = Summary::new(&shard.sweep_id);
-                        for part in parts {
-                            match serde_json::from_value::<Summary>(part) {
-                                Ok(part) => {
-                                    whole.duration_ms += part.duration_ms;
-                                    whole.merge(part);
-                                }
-                                Err(err) => whole.errors.push(SweepError {
-                                    resource_type: "summary".into(),
-                                    region: String::new(),
-                                    resource: None,
-                                    message: format!("a shard's part could not be read back: {err}"),
-                                }),
-                            }
-                        }
-                        self.report(&mut whole).await;
-                    }
-                    Err(err) => {
-                        // The books could not be kept: this run's part is
-                        // published on its own rather than lost.
-                        tracing::error!(sweep_id = summary.sweep_id, error = %err, "could not file the shard's part of the sweep");
-                        self.report(&mut summary).await;
-                    }
-                }
-                (id, Ok(Some(summary)))
-            }
-        });
-        let results = futures::future::join_all(runs).await;
-        let failures: Vec<Value> = results
-            .iter()
-            .filter(|(_, r)| r.is_err())
-            .map(|(id, _)| json!({"itemIdentifier": id}))
-            .collect();
-        let summaries: Vec<Value> = results
-            .into_iter()
-            .filter_map(|(_, r)| r.ok().flatten())
-            .filter_map(|s| serde_json::to_value(s).ok())
-            .collect();
-        json!({"batchItemFailures": failures, "summaries": summaries})
-    }
-
-    /// Files this run's part of a queued sweep in the state table.
-    async fn file(&self, shard: &Shard, summary: &Summary) -> Result<SweepBooks, GuardError> {
-        let Some(state) = &self.state else {
-            return Ok(SweepBooks::Untracked);
-        };
-        let part = serde_json::to_value(summary).unwrap_or_default();
-        let ended = summary.status != SweepStatus::Continued;
-        state
-            .file_sweep_part(&shard.sweep_id, &shard.label(), &part, ended)
-            .await
-    }
-
-    async fn send(&self, shard: &Shard) -> Result<(), SweepFailure> {
-        let queue = self
-            .settings
-            .queue_url
-            .as_deref()
-            .ok_or(SweepFailure::NoQueue("continuing a shard"))?;
-        self.sqs
-            .send_message()
-            .queue_url(queue)
-            .message_body(serde_json::to_string(shard).unwrap_or_default())
-            .send()
-            .await
-            .map_err(|e| GuardError::from_sdk(SEND_MESSAGE, queue, e))?;
-        Ok(())
-    }
-
-    /// Logs the summary, prints its metrics and publishes it once.
-    async fn report(&self, summary: &mut Summary) {
-        let now_ms = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis());
-        for line in summary.metric_lines(now_ms) {
-            println!("{line}");
-        }
-        if let Some(topic) = &self.config.topic_arn
-            && let Err(err) = self.publish(topic, summary).await
-        {
-            tracing::error!(sweep_id = summary.sweep_id, error = %err, "could not publish the sweep summary");
-            summary.errors.push(SweepError {
-                resource_type: "summary".into(),
-                region: String::new(),
-                resource: Some(topic.clone()),
-                message: err.to_string(),
-            });
-        }
-        self.log(summary);
-    }
-
-    fn log(&self, summary: &Summary) {
-        tracing::info!(
-            sweep_id = summary.sweep_id,
-            status = %summary.status,
-            summary = %serde_json::to_string(summary).unwrap_or_default(),
-            "sweep summary"
-        );
-    }
-
-    async fn publish(&self, topic: &str, summary: &Summary) -> Result<(), GuardError> {
-        let attribute = |value: &str| {
-            MessageAttributeValue::builder()
-                .data_type("String")
-                .string_value(value)
-                .build()
-                .map_err(|e| GuardError::unusable(PUBLISH, topic, e.to_string()))
-        };
-        self.sns
-            .publish()
-            .topic_arn(topic)
-            .subject(summary.subject())
-            .message(serde_json::to_string_pretty(summary).unwrap_or_default())
-            .message_attributes("kind", attribute("sweep-summary")?)
-            .message_attributes("sweep_id", attribute(&summary.sweep_id)?)
-            .message_attributes("status", attribute(&summary.status.to_string())?)
-            .send()
-            .await
-            .map_err(|e| GuardError::from_sdk(PUBLISH, topic, e))?;
-        Ok(())
     }
 
     /// tag-guard's pipeline for `region`, built on first use.
