@@ -2,6 +2,11 @@
 
 use super::*;
 
+/// Why tag-guard refuses to start with `env`.
+fn refusal(env: &[(&str, &str)]) -> String {
+    TagGuard::from_env(env).unwrap_err().to_string()
+}
+
 #[test]
 fn settings() {
     let env = [
@@ -19,15 +24,13 @@ fn settings() {
             .is_empty(),
         "allow-listed domain"
     );
-    let err = TagGuard::from_env(&[("WARDEN_TAG_ACTION", "mask")][..]).unwrap_err();
     assert_eq!(
-        err.to_string(),
+        refusal(&[("WARDEN_TAG_ACTION", "mask")]),
         r#"WARDEN_TAG_ACTION="mask" is not valid: use one of redact, remove"#
     );
-    let err = TagGuard::from_env(&[("WARDEN_DETECTORS", "email,ssn")][..]).unwrap_err();
+    let err = refusal(&[("WARDEN_DETECTORS", "email,ssn")]);
     assert!(
-        err.to_string()
-            .starts_with(r#"WARDEN_DETECTORS="ssn" is not valid"#),
+        err.starts_with(r#"WARDEN_DETECTORS="ssn" is not valid"#),
         "{err}"
     );
 }
@@ -44,9 +47,8 @@ fn the_account_ids_setting() {
             .account_ids_in_identifiers(),
         AccountIdsInIdentifiers::Report
     );
-    let err = TagGuard::from_env(&[("WARDEN_ACCOUNT_IDS_IN_ARNS", "flag")][..]).unwrap_err();
     assert_eq!(
-        err.to_string(),
+        refusal(&[("WARDEN_ACCOUNT_IDS_IN_ARNS", "flag")]),
         r#"WARDEN_ACCOUNT_IDS_IN_ARNS="flag" is not valid: use one of ignore, report"#
     );
 }
