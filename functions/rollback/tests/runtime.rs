@@ -12,7 +12,6 @@ use serde_json::{Value, json};
 use std::path::Path;
 use warden_shared::Guard;
 use warden_shared::state::StateSettings;
-use warden_tests::fixtures::unique;
 use warden_tests::runtime_api::run_function;
 use world::{BUCKET_EVENTS, REGION, ROLLBACK_EVENTS, applied, remediate, world};
 
@@ -21,9 +20,7 @@ const BINARY: &str = env!("CARGO_BIN_EXE_rollback");
 #[tokio::test]
 async fn the_binary_answers_each_invocation() {
     let w = world().await;
-    let bucket = unique("rb-bin");
-    w.s3.create_bucket().bucket(&bucket).send().await.unwrap();
-    let arn = format!("arn:aws:s3:::{bucket}");
+    let (bucket, arn) = w.bare_bucket("rb-bin").await;
     let adapter = S3Buckets::new(&w.config);
     let target = Bucket::new(&bucket, REGION);
     let guard = BucketGuard::from_env(&[("X", "")][..]).unwrap();

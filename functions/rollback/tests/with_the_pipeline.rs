@@ -11,7 +11,7 @@ use bucket_guard::BucketGuard;
 use bucket_guard::s3::S3Buckets;
 use serde_json::{Value, json};
 use warden_shared::Pipeline;
-use warden_tests::fixtures::{self, unique};
+use warden_tests::fixtures;
 use world::{BUCKET_EVENTS, World, change_ids, world};
 
 fn pipeline(w: &World) -> Pipeline<BucketGuard> {
@@ -22,9 +22,7 @@ fn pipeline(w: &World) -> Pipeline<BucketGuard> {
 #[tokio::test]
 async fn a_rolled_back_change_is_not_put_back_by_the_next_event() {
     let w = world().await;
-    let bucket = unique("rb-e2e");
-    w.s3.create_bucket().bucket(&bucket).send().await.unwrap();
-    let arn = format!("arn:aws:s3:::{bucket}");
+    let (bucket, arn) = w.bare_bucket("rb-e2e").await;
     let pipeline = pipeline(&w);
 
     // The bucket has no Block Public Access (nor anything else): the

@@ -137,6 +137,14 @@ impl World {
         self.pipeline(self.mfa_guard(), users)
     }
 
+    /// A new bucket as S3 creates it (no configuration at all), and its ARN.
+    pub async fn bare_bucket(&self, tag: &str) -> (String, String) {
+        let bucket = unique(tag);
+        warden_tests::buckets::create(&self.s3, &bucket).await;
+        let arn = format!("arn:aws:s3:::{bucket}");
+        (bucket, arn)
+    }
+
     /// A healthy, logging trail (multi-region, global events, validation).
     pub async fn create_trail(&self, trail: &str) {
         let bucket = format!("{trail}-logs");
