@@ -311,40 +311,33 @@ mod tests {
     }
 
     #[test]
-    fn change_to_fix_line_is_emf() {
-        let line: serde_json::Value = serde_json::from_str(&change_to_fix_line(
-            "trail-guard",
-            "logging",
-            1234,
-            1_700_000_000_000,
-        ))
-        .unwrap();
-        assert_eq!(
-            line,
-            json!({
-                "_aws": {"Timestamp": 1_700_000_000_000u64, "CloudWatchMetrics": [{"Namespace": "Warden",
-                    "Dimensions": [["guard", "rule"]], "Metrics": [{"Name": "ChangeToFixMs", "Unit": "Milliseconds"}]}]},
-                "guard": "trail-guard", "rule": "logging", "ChangeToFixMs": 1234
-            })
-        );
-    }
-
-    #[test]
-    fn metric_line_is_emf() {
-        let line: serde_json::Value = serde_json::from_str(&metric_line(
-            "bucket-guard",
-            "tls-version",
-            Status::Observed,
-            1_700_000_000_000,
-        ))
-        .unwrap();
-        assert_eq!(
-            line,
-            json!({
-                "_aws": {"Timestamp": 1_700_000_000_000u64, "CloudWatchMetrics": [{"Namespace": "Warden",
-                    "Dimensions": [["guard", "rule", "outcome"]], "Metrics": [{"Name": "Findings", "Unit": "Count"}]}]},
-                "guard": "bucket-guard", "rule": "tls-version", "outcome": "observed", "Findings": 1
-            })
-        );
+    fn metric_lines_are_emf() {
+        let lines = [
+            (
+                change_to_fix_line("trail-guard", "logging", 1234, 1_700_000_000_000),
+                json!({
+                    "_aws": {"Timestamp": 1_700_000_000_000u64, "CloudWatchMetrics": [{"Namespace": "Warden",
+                        "Dimensions": [["guard", "rule"]], "Metrics": [{"Name": "ChangeToFixMs", "Unit": "Milliseconds"}]}]},
+                    "guard": "trail-guard", "rule": "logging", "ChangeToFixMs": 1234
+                }),
+            ),
+            (
+                metric_line(
+                    "bucket-guard",
+                    "tls-version",
+                    Status::Observed,
+                    1_700_000_000_000,
+                ),
+                json!({
+                    "_aws": {"Timestamp": 1_700_000_000_000u64, "CloudWatchMetrics": [{"Namespace": "Warden",
+                        "Dimensions": [["guard", "rule", "outcome"]], "Metrics": [{"Name": "Findings", "Unit": "Count"}]}]},
+                    "guard": "bucket-guard", "rule": "tls-version", "outcome": "observed", "Findings": 1
+                }),
+            ),
+        ];
+        for (line, expected) in lines {
+            let line: serde_json::Value = serde_json::from_str(&line).unwrap();
+            assert_eq!(line, expected);
+        }
     }
 }
