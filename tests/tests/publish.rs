@@ -30,6 +30,22 @@ fn key_of<'a>(uri: &'a Value, bucket: &str) -> &'a str {
         .unwrap_or_else(|| panic!("{uri} is in s3://{bucket}/"))
 }
 
+/// The whole of `s3://bucket/key`, which `sam package` uploaded for `what`.
+async fn object_bytes(s3: &aws_sdk_s3::Client, bucket: &str, key: &str, what: &str) -> Vec<u8> {
+    s3.get_object()
+        .bucket(bucket)
+        .key(key)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{what} s3://{bucket}/{key}: {e:?}"))
+        .body
+        .collect()
+        .await
+        .unwrap()
+        .into_bytes()
+        .to_vec()
+}
+
 /// The name of a zip archive's first entry (its first local file header).
 fn first_zip_entry(zip: &[u8]) -> String {
     assert_eq!(&zip[..4], b"PK\x03\x04", "a zip archive");
@@ -121,18 +137,7 @@ async fn sam_package_uploads_the_license_the_readme_and_every_function_to_s3() {
     let packaged_sar = &packaged["Metadata"]["AWS::ServerlessRepo::Application"];
     for key in ["LicenseUrl", "ReadmeUrl"] {
         let object = key_of(&packaged_sar[key], &bucket);
-        let body = s3
-            .get_object()
-            .bucket(&bucket)
-            .key(object)
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("{key} s3://{bucket}/{object}: {e:?}"))
-            .body
-            .collect()
-            .await
-            .unwrap()
-            .into_bytes();
+        let body = object_bytes(&s3, &bucket, object, key).await;
         let file = sar[key].as_str().unwrap();
         assert_eq!(
             body.as_ref(),
@@ -155,18 +160,7 @@ async fn sam_package_uploads_the_license_the_readme_and_every_function_to_s3() {
     for (function, binary) in &binaries {
         let uri = &packaged["Resources"][function]["Properties"]["CodeUri"];
         let object = key_of(uri, &bucket);
-        let zip = s3
-            .get_object()
-            .bucket(&bucket)
-            .key(object)
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("{function} s3://{bucket}/{object}: {e:?}"))
-            .body
-            .collect()
-            .await
-            .unwrap()
-            .into_bytes();
+        let zip = object_bytes(&s3, &bucket, object, function).await;
         assert_eq!(first_zip_entry(&zip), "bootstrap", "{function} ({binary})");
         code_keys.push(object.to_string());
     }

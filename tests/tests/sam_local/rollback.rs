@@ -47,9 +47,14 @@ impl Names {
     }
 }
 
-/// An answer about the change the samples roll back: its id, resource,
-/// guard and rule, and `rest`.
-fn about_the_change(names: &Names, rest: Value) -> Value {
+/// Adds a problem unless `got` is the answer about the change the samples
+/// roll back: its id, resource, guard and rule, and `rest`.
+fn compare_about_the_change(
+    problems: &mut Vec<String>,
+    got: &Result<Value, String>,
+    names: &Names,
+    rest: Value,
+) {
     let mut answer = json!({
         "change_id": names.change,
         "resource": names.bucket_arn(),
@@ -59,7 +64,7 @@ fn about_the_change(names: &Names, rest: Value) -> Value {
     for (key, value) in rest.as_object().into_iter().flatten() {
         answer[key] = value.clone();
     }
-    answer
+    compare(problems, "the answer", got, &answer);
 }
 
 /// The sample `file` naming this run's resources and change.
@@ -282,22 +287,19 @@ pub(crate) async fn every_event_file(sam: &SamLocal, endpoint: &str) -> Report {
             ));
         }
     }
-    compare(
+    compare_about_the_change(
         &mut problems,
-        "the answer",
         &got,
-        &about_the_change(
-            &names,
-            json!({
-                "status": "would-roll-back",
-                "writes": [{"call": "DeletePublicAccessBlock"}],
-                "now": all_on,
-                "restores": {"PublicAccessBlockConfiguration": null},
-                "also_rolls_back": [],
-                "would_suppress": [{"guard": "bucket-guard", "rule": "public-access-block",
-                                    "resource": arn, "until": null}],
-            }),
-        ),
+        &names,
+        json!({
+            "status": "would-roll-back",
+            "writes": [{"call": "DeletePublicAccessBlock"}],
+            "now": all_on,
+            "restores": {"PublicAccessBlockConfiguration": null},
+            "also_rolls_back": [],
+            "would_suppress": [{"guard": "bucket-guard", "rule": "public-access-block",
+                                "resource": arn, "until": null}],
+        }),
     );
     if block(&w, &names.bucket).await != Some([true; 4]) {
         problems.push("the dry run changed the bucket's Block Public Access".into());
@@ -316,23 +318,20 @@ pub(crate) async fn every_event_file(sam: &SamLocal, endpoint: &str) -> Report {
         }
         _ => (String::new(), got.clone()),
     };
-    compare(
+    compare_about_the_change(
         &mut problems,
-        "the answer",
         &settled,
-        &about_the_change(
-            &names,
-            json!({
-                "status": "rolled-back",
-                "rollback_change_id": "<rollback>",
-                "writes": [{"call": "DeletePublicAccessBlock"}],
-                "restored": {"PublicAccessBlockConfiguration": null},
-                "also_rolled_back": [],
-                "suppressions": [{"resource": arn, "guard": "bucket-guard",
-                    "rule": "public-access-block", "until": "<until>", "change_id": "<rollback>",
-                    "reason": format!("{reason} (rollback of {})", names.change)}],
-            }),
-        ),
+        &names,
+        json!({
+            "status": "rolled-back",
+            "rollback_change_id": "<rollback>",
+            "writes": [{"call": "DeletePublicAccessBlock"}],
+            "restored": {"PublicAccessBlockConfiguration": null},
+            "also_rolled_back": [],
+            "suppressions": [{"resource": arn, "guard": "bucket-guard",
+                "rule": "public-access-block", "until": "<until>", "change_id": "<rollback>",
+                "reason": format!("{reason} (rollback of {})", names.change)}],
+        }),
     );
     if block(&w, &names.bucket).await.is_some() {
         problems.push("Block Public Access is still configured: it had none before".into());
@@ -352,17 +351,14 @@ pub(crate) async fn every_event_file(sam: &SamLocal, endpoint: &str) -> Report {
     // The same change again: refused, naming the rollback that undid it.
     let (got, took) = send("rollback.json", &load("rollback.json", &names));
     let mut problems = Vec::new();
-    compare(
+    compare_about_the_change(
         &mut problems,
-        "the answer",
         &got,
-        &about_the_change(
-            &names,
-            json!({
-                "status": "refused",
-                "reason": format!("{} was already rolled back (by {rollback_id})", names.change),
-            }),
-        ),
+        &names,
+        json!({
+            "status": "refused",
+            "reason": format!("{} was already rolled back (by {rollback_id})", names.change),
+        }),
     );
     report.record(LABEL, "rollback.json", how, took, problems);
 

@@ -131,11 +131,17 @@ pub(crate) async fn every_event_file(sam: &SamLocal, address: &str) -> Report {
 
     let observed = expected("-", Some("observed"), "observed", tagged);
     let how = "observe, start-lambda";
-    covered.push("shard-iam-users.json");
-    let started = Instant::now();
-    let got = answer(block_in_place(|| {
-        server.call(FUNCTION, &EVENTS.as_shipped("shard-iam-users.json"))
-    }));
+    // An event file as shipped, over start-lambda's own HTTP call: the
+    // answer and how long the call took.
+    let mut send = |file: &'static str| {
+        covered.push(file);
+        let started = Instant::now();
+        let got = answer(block_in_place(|| {
+            server.call(FUNCTION, &EVENTS.as_shipped(file))
+        }));
+        (got, started.elapsed())
+    };
+    let (got, took) = send("shard-iam-users.json");
     let got = got.map(|mut a| {
         for s in a["summaries"].as_array_mut().into_iter().flatten() {
             *s = timeless(s.clone());
@@ -150,19 +156,10 @@ pub(crate) async fn every_event_file(sam: &SamLocal, address: &str) -> Report {
         &json!({"batchItemFailures": [],
             "summaries": [part(&observed, "sweep-demo-queued", "mfa-guard", &["console-mfa"])]}),
     );
-    report.record(
-        LABEL,
-        "shard-iam-users.json",
-        how,
-        started.elapsed(),
-        problems,
-    );
+    report.record(LABEL, "shard-iam-users.json", how, took, problems);
 
-    covered.push("inline-buckets.json");
-    let started = Instant::now();
-    let got = settled(answer(block_in_place(|| {
-        server.call(FUNCTION, &EVENTS.as_shipped("inline-buckets.json"))
-    })));
+    let (got, took) = send("inline-buckets.json");
+    let got = settled(got);
     let mut problems = Vec::new();
     let bucket_rules = [
         "default-encryption",
@@ -181,19 +178,10 @@ pub(crate) async fn every_event_file(sam: &SamLocal, address: &str) -> Report {
             &bucket_rules,
         ),
     );
-    report.record(
-        LABEL,
-        "inline-buckets.json",
-        how,
-        started.elapsed(),
-        problems,
-    );
+    report.record(LABEL, "inline-buckets.json", how, took, problems);
 
-    covered.push("inline.json");
-    let started = Instant::now();
-    let got = settled(answer(block_in_place(|| {
-        server.call(FUNCTION, &EVENTS.as_shipped("inline.json"))
-    })));
+    let (got, took) = send("inline.json");
+    let got = settled(got);
     let mut problems = Vec::new();
     compare(
         &mut problems,
@@ -204,7 +192,7 @@ pub(crate) async fn every_event_file(sam: &SamLocal, address: &str) -> Report {
     if snapshot(&world, &planted).await != before {
         problems.push("observe mode changed the planted account".into());
     }
-    report.record(LABEL, "inline.json", how, started.elapsed(), problems);
+    report.record(LABEL, "inline.json", how, took, problems);
     drop(server);
 
     // remediate, through `sam local invoke`: every fixable finding fixed
