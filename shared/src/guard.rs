@@ -6,6 +6,7 @@
 //! sees the guard's settings and an [`Input`] (the target, its state as read,
 //! and what the triggering event did), and returns findings and fixes.
 
+use crate::config::{ConfigError, Env};
 use crate::error::{AwsCall, GuardError};
 use crate::event::{CloudTrailEvent, EventError};
 use crate::rule::Rule;
@@ -39,6 +40,14 @@ pub trait Guard: Send + Sync + Sized + 'static {
     type Plan: Send + Sync + Debug;
     /// The I/O half.
     type Adapter: Adapter<Self>;
+
+    /// The guard from the function's settings, and its adapter with its
+    /// clients built from `aws`: the one way `main` and the tests build it.
+    /// A setting that is missing or wrong refuses the start.
+    fn start(
+        env: &(impl Env + ?Sized),
+        aws: &aws_config::SdkConfig,
+    ) -> Result<(Self, Self::Adapter), ConfigError>;
 
     /// Every rule, in the order findings are reported.
     fn rules(&self) -> &'static [&'static dyn Rule<Self>];

@@ -3,22 +3,18 @@
 use crate::config::{Config, ConfigError, ProcessEnv};
 use crate::guard::Guard;
 use crate::pipeline::Pipeline;
-use aws_config::SdkConfig;
 use lambda_runtime::{LambdaEvent, service_fn};
 use serde_json::{Value, json};
 use std::io::{Read, Write};
 use std::net::TcpStream;
 
-/// Reads the configuration, builds the AWS clients and the guard once, then
-/// serves events until the sandbox is shut down. A configuration error stops
-/// the start with a message naming the variable, before any event is taken.
-pub async fn serve<G, B>(build: B) -> Result<(), lambda_runtime::Error>
-where
-    G: Guard,
-    B: FnOnce(&SdkConfig) -> Result<(G, G::Adapter), ConfigError>,
-{
+/// Reads the configuration, builds the AWS clients and the guard once
+/// ([`Guard::start`]), then serves events until the sandbox is shut down. A
+/// configuration error stops the start with a message naming the variable,
+/// before any event is taken. A guard's `main` is this one call.
+pub async fn serve<G: Guard>() -> Result<(), lambda_runtime::Error> {
     lambda_runtime::tracing::init_default_subscriber();
-    let pipeline = match start(build).await {
+    let pipeline = match start::<G>().await {
         Ok(pipeline) => pipeline,
         Err(err) => return Err(refuse_start(G::NAME, err)),
     };
@@ -31,14 +27,10 @@ where
     .await
 }
 
-async fn start<G, B>(build: B) -> Result<Pipeline<G>, ConfigError>
-where
-    G: Guard,
-    B: FnOnce(&SdkConfig) -> Result<(G, G::Adapter), ConfigError>,
-{
+async fn start<G: Guard>() -> Result<Pipeline<G>, ConfigError> {
     let config = Config::from_env(&ProcessEnv)?;
     let aws = crate::aws::load().await;
-    let (guard, adapter) = build(&aws)?;
+    let (guard, adapter) = G::start(&ProcessEnv, &aws)?;
     Ok(Pipeline::build(guard, adapter, config, &aws))
 }
 

@@ -21,6 +21,7 @@ use public_access::PublicAccessBlock;
 use serde_json::Value;
 use strum::VariantArray;
 use warden_shared::arn::Arn;
+use warden_shared::aws::SdkConfig;
 use warden_shared::config::{self, Env};
 use warden_shared::{
     AwsCall, Check, CloudTrailEvent, Composed, ConfigError, EventError, Guard, Input, Reading,
@@ -198,6 +199,13 @@ impl Guard for BucketGuard {
     type Fix = BucketFix;
     type Plan = BucketPlan;
     type Adapter = s3::S3Buckets;
+
+    fn start(
+        env: &(impl Env + ?Sized),
+        aws: &SdkConfig,
+    ) -> Result<(Self, s3::S3Buckets), ConfigError> {
+        Ok((Self::from_env(env)?, s3::S3Buckets::new(aws)))
+    }
 
     fn rules(&self) -> &'static [&'static dyn Rule<Self>] {
         &rules::ALL

@@ -27,6 +27,7 @@ use signin::SignIn;
 use strum::VariantArray;
 use subject::{Evidence, Fix, MfaPlan, MfaState, Subject, User, is_user_name};
 use warden_shared::arn::Arn;
+use warden_shared::aws::SdkConfig;
 use warden_shared::config::{self, Env};
 use warden_shared::{
     AwsCall, Check, CloudTrailEvent, Composed, ConfigError, EventError, Guard, Input, Reading, Rule,
@@ -242,6 +243,16 @@ impl Guard for MfaGuard {
     type Fix = Fix;
     type Plan = MfaPlan;
     type Adapter = iam::IamUsers;
+
+    /// The adapter attaches and detaches the guard's quarantine policy.
+    fn start(
+        env: &(impl Env + ?Sized),
+        aws: &SdkConfig,
+    ) -> Result<(Self, iam::IamUsers), ConfigError> {
+        let guard = Self::from_env(env)?;
+        let policy = guard.quarantine_policy_arn.clone();
+        Ok((guard, iam::IamUsers::new(aws_sdk_iam::Client::new(aws), policy)))
+    }
 
     /// `console-mfa` is fixed as `MfaAction` says, so its fix (and the call
     /// it makes) differs per setting.

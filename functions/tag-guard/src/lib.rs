@@ -19,6 +19,7 @@ pub mod tagging;
 
 use serde_json::Value;
 use shapes::{FreeFormField, ResourceRef};
+use warden_shared::aws::SdkConfig;
 use warden_shared::config::{self, Env};
 use warden_shared::detect::{
     AccountIdsInIdentifiers, AllowList, DetectorId, Detectors, TagAction, parse_detector_list,
@@ -165,6 +166,13 @@ impl Guard for TagGuard {
     type Fix = TagFix;
     type Plan = TagPlan;
     type Adapter = tagging::Tagging;
+
+    fn start(
+        env: &(impl Env + ?Sized),
+        aws: &SdkConfig,
+    ) -> Result<(Self, tagging::Tagging), ConfigError> {
+        Ok((Self::from_env(env)?, tagging::Tagging::new(aws)))
+    }
 
     fn rules(&self) -> &'static [&'static dyn Rule<Self>] {
         &rules::ALL

@@ -25,6 +25,7 @@ pub mod rules;
 pub mod selectors;
 
 use serde_json::Value;
+use warden_shared::aws::SdkConfig;
 use warden_shared::config::{self, Env};
 use warden_shared::{
     AwsCall, Check, CloudTrailEvent, Composed, ConfigError, EventError, Guard, Input, Reading,
@@ -224,6 +225,13 @@ impl Guard for TrailGuard {
     type Fix = TrailFix;
     type Plan = TrailPlan;
     type Adapter = cloudtrail::Trails;
+
+    fn start(
+        env: &(impl Env + ?Sized),
+        aws: &SdkConfig,
+    ) -> Result<(Self, cloudtrail::Trails), ConfigError> {
+        Ok((Self::from_env(env)?, cloudtrail::Trails::new(aws)))
+    }
 
     fn rules(&self) -> &'static [&'static dyn Rule<Self>] {
         &rules::ALL

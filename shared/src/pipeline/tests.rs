@@ -126,6 +126,14 @@ impl Guard for Fake {
     type Plan = Vec<&'static str>;
     type Adapter = Store;
 
+    /// Nothing to read: the fake blocks no fix and its store is empty.
+    fn start(
+        _env: &(impl crate::config::Env + ?Sized),
+        _aws: &SdkConfig,
+    ) -> Result<(Self, Store), crate::ConfigError> {
+        Ok((Fake { blocked: vec![] }, Store::with(&[])))
+    }
+
     fn rules(&self) -> &'static [&'static dyn Rule<Self>] {
         &RULES
     }
