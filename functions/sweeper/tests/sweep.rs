@@ -38,6 +38,12 @@ fn assert_summary(answers: &[Value], run: &FunctionRun, summary: &Value) {
     );
 }
 
+/// The proxy has seen no write since it was last cleared.
+#[track_caller]
+fn assert_wrote_nothing(world: &World, why: &str) {
+    assert_eq!(world.writes(), Vec::<String>::new(), "{why}");
+}
+
 /// Every message the alerts queue holds, parsed.
 async fn alerts(world: &World, queue: &str) -> Vec<Value> {
     world
@@ -109,11 +115,7 @@ async fn a_planted_account_swept_in_each_mode_through_the_runtime_loop() {
     let (answers, run) = sweep(&world.env("observe", &with_topic), &[inline("s-observe")]).await;
     let observed = expected("s-observe", Some("observed"), "observed", tagged.len());
     assert_summary(&answers, &run, &observed);
-    assert_eq!(
-        world.writes(),
-        Vec::<String>::new(),
-        "observe writes nothing"
-    );
+    assert_wrote_nothing(&world, "observe writes nothing");
     assert_eq!(snapshot(&world, &planted).await, before);
     // A sweep that writes nothing has the Tagging API say the buckets' tags,
     // all in one call.
@@ -159,11 +161,7 @@ async fn a_planted_account_swept_in_each_mode_through_the_runtime_loop() {
     let (answers, run) = sweep(&world.env("notify", &with_topic), &[inline("s-notify")]).await;
     let notified = expected("s-notify", Some("notified"), "notified", tagged.len());
     assert_summary(&answers, &run, &notified);
-    assert_eq!(
-        world.writes(),
-        Vec::<String>::new(),
-        "notify writes nothing"
-    );
+    assert_wrote_nothing(&world, "notify writes nothing");
     let publishes = world
         .proxy
         .seen()
@@ -242,7 +240,7 @@ async fn a_planted_account_swept_in_each_mode_through_the_runtime_loop() {
     let (answers, run) = sweep(&world.env("remediate", &[]), &[inline("s-again")]).await;
     let unchanged = expected("s-again", None, "notified", tagged.len());
     assert_summary(&answers, &run, &unchanged);
-    assert_eq!(world.writes(), Vec::<String>::new());
+    assert_wrote_nothing(&world, "the unchanged account needs no fix");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

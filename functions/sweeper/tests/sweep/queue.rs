@@ -28,6 +28,30 @@ async fn consume_all(world: &World, queue: &str, env: &[(String, String)]) -> Ve
     panic!("the sweep did not end after 200 rounds");
 }
 
+/// Plans the sweep `id` of `REGION` onto a new queue, in observe mode with
+/// `extra` and with all but 30 ms of each invocation's 30 s deadline kept
+/// back, so each shard checks a resource or two and sends the rest back to
+/// the queue. Returns the queue, the environment and the planning answer.
+async fn planned_on_a_tiny_budget(
+    world: &World,
+    id: &str,
+    extra: &[(&str, &str)],
+) -> (String, Vec<(String, String)>, Value) {
+    let queue = world.queue("sweep").await;
+    let mut settings = vec![
+        ("WARDEN_SWEEP_QUEUE_URL", queue.as_str()),
+        ("WARDEN_SWEEP_RESERVE_MS", "29970"),
+    ];
+    settings.extend_from_slice(extra);
+    let env = world.env("observe", &settings);
+    let (answers, _) = sweep(
+        &env,
+        &[json!({"sweep": {"sweep_id": id, "regions": [REGION]}})],
+    )
+    .await;
+    (queue, env, answers[0].clone())
+}
+
 /// Adds up what summaries checked and found.
 fn totals(summaries: &[Value]) -> (Value, Value) {
     let mut checked: BTreeMap<String, u64> = BTreeMap::new();
@@ -56,24 +80,10 @@ async fn a_tiny_time_budget_continues_until_every_resource_is_checked_once() {
     let tagged = world.tagged_arns().await.len();
     let full = expected("s-budget", Some("observed"), "observed", tagged);
 
-    // Queued: the schedule's request plans one shard per (region, type);
-    // with all but 30 ms of the 30 s deadline kept back, each shard checks a
-    // resource or two and sends the rest back to the queue.
-    let queue = world.queue("sweep").await;
-    let env = world.env(
-        "observe",
-        &[
-            ("WARDEN_SWEEP_QUEUE_URL", queue.as_str()),
-            ("WARDEN_SWEEP_RESERVE_MS", "29970"),
-        ],
-    );
-    let (answers, _) = sweep(
-        &env,
-        &[json!({"sweep": {"sweep_id": "s-budget", "regions": [REGION]}})],
-    )
-    .await;
+    // Queued: the schedule's request plans one shard per (region, type).
+    let (queue, env, planned) = planned_on_a_tiny_budget(&world, "s-budget", &[]).await;
     assert_eq!(
-        answers[0],
+        planned,
         json!({"sweep_id": "s-budget", "status": "planned",
             "shards": ["us-east-1/s3-bucket", "us-east-1/iam-user", "us-east-1/cloudtrail-trail", "us-east-1/tagged-resource"]})
     );
@@ -136,23 +146,12 @@ async fn a_queued_sweep_with_the_state_table_publishes_one_summary_of_everything
     let full = expected("s-books", Some("observed"), "observed", tagged);
     let table = warden_tests::state::create_table(&world.config, "sweep-state").await;
     let (topic_arn, alerts_queue) = topic(&world).await;
-    let queue = world.queue("sweep").await;
-    let env = world.env(
-        "observe",
-        &[
-            ("WARDEN_SWEEP_QUEUE_URL", queue.as_str()),
-            ("WARDEN_SWEEP_RESERVE_MS", "29970"),
-            ("WARDEN_STATE_TABLE", table.as_str()),
-            ("WARDEN_TOPIC_ARN", topic_arn.as_str()),
-        ],
-    );
-
-    let (answers, _) = sweep(
-        &env,
-        &[json!({"sweep": {"sweep_id": "s-books", "regions": [REGION]}})],
-    )
-    .await;
-    assert_eq!(answers[0]["status"], "planned", "{:#}", answers[0]);
+    let books = [
+        ("WARDEN_STATE_TABLE", table.as_str()),
+        ("WARDEN_TOPIC_ARN", topic_arn.as_str()),
+    ];
+    let (queue, env, planned) = planned_on_a_tiny_budget(&world, "s-books", &books).await;
+    assert_eq!(planned["status"], "planned", "{planned:#}");
     let runs = consume_all(&world, &queue, &env).await;
 
     assert!(
