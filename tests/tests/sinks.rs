@@ -28,7 +28,7 @@ use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 use warden_shared::sinks::SinkSettings;
 use warden_shared::sinks::securityhub::SecurityHub;
-use warden_shared::{Config, Pipeline};
+use warden_shared::{Config, Context, GuardError, Outcome, Pipeline};
 use warden_tests::aws::REGION;
 use warden_tests::faults::FaultProxy;
 
@@ -82,6 +82,25 @@ fn states(f: &Value) -> (&str, &str, &str) {
 
 fn product_field<'a>(f: &'a Value, key: &str) -> Option<&'a str> {
     f["ProductFields"][key].as_str()
+}
+
+/// One check of `target` by `pipeline`, as a sweep makes it.
+async fn check(
+    pipeline: &Pipeline<BucketGuard>,
+    target: &Bucket,
+    context: &Context,
+) -> Result<Outcome, GuardError> {
+    Box::pin(pipeline.check_resource(target, context)).await
+}
+
+/// moto behind a fault proxy, and an SDK configuration that calls it
+/// through the proxy.
+async fn behind_a_fault_proxy() -> (FaultProxy, aws_config::SdkConfig) {
+    let proxy = FaultProxy::start(warden_tests::moto().endpoint())
+        .await
+        .unwrap();
+    let aws = warden_tests::sdk_config(proxy.endpoint()).await;
+    (proxy, aws)
 }
 
 /// How many `BatchImportFindings` calls went through `proxy` to moto.

@@ -8,7 +8,8 @@ use warden_tests::aws::REGION;
 use warden_tests::fixtures::unique;
 
 use super::{
-    ACCOUNT, GUARD, bucket, eventbridge_sdk, imports_through, pipeline, states, the_finding,
+    ACCOUNT, GUARD, behind_a_fault_proxy, bucket, check, eventbridge_sdk, imports_through,
+    pipeline, states, the_finding,
 };
 
 /// Throttling or a 5xx from Security Hub or EventBridge never loses a
@@ -17,11 +18,8 @@ use super::{
 /// retried check delivers it. A partial `PutEvents` failure is an error too.
 #[tokio::test]
 async fn throttling_and_partial_failures_fail_the_invocation_retryably() {
-    use warden_tests::faults::{Effect, FaultProxy};
-    let proxy = FaultProxy::start(warden_tests::moto().endpoint())
-        .await
-        .unwrap();
-    let aws = warden_tests::sdk_config(proxy.endpoint()).await;
+    use warden_tests::faults::Effect;
+    let (proxy, aws) = behind_a_fault_proxy().await;
     let s3 = warden_tests::s3(&aws);
     let hub = SecurityHub::new(&aws);
     let name = unique("warden-sink-faults");
@@ -42,9 +40,7 @@ async fn throttling_and_partial_failures_fail_the_invocation_retryably() {
 
     // Security Hub throttles every attempt: three, then the error.
     proxy.inject_times("POST /findings/import", Effect::Throttle, u32::MAX);
-    let err = Box::pin(sinks.check_resource(&target, &context))
-        .await
-        .unwrap_err();
+    let err = check(&sinks, &target, &context).await.unwrap_err();
     assert_eq!(err.error_type(), "Warden.Throttled", "{err}");
     assert!(err.retryable());
     assert_eq!(
@@ -57,9 +53,7 @@ async fn throttling_and_partial_failures_fail_the_invocation_retryably() {
 
     // A 500 from EventBridge: retryable too, naming the call.
     proxy.inject_times("PutEvents", Effect::ServerError, u32::MAX);
-    let err = Box::pin(sinks.check_resource(&target, &context))
-        .await
-        .unwrap_err();
+    let err = check(&sinks, &target, &context).await.unwrap_err();
     assert_eq!(err.error_type(), "Warden.AwsError", "{err}");
     assert!(err.retryable());
     assert!(
@@ -82,9 +76,7 @@ async fn throttling_and_partial_failures_fail_the_invocation_retryably() {
             .to_string(),
         },
     );
-    let err = Box::pin(sinks.check_resource(&target, &context))
-        .await
-        .unwrap_err();
+    let err = check(&sinks, &target, &context).await.unwrap_err();
     assert!(err.retryable(), "{err}");
     assert_eq!(
         err.to_string(),
@@ -94,9 +86,7 @@ async fn throttling_and_partial_failures_fail_the_invocation_retryably() {
     );
 
     // Lambda's retry, with the services answering again, delivers it.
-    let outcome = Box::pin(sinks.check_resource(&target, &context))
-        .await
-        .unwrap();
+    let outcome = check(&sinks, &target, &context).await.unwrap();
     assert_eq!(outcome.status, Status::Observed);
     let tls = the_finding(&hub, &finding_id(GUARD, "tls-required", &arn)).await;
     assert_eq!(states(&tls).0, "FAILED");

@@ -11,8 +11,8 @@ use warden_tests::aws::REGION;
 use warden_tests::fixtures::unique;
 
 use super::{
-    ACCOUNT, GUARD, aws, bucket, findings, imports_through, pipeline, product_field, states,
-    the_finding,
+    ACCOUNT, GUARD, aws, behind_a_fault_proxy, bucket, check, findings, imports_through, pipeline,
+    product_field, states, the_finding,
 };
 
 /// Security Hub enabled in the emulator's account, as a person does once.
@@ -64,9 +64,7 @@ impl HubCase {
     /// One check of the bucket by `pipeline` (`observe` or another), which
     /// must succeed.
     async fn check_by(&self, pipeline: &Pipeline<BucketGuard>) -> Outcome {
-        Box::pin(pipeline.check_resource(&self.target, &self.context))
-            .await
-            .unwrap()
+        check(pipeline, &self.target, &self.context).await.unwrap()
     }
 
     async fn check(&self) -> Outcome {
@@ -231,11 +229,7 @@ async fn an_exempted_rule_leaves_its_finding_failed() {
 
 #[tokio::test]
 async fn imports_are_batched_and_a_refused_finding_is_an_error() {
-    use warden_tests::faults::FaultProxy;
-    let proxy = FaultProxy::start(warden_tests::moto().endpoint())
-        .await
-        .unwrap();
-    let aws = warden_tests::sdk_config(proxy.endpoint()).await;
+    let (proxy, aws) = behind_a_fault_proxy().await;
     let sink = SecurityHub::new(&aws);
     let product = warden_shared::sinks::securityhub::product_arn(REGION, ACCOUNT);
     let run = unique("batch");

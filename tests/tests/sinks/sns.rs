@@ -8,7 +8,7 @@ use warden_tests::alerts::queue;
 use warden_tests::aws::REGION;
 use warden_tests::fixtures::unique;
 
-use super::{ACCOUNT, aws, bucket, pipeline, received};
+use super::{ACCOUNT, aws, bucket, check, pipeline, received};
 
 /// A queue subscribed to `topic` with `filter` as its filter policy on the
 /// message attributes; raw delivery, so the body is the finding record.
@@ -65,9 +65,7 @@ async fn sns_filter_policies_pick_findings_by_their_attributes() {
         &[("WARDEN_MODE", "notify"), ("WARDEN_TOPIC_ARN", &topic)],
     );
     let context = Context::sweep("sweep-sns", ACCOUNT, REGION);
-    let outcome = Box::pin(notify.check_resource(&target, &context))
-        .await
-        .unwrap();
+    let outcome = check(&notify, &target, &context).await.unwrap();
     assert_eq!(outcome.status, Status::Notified);
 
     let rules = |messages: Vec<Value>| {
