@@ -32,9 +32,10 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::time::Duration;
 
 use serde_json::Value;
+use tokio::task::block_in_place;
 use warden_shared::Guard;
 
-use super::{SamLocal, template_functions};
+use super::{SamLocal, StartLambda, template_functions};
 use crate::fixtures::{GuardEvents, process_groups};
 use crate::kit::{Case, Fixture};
 use crate::runtime_api::{FunctionRun, InvocationResult, Timings, parse_log_lines};
@@ -189,6 +190,26 @@ pub async fn every_event_file<F: Fixture>(sam: &SamLocal, endpoint: &str) -> Rep
     }
     run.observe(&cases, &mut report).await;
     report
+}
+
+/// `function` under `sam local start-lambda` with `env`, for a function
+/// without a guard's fixture; `None` once a check of `label` says why it did
+/// not start.
+pub fn start_lambda(
+    sam: &SamLocal,
+    function: &str,
+    env: Vec<(String, String)>,
+    label: &'static str,
+    report: &mut Report,
+) -> Option<StartLambda> {
+    match block_in_place(|| sam.start_lambda(&[(function, env)])) {
+        Ok(server) => Some(server),
+        Err(e) => {
+            let problem = format!("sam local start-lambda did not start: {e}");
+            report.record(label, "(start-lambda)", "-", Duration::ZERO, vec![problem]);
+            None
+        }
+    }
 }
 
 /// A check that `sent` names exactly the JSON files of `events`' folder,

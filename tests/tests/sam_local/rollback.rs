@@ -8,7 +8,7 @@
 //! compared whole, and what it claims is read back from the emulator (the
 //! bucket's Block Public Access, the state table's records).
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use bucket_guard::BucketGuard;
 use bucket_guard::s3::S3Buckets;
@@ -20,7 +20,9 @@ use trail_guard::cloudtrail::Trails;
 use warden_shared::state::ChangeStatus;
 use warden_tests::fixtures::{function_env, unique};
 use warden_tests::sam_local::SamLocal;
-use warden_tests::sam_local::suite::{Report, answer, compare, record_every_file_sent};
+use warden_tests::sam_local::suite::{
+    Report, answer, compare, record_every_file_sent, start_lambda,
+};
 
 use super::rollback_world::{
     self as world, BUCKET_EVENTS, MFA_EVENTS, ROLLBACK_EVENTS, TRAIL_EVENTS, World, block,
@@ -190,13 +192,8 @@ pub(crate) async fn every_event_file(sam: &SamLocal, endpoint: &str) -> Report {
             ("WARDEN_QUARANTINE_POLICY_ARN".into(), w.quarantine.clone()),
         ],
     );
-    let server = match block_in_place(|| sam.start_lambda(&[(FUNCTION, env)])) {
-        Ok(server) => server,
-        Err(e) => {
-            let problem = format!("sam local start-lambda did not start: {e}");
-            report.record(LABEL, "(start-lambda)", "-", Duration::ZERO, vec![problem]);
-            return report;
-        }
+    let Some(server) = start_lambda(sam, FUNCTION, env, LABEL, &mut report) else {
+        return report;
     };
     let how = "start-lambda";
     let mut covered: Vec<&str> = Vec::new();

@@ -8,13 +8,15 @@
 //! That a second sweep writes nothing is the sweeper's own runtime-loop
 //! test's to show.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use serde_json::{Value, json};
 use tokio::task::block_in_place;
 use warden_tests::fixtures::GuardEvents;
 use warden_tests::sam_local::SamLocal;
-use warden_tests::sam_local::suite::{Report, answer, compare, record_every_file_sent};
+use warden_tests::sam_local::suite::{
+    Report, answer, compare, record_every_file_sent, start_lambda,
+};
 
 use super::sweep_world::{REGION, World, bucket, expected, plant, snapshot, timeless};
 
@@ -63,13 +65,8 @@ pub(crate) async fn every_event_file(sam: &SamLocal, address: &str) -> Report {
         "observe",
         &[regions[0], ("WARDEN_SWEEP_QUEUE_URL", queue.as_str())],
     );
-    let server = match block_in_place(|| sam.start_lambda(&[(FUNCTION, observe)])) {
-        Ok(server) => server,
-        Err(e) => {
-            let problem = format!("sam local start-lambda did not start: {e}");
-            report.record(LABEL, "(start-lambda)", "-", Duration::ZERO, vec![problem]);
-            return report;
-        }
+    let Some(server) = start_lambda(sam, FUNCTION, observe, LABEL, &mut report) else {
+        return report;
     };
 
     covered.push("scheduled.json");
