@@ -9,11 +9,21 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 use warden_tests::{
-    HarnessError, lambda_env, moto, run_function, run_function_with_timeout, s3, sdk_config,
-    start_private,
+    FunctionRun, HarnessError, lambda_env, moto, run_function, run_function_with_timeout, s3,
+    sdk_config, start_private,
 };
 
 const ECHO: &str = env!("CARGO_BIN_EXE_warden-echo-function");
+
+/// The echo function given one event under `env`, which keeps it from
+/// answering: the run ends with no invocation.
+async fn echo_without_an_answer(env: &[(String, String)]) -> FunctionRun {
+    let run = run_function(Path::new(ECHO), env, &[json!({})])
+        .await
+        .expect("the run ends");
+    assert!(run.invocations.is_empty());
+    run
+}
 
 #[tokio::test]
 async fn moto_serves_s3() {
@@ -134,10 +144,7 @@ async fn function_exiting_at_start_is_reported_not_awaited() {
         "AWS_LAMBDA_FUNCTION_MEMORY_SIZE".to_string(),
         "lots".to_string(),
     )];
-    let run = run_function(Path::new(ECHO), &env, &[json!({})])
-        .await
-        .expect("the run ends");
-    assert!(run.invocations.is_empty());
+    let run = echo_without_an_answer(&env).await;
     let status = run.exit_status.expect("the function exited by itself");
     assert!(!status.success());
     assert!(
@@ -154,10 +161,7 @@ async fn init_error_is_captured() {
     // was once lost when the exit was noticed first (a scheduling race).
     let env = [("WARDEN_ECHO_INIT_ERROR".to_string(), "1".to_string())];
     for attempt in 0..20 {
-        let run = run_function(Path::new(ECHO), &env, &[json!({})])
-            .await
-            .expect("the run ends");
-        assert!(run.invocations.is_empty());
+        let run = echo_without_an_answer(&env).await;
         let init_error = run
             .init_error
             .unwrap_or_else(|| panic!("attempt {attempt}: the posted init error was lost"));
