@@ -28,6 +28,16 @@ async fn consume_all(world: &World, queue: &str, env: &[(String, String)]) -> Ve
     panic!("the sweep did not end after 200 rounds");
 }
 
+/// A world with the account planted (its names tagged `tag`), and the
+/// summary that observing it whole as the sweep `id` comes to.
+async fn planted(tag: &str, id: &str) -> (World, Value) {
+    let world = World::start().await;
+    plant(&world, tag).await;
+    let tagged = world.tagged_arns().await.len();
+    let full = expected(id, Some("observed"), "observed", tagged);
+    (world, full)
+}
+
 /// Plans the sweep `id` of `REGION` onto a new queue, in observe mode with
 /// `extra` and with all but 30 ms of each invocation's 30 s deadline kept
 /// back, so each shard checks a resource or two and sends the rest back to
@@ -75,10 +85,7 @@ fn totals(summaries: &[Value]) -> (Value, Value) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_tiny_time_budget_continues_until_every_resource_is_checked_once() {
-    let world = World::start().await;
-    plant(&world, "budget").await;
-    let tagged = world.tagged_arns().await.len();
-    let full = expected("s-budget", Some("observed"), "observed", tagged);
+    let (world, full) = planted("budget", "s-budget").await;
 
     // Queued: the schedule's request plans one shard per (region, type).
     let (queue, env, planned) = planned_on_a_tiny_budget(&world, "s-budget", &[]).await;
@@ -140,10 +147,7 @@ async fn a_tiny_time_budget_continues_until_every_resource_is_checked_once() {
 /// whole sweep.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_queued_sweep_with_the_state_table_publishes_one_summary_of_everything() {
-    let world = World::start().await;
-    plant(&world, "books").await;
-    let tagged = world.tagged_arns().await.len();
-    let full = expected("s-books", Some("observed"), "observed", tagged);
+    let (world, full) = planted("books", "s-books").await;
     let table = warden_tests::state::create_table(&world.config, "sweep-state").await;
     let (topic_arn, alerts_queue) = topic(&world).await;
     let books = [
