@@ -22,7 +22,6 @@ mod security_hub;
 mod sns;
 
 use aws_sdk_eventbridge as eventbridge_sdk;
-use bucket_guard::s3::S3Buckets;
 use bucket_guard::{Bucket, BucketGuard};
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
@@ -44,7 +43,7 @@ fn pipeline(aws: &aws_config::SdkConfig, env: &[(&str, &str)]) -> Pipeline<Bucke
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
-    warden_tests::kit::pipeline(&env, BucketGuard::from_env, S3Buckets::new(aws), aws)
+    warden_tests::kit::pipeline(&env, aws)
 }
 
 /// A bucket with SSE-S3 default encryption (so `default-encryption` holds),

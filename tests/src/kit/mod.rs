@@ -111,15 +111,10 @@ pub async fn shared_world<F: Fixture>() -> F::World {
 }
 
 /// A guard's pipeline as its `main` builds it: the shared settings and the
-/// guard's own read from `env`, with `adapter`.
-pub fn pipeline<G: Guard>(
-    env: &[(String, String)],
-    guard: impl FnOnce(&[(String, String)]) -> Result<G, warden_shared::ConfigError>,
-    adapter: G::Adapter,
-    aws: &aws_config::SdkConfig,
-) -> Pipeline<G> {
+/// guard's own read from `env`, the adapter's clients from `aws`.
+pub fn pipeline<G: Guard>(env: &[(String, String)], aws: &aws_config::SdkConfig) -> Pipeline<G> {
     let config = warden_shared::Config::from_env(env).expect("valid settings");
-    let guard = guard(env).expect("valid guard settings");
+    let (guard, adapter) = G::start(env, aws).expect("valid guard settings");
     Pipeline::build(guard, adapter, config, aws)
 }
 
