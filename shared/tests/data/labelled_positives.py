@@ -1,5 +1,7 @@
 """The positives make_labelled.py makes itself, one function per detector."""
 
+import uuid
+
 from labelled_values import *  # noqa: F401,F403 (the shared generator and makers)
 
 

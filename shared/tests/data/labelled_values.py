@@ -2,13 +2,8 @@
 Faker per locale, so every run of make_labelled.py writes the same file.
 """
 
-import glob
-import json
 import random
-import re
 import string
-import sys
-import uuid
 from faker import Faker
 
 SEED = 20240517

@@ -20,12 +20,9 @@ covered by its `aws-session-credentials` detection.
 
 import glob
 import json
-import random
 import re
-import string
 import sys
 import uuid
-
 
 from labelled_positives import *  # noqa: F401,F403 (the positives made here)
 from labelled_values import *  # noqa: F401,F403 (the shared generator and makers)
