@@ -128,6 +128,17 @@ async fn main() -> ExitCode {
     }
 }
 
+/// Prints each of a part's problems, then its verdict line, `held` or
+/// `failed`; whether it held.
+fn verdict(part: &str, problems: &[String], held: &str, failed: &str) -> bool {
+    for problem in problems {
+        println!("  FAIL {problem}");
+    }
+    let ok = problems.is_empty();
+    println!("{part}: {}", if ok { held } else { failed });
+    ok
+}
+
 async fn run(args: &Args) -> Result<bool, String> {
     println!("warden-local: Warden end to end against a local emulator");
     let moto = warden_tests::start_private().map_err(|e| format!("starting moto: {e}"))?;

@@ -170,18 +170,12 @@ pub(crate) async fn run(bin_dir: &Path, endpoint: &str) -> Result<bool, String> 
             "the next event put the rolled-back change back: {later}"
         ));
     }
-    for problem in &problems {
-        println!("  FAIL {problem}");
-    }
-    println!(
-        "memory: {}",
-        if problems.is_empty() {
-            "one delivery handled once, the fix recorded and rolled back byte for byte, and kept rolled back"
-        } else {
-            "FAILED"
-        }
-    );
-    Ok(problems.is_empty())
+    Ok(super::verdict(
+        "memory",
+        &problems,
+        "one delivery handled once, the fix recorded and rolled back byte for byte, and kept rolled back",
+        "FAILED",
+    ))
 }
 
 fn response(invocations: &[warden_tests::Invocation], index: usize) -> Result<Value, String> {

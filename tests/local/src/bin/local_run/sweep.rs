@@ -84,16 +84,11 @@ pub(crate) async fn run(binary: &Path) -> Result<bool, String> {
             planted.pii_topic
         ));
     }
-    for p in &problems {
-        println!("  FAIL {p}");
-    }
-    println!(
-        "sweeper: {} (observe found every planted violation and changed nothing; remediate fixed them; a second sweep wrote nothing)",
-        if problems.is_empty() {
-            "held"
-        } else {
-            "did not hold"
-        }
-    );
-    Ok(problems.is_empty())
+    let what = "(observe found every planted violation and changed nothing; remediate fixed them; a second sweep wrote nothing)";
+    Ok(super::verdict(
+        "sweeper",
+        &problems,
+        &format!("held {what}"),
+        &format!("did not hold {what}"),
+    ))
 }
