@@ -15,6 +15,12 @@ use warden_tests::{
 
 const ECHO: &str = env!("CARGO_BIN_EXE_warden-echo-function");
 
+/// Fails, showing the whole of `stderr`, unless it holds `text`.
+#[track_caller]
+fn assert_in_stderr(stderr: &str, text: &str) {
+    assert!(stderr.contains(text), "{stderr}");
+}
+
 /// The echo function given one event under `env`, which keeps it from
 /// answering: the run ends with no invocation.
 async fn echo_without_an_answer(env: &[(String, String)]) -> FunctionRun {
@@ -130,11 +136,7 @@ async fn echo_function_answers_events_in_order() {
         .map(|i| i.request_id.as_str())
         .collect();
     assert_eq!(logged, expected, "stdout:\n{}", run.stdout);
-    assert!(
-        run.stderr.contains("echo-function: starting"),
-        "{}",
-        run.stderr
-    );
+    assert_in_stderr(&run.stderr, "echo-function: starting");
 }
 
 #[tokio::test]
@@ -147,11 +149,7 @@ async fn function_exiting_at_start_is_reported_not_awaited() {
     let run = echo_without_an_answer(&env).await;
     let status = run.exit_status.expect("the function exited by itself");
     assert!(!status.success());
-    assert!(
-        run.stderr.contains("AWS_LAMBDA_FUNCTION_MEMORY_SIZE"),
-        "{}",
-        run.stderr
-    );
+    assert_in_stderr(&run.stderr, "AWS_LAMBDA_FUNCTION_MEMORY_SIZE");
 }
 
 #[tokio::test]
@@ -183,9 +181,7 @@ async fn slow_function_times_out_with_its_stderr() {
     .expect_err("the event takes longer than the timeout");
     assert!(started.elapsed() < Duration::from_secs(10));
     match &err {
-        HarnessError::Timeout { stderr, .. } => {
-            assert!(stderr.contains("echo-function: handling"), "{stderr}")
-        }
+        HarnessError::Timeout { stderr, .. } => assert_in_stderr(stderr, "echo-function: handling"),
         other => panic!("expected a timeout, got {other}"),
     }
 }
