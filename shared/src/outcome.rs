@@ -232,6 +232,18 @@ pub struct Change {
     pub change_id: Option<String>,
 }
 
+impl Change {
+    /// A change not yet recorded in the state table (no `change_id`).
+    pub fn new(action: &str, before: Value, after: Value) -> Self {
+        Self {
+            action: action.to_string(),
+            before,
+            after,
+            change_id: None,
+        }
+    }
+}
+
 impl Finding {
     pub fn new(
         rule: &str,

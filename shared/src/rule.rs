@@ -13,6 +13,7 @@ use crate::error::AwsCall;
 use crate::exempt::Exemption;
 use crate::guard::{Guard, Input};
 use crate::outcome::{Change, Finding, Severity};
+use serde_json::Value;
 
 /// Which checks a rule runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, strum::Display)]
@@ -121,6 +122,14 @@ pub enum Remedy<F> {
 }
 
 impl<F> Remedy<F> {
+    /// One change, made by `fix`: what most rules' fixes come to.
+    pub fn one(fix: F, action: &str, before: Value, after: Value) -> Self {
+        Remedy::Fix {
+            changes: vec![Change::new(action, before, after)],
+            fix,
+        }
+    }
+
     pub fn manual(why: impl Into<String>) -> Self {
         Remedy::Manual {
             changes: vec![],

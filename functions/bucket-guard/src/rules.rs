@@ -11,7 +11,7 @@ use crate::policy::{self, BucketResources, TlsRule};
 use crate::public_access::PublicAccessBlock;
 use crate::{BucketFix, BucketGuard, rule};
 use serde_json::Value;
-use warden_shared::{Calls, Change, Found, Input, Meta, Remedy, Rule, RuleSpec, Severity};
+use warden_shared::{Calls, Found, Input, Meta, Remedy, Rule, RuleSpec, Severity};
 
 /// Every rule, in the order findings are reported.
 pub static ALL: [&dyn Rule<BucketGuard>; 4] = [
@@ -90,15 +90,12 @@ impl RuleSpec<BucketGuard> for DefaultEncryption {
                     target.kms_key.as_deref().unwrap_or_default()
                 ))
             }
-            EncryptionPlan::Raise { target, .. } => Remedy::Fix {
-                changes: vec![Change {
-                    action: "put-bucket-encryption".into(),
-                    before: input.state.encryption.to_json(),
-                    after: target.to_json(),
-                    change_id: None,
-                }],
-                fix: BucketFix::Encryption(target.clone()),
-            },
+            EncryptionPlan::Raise { target, .. } => Remedy::one(
+                BucketFix::Encryption(target.clone()),
+                "put-bucket-encryption",
+                input.state.encryption.to_json(),
+                target.to_json(),
+            ),
             EncryptionPlan::Keep | EncryptionPlan::Unknown => Remedy::manual(format!(
                 "default encryption `{}` was left as it is: Warden never replaces a setting it cannot rank",
                 input
@@ -157,15 +154,12 @@ impl<const WITHOUT_TLS: bool> RuleSpec<BucketGuard> for TlsDeny<WITHOUT_TLS> {
         _: &Input<'_, BucketGuard>,
         statement: &Value,
     ) -> Remedy<BucketFix> {
-        Remedy::Fix {
-            changes: vec![Change {
-                action: "add-bucket-policy-statement".into(),
-                before: Value::Null,
-                after: statement.clone(),
-                change_id: None,
-            }],
-            fix: BucketFix::AddStatement(statement.clone()),
-        }
+        Remedy::one(
+            BucketFix::AddStatement(statement.clone()),
+            "add-bucket-policy-statement",
+            Value::Null,
+            statement.clone(),
+        )
     }
 }
 
@@ -220,17 +214,14 @@ impl RuleSpec<BucketGuard> for PublicAccessBlockOn {
         input: &Input<'_, BucketGuard>,
         target: &PublicAccessBlock,
     ) -> Remedy<BucketFix> {
-        Remedy::Fix {
-            changes: vec![Change {
-                action: "put-public-access-block".into(),
-                before: input
-                    .state
-                    .public_access_block
-                    .map_or(Value::Null, PublicAccessBlock::to_json),
-                after: target.to_json(),
-                change_id: None,
-            }],
-            fix: BucketFix::PublicAccessBlock(*target),
-        }
+        Remedy::one(
+            BucketFix::PublicAccessBlock(*target),
+            "put-public-access-block",
+            input
+                .state
+                .public_access_block
+                .map_or(Value::Null, PublicAccessBlock::to_json),
+            target.to_json(),
+        )
     }
 }

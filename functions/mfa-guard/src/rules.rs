@@ -18,7 +18,7 @@ use crate::calls::{
 use crate::subject::{Evidence, Fix, MfaState, Subject, User, UserState};
 use crate::{MfaGuard, rule};
 use serde_json::{Value, json};
-use warden_shared::{Calls, Change, Found, Input, Meta, Remedy, Rule, RuleSpec, Severity};
+use warden_shared::{Calls, Found, Input, Meta, Remedy, Rule, RuleSpec, Severity};
 
 /// The rules with `MfaAction=quarantine` (the default), in the order
 /// findings are reported.
@@ -80,15 +80,12 @@ impl RuleSpec<MfaGuard> for ConsoleMfaQuarantine {
     }
 
     fn fix(&self, guard: &MfaGuard, _: &Input<'_, MfaGuard>, _: &()) -> Remedy<Fix> {
-        Remedy::Fix {
-            changes: vec![Change {
-                action: "attach-user-policy".into(),
-                before: Value::Null,
-                after: quarantine_policy(guard),
-                change_id: None,
-            }],
-            fix: Fix::AttachQuarantine,
-        }
+        Remedy::one(
+            Fix::AttachQuarantine,
+            "attach-user-policy",
+            Value::Null,
+            quarantine_policy(guard),
+        )
     }
 }
 
@@ -115,15 +112,12 @@ impl RuleSpec<MfaGuard> for ConsoleMfaDisableConsole {
     }
 
     fn fix(&self, _: &MfaGuard, _: &Input<'_, MfaGuard>, _: &()) -> Remedy<Fix> {
-        Remedy::Fix {
-            changes: vec![Change {
-                action: "delete-login-profile".into(),
-                before: json!({"ConsoleAccess": true}),
-                after: json!({"ConsoleAccess": false}),
-                change_id: None,
-            }],
-            fix: Fix::DeleteLoginProfile,
-        }
+        Remedy::one(
+            Fix::DeleteLoginProfile,
+            "delete-login-profile",
+            json!({"ConsoleAccess": true}),
+            json!({"ConsoleAccess": false}),
+        )
     }
 }
 
@@ -159,15 +153,12 @@ impl RuleSpec<MfaGuard> for QuarantineLift {
     }
 
     fn fix(&self, guard: &MfaGuard, _: &Input<'_, MfaGuard>, _: &()) -> Remedy<Fix> {
-        Remedy::Fix {
-            changes: vec![Change {
-                action: "detach-user-policy".into(),
-                before: quarantine_policy(guard),
-                after: Value::Null,
-                change_id: None,
-            }],
-            fix: Fix::DetachQuarantine,
-        }
+        Remedy::one(
+            Fix::DetachQuarantine,
+            "detach-user-policy",
+            quarantine_policy(guard),
+            Value::Null,
+        )
     }
 }
 

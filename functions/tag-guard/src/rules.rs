@@ -253,14 +253,13 @@ impl RuleSpec<TagGuard> for SensitiveTag {
                     TagAction::Redact => Some(marker.to_string()),
                     TagAction::Remove => None,
                 };
-                let change = Change {
-                    action: format!("{}-tag", guard.action),
-                    before: json!({"key": shown_key, "value": shown}),
-                    after: replacement
+                let change = Change::new(
+                    &format!("{}-tag", guard.action),
+                    json!({"key": shown_key, "value": shown}),
+                    replacement
                         .as_ref()
                         .map_or(Value::Null, |v| json!({"key": shown_key, "value": v})),
-                    change_id: None,
-                };
+                );
                 let arn = input.arn();
                 if services::covering(arn).is_none() {
                     // The Tagging API would refuse without the service's own

@@ -11,7 +11,7 @@
 use crate::calls::{GET_EVENT_SELECTORS, GET_TRAIL, GET_TRAIL_STATUS, START_LOGGING, UPDATE_TRAIL};
 use crate::{TrailCall, TrailFix, TrailGuard, TrailSettings, TrailState, rule};
 use serde_json::json;
-use warden_shared::{Calls, Change, Found, Input, Meta, Remedy, Rule, RuleSpec, Severity};
+use warden_shared::{Calls, Found, Input, Meta, Remedy, Rule, RuleSpec, Severity};
 
 /// Every rule, in the order findings are reported.
 pub static ALL: [&dyn Rule<TrailGuard>; 6] = [
@@ -61,15 +61,12 @@ impl RuleSpec<TrailGuard> for TrailLogging {
     }
 
     fn fix(&self, _: &TrailGuard, _: &Input<'_, TrailGuard>, _: &()) -> Remedy<TrailFix> {
-        Remedy::Fix {
-            changes: vec![Change {
-                action: "start-logging".into(),
-                before: json!({"IsLogging": false}),
-                after: json!({"IsLogging": true}),
-                change_id: None,
-            }],
-            fix: TrailFix::StartLogging,
-        }
+        Remedy::one(
+            TrailFix::StartLogging,
+            "start-logging",
+            json!({"IsLogging": false}),
+            json!({"IsLogging": true}),
+        )
     }
 }
 
@@ -104,15 +101,12 @@ impl RuleSpec<TrailGuard> for LogFileValidation {
     }
 
     fn fix(&self, _: &TrailGuard, _: &Input<'_, TrailGuard>, _: &()) -> Remedy<TrailFix> {
-        Remedy::Fix {
-            changes: vec![Change {
-                action: "update-trail".into(),
-                before: json!({"LogFileValidationEnabled": false}),
-                after: json!({"LogFileValidationEnabled": true}),
-                change_id: None,
-            }],
-            fix: TrailFix::EnableLogFileValidation,
-        }
+        Remedy::one(
+            TrailFix::EnableLogFileValidation,
+            "update-trail",
+            json!({"LogFileValidationEnabled": false}),
+            json!({"LogFileValidationEnabled": true}),
+        )
     }
 }
 
@@ -157,17 +151,14 @@ impl RuleSpec<TrailGuard> for MultiRegion {
         _: &Input<'_, TrailGuard>,
         global_events: &bool,
     ) -> Remedy<TrailFix> {
-        Remedy::Fix {
-            changes: vec![Change {
-                action: "update-trail".into(),
-                before: json!({"IsMultiRegionTrail": false, "IncludeGlobalServiceEvents": global_events}),
-                after: json!({"IsMultiRegionTrail": true, "IncludeGlobalServiceEvents": true}),
-                change_id: None,
-            }],
-            fix: TrailFix::MakeMultiRegion {
+        Remedy::one(
+            TrailFix::MakeMultiRegion {
                 include_global_service_events: !global_events,
             },
-        }
+            "update-trail",
+            json!({"IsMultiRegionTrail": false, "IncludeGlobalServiceEvents": global_events}),
+            json!({"IsMultiRegionTrail": true, "IncludeGlobalServiceEvents": true}),
+        )
     }
 }
 

@@ -25,12 +25,11 @@ fn tls_finding(applied: bool) -> Finding {
         "tls-required",
         BUCKET,
         "the bucket policy does not deny requests without TLS",
-        vec![Change {
-            action: "add-bucket-policy-statement".into(),
-            before: serde_json::Value::Null,
-            after: json!({"Sid": "WardenDenyInsecureTransport"}),
-            change_id: None,
-        }],
+        vec![Change::new(
+            "add-bucket-policy-statement",
+            serde_json::Value::Null,
+            json!({"Sid": "WardenDenyInsecureTransport"}),
+        )],
     )
     .with_severity(Severity::Medium);
     finding.applied = applied;
