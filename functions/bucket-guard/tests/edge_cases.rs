@@ -17,7 +17,7 @@ async fn a_bucket_deleted_before_the_function_runs_is_skipped() {
     let emu = emulator().await;
     let bucket = unique("gone");
     let event = event("delete-bucket-policy.json", &bucket);
-    let outcome_json = handle(&pipeline(&emu, &settings("remediate", &[])), event.clone()).await;
+    let outcome_json = remediate(&emu, event.clone()).await;
     let reason = format!("{} no longer exists", arn(&bucket));
     assert_eq!(
         outcome_json,
@@ -111,7 +111,7 @@ async fn every_existing_statement_survives_the_merge() {
     ]});
     set_policy(&emu.s3, &bucket, &existing).await;
 
-    let result = handle(&pipeline(&emu, &settings("remediate", &[])), event).await;
+    let result = remediate(&emu, event).await;
     assert_eq!(result["status"], "remediated");
 
     let written = view(&emu.s3, &bucket).await.policy.unwrap();
@@ -142,7 +142,7 @@ async fn a_policy_that_would_pass_20_kb_is_reported_not_written() {
     }
     set_policy(&emu.s3, &bucket, &policy).await;
 
-    let result = handle(&pipeline(&emu, &settings("remediate", &[])), event.clone()).await;
+    let result = remediate(&emu, event.clone()).await;
 
     assert_eq!(result["status"], "notified");
     let reason = result["reason"].as_str().unwrap();

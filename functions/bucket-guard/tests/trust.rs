@@ -45,6 +45,29 @@ const TLS_HELD_REST_FIXED: [(&str, bool); 4] = [
     ("public-access-block", true),
 ];
 
+/// The check was notified for `why` (its reason starts so), the TLS denies
+/// were held back and every other rule fixed: the public policy exactly as
+/// it was, Block Public Access all on.
+async fn assert_tls_held_back(
+    emu: &Emulator,
+    bucket: &str,
+    result: &Value,
+    policy: &Value,
+    why: &str,
+) {
+    assert_eq!(result["status"], "notified", "{result}");
+    let reason = result["reason"].as_str().unwrap();
+    assert!(reason.starts_with(why), "{reason}");
+    assert_eq!(applied(result), TLS_HELD_REST_FIXED);
+    let after = view(&emu.s3, bucket).await;
+    assert_eq!(
+        after.policy.as_ref(),
+        Some(policy),
+        "the policy is not attempted"
+    );
+    assert_eq!(after.public_access_block, ALL_ON());
+}
+
 /// A new bucket `tag-…` whose policy allows everyone to read: its name
 /// and the policy as set.
 async fn public_bucket(emu: &Emulator, tag: &str) -> (String, Value) {
@@ -76,19 +99,11 @@ async fn a_public_policy_under_block_public_policy_is_left_and_the_rest_is_fixed
         .await
         .unwrap();
 
-    let result = handle(&pipeline(&emu, &settings("remediate", &[])), event).await;
+    let result = remediate(&emu, event).await;
 
-    assert_eq!(result["status"], "notified", "{result}");
-    let reason = result["reason"].as_str().unwrap();
-    assert!(
-        reason.starts_with("the bucket policy grants public access (an Allow to everyone) and Block Public Access's BlockPublicPolicy is on"),
-        "{reason}"
-    );
-    assert_eq!(applied(&result), TLS_HELD_REST_FIXED);
-    let after = view(&emu.s3, &bucket).await;
-    assert_eq!(after.policy, Some(policy), "the policy is not attempted");
-    assert_eq!(after.public_access_block, ALL_ON());
-    assert_eq!(after.encryption, AES256());
+    let why = "the bucket policy grants public access (an Allow to everyone) and Block Public Access's BlockPublicPolicy is on";
+    assert_tls_held_back(&emu, &bucket, &result, &policy, why).await;
+    assert_eq!(view(&emu.s3, &bucket).await.encryption, AES256());
 }
 
 /// The account's Block Public Access makes S3 refuse a public policy on
@@ -117,21 +132,9 @@ async fn the_accounts_block_public_policy_holds_back_a_public_policy_too() {
             body: "<?xml version=\"1.0\" encoding=\"UTF-8\"?><GetPublicAccessBlockOutput><PublicAccessBlockConfiguration><BlockPublicAcls>false</BlockPublicAcls><IgnorePublicAcls>false</IgnorePublicAcls><BlockPublicPolicy>true</BlockPublicPolicy><RestrictPublicBuckets>false</RestrictPublicBuckets></PublicAccessBlockConfiguration></GetPublicAccessBlockOutput>".into(),
         },
     );
-    let result = handle(
-        &pipeline(&emu, &settings("remediate", &[])),
-        event("create-bucket.json", &bucket),
-    )
-    .await;
-    assert_eq!(result["status"], "notified", "{result}");
-    let reason = result["reason"].as_str().unwrap();
-    assert!(
-        reason.contains("BlockPublicPolicy is on for the whole account, so S3 refuses"),
-        "{reason}"
-    );
-    assert_eq!(applied(&result), TLS_HELD_REST_FIXED);
-    let after = view(&emu.s3, &bucket).await;
-    assert_eq!(after.policy, Some(policy), "the policy is not attempted");
-    assert_eq!(after.public_access_block, ALL_ON());
+    let result = remediate(&emu, event("create-bucket.json", &bucket)).await;
+    let why = "the bucket policy grants public access (an Allow to everyone) and Block Public Access's BlockPublicPolicy is on for the whole account, so S3 refuses";
+    assert_tls_held_back(&emu, &bucket, &result, &policy, why).await;
     assert_eq!(account_reads(&proxy), 1, "{:?}", proxy.seen());
     assert!(!proxy.seen().contains(&"PutBucketPolicy".to_string()));
 
@@ -139,11 +142,7 @@ async fn the_accounts_block_public_policy_holds_back_a_public_policy_too() {
     // are merged and written.
     let (bucket, policy) = public_bucket(&emu, "account-open").await;
     proxy.clear();
-    let result = handle(
-        &pipeline(&emu, &settings("remediate", &[])),
-        event("create-bucket.json", &bucket),
-    )
-    .await;
+    let result = remediate(&emu, event("create-bucket.json", &bucket)).await;
     assert_eq!(result["status"], "remediated", "{result}");
     let written = view(&emu.s3, &bucket).await.policy.unwrap();
     assert_eq!(written["Statement"][0], policy["Statement"][0]);
@@ -155,7 +154,7 @@ async fn the_accounts_block_public_policy_holds_back_a_public_policy_too() {
     let event_file = event("delete-bucket-policy.json", &bucket);
     seed(&emu.s3, &bucket, Seed::NoPolicy, &event_file).await;
     proxy.clear();
-    let result = handle(&pipeline(&emu, &settings("remediate", &[])), event_file).await;
+    let result = remediate(&emu, event_file).await;
     assert_eq!(result["status"], "remediated", "{result}");
     assert_eq!(account_reads(&proxy), 0, "{:?}", proxy.seen());
 
@@ -202,7 +201,7 @@ async fn s3_refusing_a_public_policy_is_its_rule_not_a_missing_permission() {
         },
     );
 
-    let result = handle(&pipeline(&emu, &settings("remediate", &[])), event).await;
+    let result = remediate(&emu, event).await;
 
     assert_eq!(result["status"], "failed", "{result}");
     let reason = result["reason"].as_str().unwrap();
@@ -281,7 +280,7 @@ async fn each_bucket_is_called_in_its_own_region() {
         .unwrap();
     proxy.clear();
 
-    let result = handle(&pipeline(&emu, &settings("remediate", &[])), event).await;
+    let result = remediate(&emu, event).await;
 
     assert_eq!(result["status"], "remediated", "{result}");
     let regions: Vec<String> = proxy
@@ -325,7 +324,7 @@ async fn a_statement_added_between_warden_s_read_and_its_write_is_kept() {
         1,
     );
 
-    let result = handle(&pipeline(&emu, &settings("remediate", &[])), event).await;
+    let result = remediate(&emu, event).await;
 
     assert_eq!(result["status"], "remediated", "{result}");
     let written = view(&emu.s3, &bucket).await.policy.unwrap();
