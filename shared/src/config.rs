@@ -87,6 +87,30 @@ pub fn boolean(
     choice(env, var, &[true, false], default)
 }
 
+/// A whole-number setting within `range`, or `default` when unset.
+pub fn whole<T>(
+    env: &(impl Env + ?Sized),
+    var: &'static str,
+    default: T,
+    range: std::ops::RangeInclusive<T>,
+) -> Result<T, ConfigError>
+where
+    T: std::str::FromStr + PartialOrd + fmt::Display,
+{
+    let Some(value) = env.value(var) else {
+        return Ok(default);
+    };
+    value
+        .parse::<T>()
+        .ok()
+        .filter(|n| range.contains(n))
+        .ok_or_else(|| ConfigError::Invalid {
+            var,
+            value,
+            allowed: format!("a whole number from {} to {}", range.start(), range.end()),
+        })
+}
+
 fn one_of<T: fmt::Display>(allowed: &[T]) -> String {
     let names: Vec<String> = allowed.iter().map(ToString::to_string).collect();
     format!("one of {}", names.join(", "))

@@ -23,7 +23,7 @@
 //! guard's [`crate::Guard::written`] returns, which for tags is the masked
 //! value.
 
-use crate::config::{ConfigError, Env, Mode};
+use crate::config::{ConfigError, Env, Mode, whole};
 use crate::error::{AwsCall, GuardError};
 use crate::outcome::{Status, Trigger};
 use aws_sdk_dynamodb::Client;
@@ -103,27 +103,6 @@ impl StateSettings {
             audit_days: whole(env, Self::AUDIT_DAYS, 365, 1..=3653)?,
         }))
     }
-}
-
-/// A whole number setting within `range`, or `default` when unset.
-fn whole(
-    env: &(impl Env + ?Sized),
-    var: &'static str,
-    default: u32,
-    range: std::ops::RangeInclusive<u32>,
-) -> Result<u32, ConfigError> {
-    let Some(value) = env.value(var) else {
-        return Ok(default);
-    };
-    value
-        .parse::<u32>()
-        .ok()
-        .filter(|n| range.contains(n))
-        .ok_or_else(|| ConfigError::Invalid {
-            var,
-            value,
-            allowed: format!("a whole number from {} to {}", range.start(), range.end()),
-        })
 }
 
 /// What became of a change.

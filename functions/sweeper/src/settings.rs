@@ -52,18 +52,12 @@ impl SweepSettings {
                 why: "WARDEN_SWEEP_MODE=notify sends every finding of a sweep to this SNS topic",
             });
         }
-        let concurrency = match env.value(Self::CONCURRENCY) {
-            None => Self::DEFAULT_CONCURRENCY,
-            Some(text) => text
-                .parse::<usize>()
-                .ok()
-                .filter(|n| (1..=Self::MAX_CONCURRENCY).contains(n))
-                .ok_or_else(|| ConfigError::Invalid {
-                    var: Self::CONCURRENCY,
-                    value: text.clone(),
-                    allowed: format!("a whole number from 1 to {}", Self::MAX_CONCURRENCY),
-                })?,
-        };
+        let concurrency = config::whole(
+            env,
+            Self::CONCURRENCY,
+            Self::DEFAULT_CONCURRENCY,
+            1..=Self::MAX_CONCURRENCY,
+        )?;
         let reserve = match env.value(Self::RESERVE_MS) {
             None => Self::DEFAULT_RESERVE,
             Some(text) => text
