@@ -242,6 +242,26 @@ async fn handle_with(guard: Fake, store: Store, mode: Mode, event: Value) -> (Ou
     (outcome, pipeline.adapter)
 }
 
+/// A `Change` event on a thing that breaks `breaks`, by the fake that
+/// blocks nothing.
+async fn change(breaks: &[&'static str], mode: Mode) -> (Outcome, Store) {
+    handle(thing(breaks), mode, event("Change")).await
+}
+
+/// The store with one thing, `thing`, that breaks `breaks`.
+fn thing(breaks: &[&'static str]) -> Store {
+    Store::with(&[("thing", breaks)])
+}
+
+/// The summary of an outcome where `b` needs a human and `a` was fixed.
+fn b_held_a_fixed() -> (Status, Option<&'static str>, Vec<(&'static str, bool)>) {
+    (
+        Status::Notified,
+        Some("b needs a human"),
+        vec![("a", true), ("b", false)],
+    )
+}
+
 fn summary(outcome: &Outcome) -> (Status, Option<&str>, Vec<(&str, bool)>) {
     let findings = outcome
         .findings

@@ -13,7 +13,7 @@ fn denied() -> GuardError {
 
 #[tokio::test]
 async fn a_fix_no_retry_can_help_fails_the_check_and_still_reports_its_findings() {
-    let store = Store::with(&[("thing", &["a", "b"])]);
+    let store = thing(&["a", "b"]);
     store.faults.lock().unwrap().push(Fault::Fail(denied()));
     let (outcome, store) = handle(store, Mode::Remediate, event("Change")).await;
     assert_eq!(
@@ -35,7 +35,7 @@ async fn a_fix_no_retry_can_help_fails_the_check_and_still_reports_its_findings(
 
 #[tokio::test]
 async fn a_fix_a_retry_may_help_is_an_invocation_error() {
-    let store = Store::with(&[("thing", &["a"])]);
+    let store = thing(&["a"]);
     store
         .faults
         .lock()
@@ -55,7 +55,7 @@ async fn a_fix_a_retry_may_help_is_an_invocation_error() {
 
 #[tokio::test]
 async fn a_resource_changed_under_the_fix_is_checked_again_from_a_fresh_read() {
-    let store = Store::with(&[("thing", &["a"])]);
+    let store = thing(&["a"]);
     store
         .faults
         .lock()
@@ -69,7 +69,7 @@ async fn a_resource_changed_under_the_fix_is_checked_again_from_a_fresh_read() {
     );
     assert_eq!(*store.applies.lock().unwrap(), 2);
 
-    let store = Store::with(&[("thing", &["a"])]);
+    let store = thing(&["a"]);
     store
         .faults
         .lock()
@@ -87,7 +87,7 @@ async fn a_resource_changed_under_the_fix_is_checked_again_from_a_fresh_read() {
 
 #[tokio::test]
 async fn a_violation_found_on_the_read_back_is_reported_and_fixed() {
-    let store = Store::with(&[("thing", &["a"])]);
+    let store = thing(&["a"]);
     store.side_effect.lock().unwrap().push("b");
     let (outcome, store) = handle(store, Mode::Remediate, event("Change")).await;
     assert_eq!(
@@ -100,7 +100,7 @@ async fn a_violation_found_on_the_read_back_is_reported_and_fixed() {
 
 #[tokio::test]
 async fn a_blocked_violation_found_on_the_read_back_is_reported() {
-    let store = Store::with(&[("thing", &["a"])]);
+    let store = thing(&["a"]);
     store.side_effect.lock().unwrap().push("b");
     let (outcome, _) = handle_with(
         Fake { blocked: vec!["b"] },
@@ -109,19 +109,12 @@ async fn a_blocked_violation_found_on_the_read_back_is_reported() {
         event("Change"),
     )
     .await;
-    assert_eq!(
-        summary(&outcome),
-        (
-            Status::Notified,
-            Some("b needs a human"),
-            vec![("a", true), ("b", false)]
-        )
-    );
+    assert_eq!(summary(&outcome), b_held_a_fixed());
 }
 
 #[tokio::test]
 async fn events_that_are_not_cloudtrail_records_are_skipped_before_any_read() {
-    let store = Store::with(&[("thing", &["a"])]);
+    let store = thing(&["a"]);
     *store.invisible_reads.lock().unwrap() = u32::MAX;
     let guardduty = json!({"id": "gd-1", "detail-type": "GuardDuty Finding", "source": "aws.guardduty",
                            "detail": {"id": "f-1", "type": "Recon:EC2/PortProbeUnprotectedPort"}});

@@ -9,12 +9,7 @@ async fn observe_and_notify_report_the_plan_and_change_nothing() {
         (Mode::Observe, Status::Observed),
         (Mode::Notify, Status::Notified),
     ] {
-        let (outcome, store) = handle(
-            Store::with(&[("thing", &["a", "b"])]),
-            mode,
-            event("Change"),
-        )
-        .await;
+        let (outcome, store) = change(&["a", "b"], mode).await;
         assert_eq!(
             summary(&outcome),
             (status, None, vec![("a", false), ("b", false)])
@@ -26,12 +21,7 @@ async fn observe_and_notify_report_the_plan_and_change_nothing() {
 
 #[tokio::test]
 async fn the_outcome_says_what_started_the_check() {
-    let (outcome, _) = handle(
-        Store::with(&[("thing", &["a"])]),
-        Mode::Observe,
-        event("Change"),
-    )
-    .await;
+    let (outcome, _) = change(&["a"], Mode::Observe).await;
     assert_eq!(
         serde_json::to_value(&outcome).unwrap(),
         json!({"guard": "fake-guard", "trigger": {"event": {"event_id": "e-1", "event_name": "Change"}},
@@ -43,12 +33,7 @@ async fn the_outcome_says_what_started_the_check() {
 
 #[tokio::test]
 async fn remediate_confirms_each_fix_by_reading_back() {
-    let (outcome, store) = handle(
-        Store::with(&[("thing", &["a", "b"])]),
-        Mode::Remediate,
-        event("Change"),
-    )
-    .await;
+    let (outcome, store) = change(&["a", "b"], Mode::Remediate).await;
     assert_eq!(
         summary(&outcome),
         (Status::Remediated, None, vec![("a", true), ("b", true)])
@@ -65,7 +50,7 @@ async fn remediate_confirms_each_fix_by_reading_back() {
 
 #[tokio::test]
 async fn a_fix_that_does_not_hold_is_a_failure() {
-    let mut store = Store::with(&[("thing", &["a"])]);
+    let mut store = thing(&["a"]);
     store.broken_apply = true;
     let (outcome, _) = handle(store, Mode::Remediate, event("Change")).await;
     assert_eq!(
@@ -82,24 +67,17 @@ async fn a_fix_that_does_not_hold_is_a_failure() {
 async fn unsafe_fixes_are_notified_and_the_rest_applied() {
     let (outcome, store) = handle_with(
         Fake { blocked: vec!["b"] },
-        Store::with(&[("thing", &["a", "b"])]),
+        thing(&["a", "b"]),
         Mode::Remediate,
         event("Change"),
     )
     .await;
-    assert_eq!(
-        summary(&outcome),
-        (
-            Status::Notified,
-            Some("b needs a human"),
-            vec![("a", true), ("b", false)]
-        )
-    );
+    assert_eq!(summary(&outcome), b_held_a_fixed());
     assert_eq!(store.breaks("thing"), Some(vec!["b"]));
 
     let (outcome, store) = handle_with(
         Fake { blocked: vec!["b"] },
-        Store::with(&[("thing", &["b"])]),
+        thing(&["b"]),
         Mode::Remediate,
         event("Change"),
     )
@@ -144,7 +122,7 @@ async fn skips_come_before_any_read() {
         ),
         (super::tests::event("Ignore"), "the guard ignores it"),
     ] {
-        let store = Store::with(&[("thing", &["a"])]);
+        let store = thing(&["a"]);
         *store.invisible_reads.lock().unwrap() = u32::MAX;
         let (outcome, store) = handle(store, Mode::Remediate, event).await;
         assert_eq!(summary(&outcome), (Status::Skipped, Some(reason), vec![]));
@@ -173,12 +151,12 @@ async fn a_malformed_event_names_the_field() {
 
 #[tokio::test(start_paused = true)]
 async fn a_resource_just_created_gets_a_short_retry() {
-    let store = Store::with(&[("thing", &["a"])]);
+    let store = thing(&["a"]);
     *store.invisible_reads.lock().unwrap() = 2;
     let (outcome, _) = handle(store, Mode::Observe, event("Create")).await;
     assert_eq!(outcome.status, Status::Observed);
 
-    let store = Store::with(&[("thing", &["a"])]);
+    let store = thing(&["a"]);
     *store.invisible_reads.lock().unwrap() = 4;
     let (outcome, _) = handle(store, Mode::Observe, event("Create")).await;
     assert_eq!(
@@ -190,7 +168,7 @@ async fn a_resource_just_created_gets_a_short_retry() {
         )
     );
 
-    let store = Store::with(&[("thing", &["a"])]);
+    let store = thing(&["a"]);
     *store.invisible_reads.lock().unwrap() = 1;
     let (outcome, _) = handle(store, Mode::Observe, event("Change")).await;
     assert_eq!(
@@ -202,7 +180,7 @@ async fn a_resource_just_created_gets_a_short_retry() {
 
 #[tokio::test]
 async fn exemptions() {
-    let mut store = Store::with(&[("thing", &["a", "b"])]);
+    let mut store = thing(&["a", "b"]);
     store.tags = vec![("warden:exempt".into(), "all".into())];
     let (outcome, _) = handle(store, Mode::Remediate, event("Change")).await;
     assert_eq!(
@@ -214,7 +192,7 @@ async fn exemptions() {
         )
     );
 
-    let mut store = Store::with(&[("thing", &["a", "b"])]);
+    let mut store = thing(&["a", "b"]);
     store.tags = vec![("warden:exempt".into(), "b".into())];
     let (outcome, _) = handle(store, Mode::Remediate, event("Change")).await;
     assert_eq!(
@@ -222,7 +200,7 @@ async fn exemptions() {
         (Status::Remediated, None, vec![("a", true)])
     );
 
-    let mut store = Store::with(&[("thing", &["a"])]);
+    let mut store = thing(&["a"]);
     store.tags = vec![("warden:exempt".into(), "all until=2001-01-01".into())];
     let (outcome, _) = handle(store, Mode::Observe, event("Change")).await;
     assert_eq!(
@@ -233,19 +211,14 @@ async fn exemptions() {
 
 #[tokio::test]
 async fn event_rules_run_on_the_event_path_only() {
-    let (outcome, _) = handle(
-        Store::with(&[("thing", &["a", "e"])]),
-        Mode::Observe,
-        event("Change"),
-    )
-    .await;
+    let (outcome, _) = change(&["a", "e"], Mode::Observe).await;
     assert_eq!(
         summary(&outcome).2,
         vec![("a", false), ("e", false)],
         "an event proves what rule e needs"
     );
 
-    let pipeline = pipeline(Store::with(&[("thing", &["a", "e"])]), Mode::Remediate);
+    let pipeline = pipeline(thing(&["a", "e"]), Mode::Remediate);
     let context = Context::sweep("sweep-1", "123456789012", "us-east-1");
     let outcome = pipeline
         .check_resource(&Thing { arn: arn("thing") }, &context)
