@@ -17,7 +17,7 @@ async fn a_bucket_deleted_before_the_function_runs_is_skipped() {
     let emu = emulator().await;
     let bucket = unique("gone");
     let event = event("delete-bucket-policy.json", &bucket);
-    let outcome_json = remediate(&emu, event.clone()).await;
+    let outcome_json = remediate(&emu, &[], event.clone()).await;
     let reason = format!("{} no longer exists", arn(&bucket));
     assert_eq!(
         outcome_json,
@@ -27,10 +27,12 @@ async fn a_bucket_deleted_before_the_function_runs_is_skipped() {
 
 #[tokio::test]
 async fn raising_keeps_the_buckets_own_customer_key() {
-    let emu = emulator().await;
-    let bucket = unique("cmk");
-    let event = event("put-bucket-encryption-kms-to-aes256.json", &bucket);
-    seed(&emu.s3, &bucket, Seed::Aes256, &event).await;
+    let (emu, bucket, event) = seeded(
+        "cmk",
+        "put-bucket-encryption-kms-to-aes256.json",
+        Seed::Aes256,
+    )
+    .await;
     set_encryption(&emu.s3, &bucket, "aws:kms", Some(KEY)).await;
     let env = settings(
         "remediate",
@@ -70,23 +72,14 @@ async fn raising_keeps_the_buckets_own_customer_key() {
 
 #[tokio::test]
 async fn a_log_delivery_bucket_is_raised_to_sse_s3_only() {
-    let emu = emulator().await;
-    let bucket = unique("logs");
-    let event = event("delete-bucket-encryption.json", &bucket);
-    seed(&emu.s3, &bucket, Seed::NoEncryption, &event).await;
+    let (emu, bucket, event) =
+        seeded("logs", "delete-bucket-encryption.json", Seed::NoEncryption).await;
     let mut policy = tls_policy(&bucket);
     policy["Statement"].as_array_mut().unwrap().push(json!({"Sid": "S3ServerAccessLogsPolicy", "Effect": "Allow",
         "Principal": {"Service": "logging.s3.amazonaws.com"}, "Action": "s3:PutObject", "Resource": format!("{}/*", arn(&bucket))}));
     set_policy(&emu.s3, &bucket, &policy).await;
 
-    let result = handle(
-        &pipeline(
-            &emu,
-            &settings("remediate", &[("WARDEN_MIN_ENCRYPTION", "sse-kms")]),
-        ),
-        event.clone(),
-    )
-    .await;
+    let result = remediate(&emu, &[("WARDEN_MIN_ENCRYPTION", "sse-kms")], event.clone()).await;
 
     assert_eq!(result["status"], "remediated");
     assert_eq!(result["findings"][0]["changes"][0]["after"], AES256());
@@ -95,10 +88,12 @@ async fn a_log_delivery_bucket_is_raised_to_sse_s3_only() {
 
 #[tokio::test]
 async fn every_existing_statement_survives_the_merge() {
-    let emu = emulator().await;
-    let bucket = unique("merge");
-    let event = event("put-bucket-policy-without-tls.json", &bucket);
-    seed(&emu.s3, &bucket, Seed::NoPolicy, &event).await;
+    let (emu, bucket, event) = seeded(
+        "merge",
+        "put-bucket-policy-without-tls.json",
+        Seed::NoPolicy,
+    )
+    .await;
     let objects = format!("{}/*", arn(&bucket));
     let existing = json!({"Id": "Policy-Data-1", "Version": "2012-10-17", "Statement": [
         {"Sid": "CrossAccountRead", "Effect": "Allow", "Principal": {"AWS": ["arn:aws:iam::111122223333:root"]},
@@ -111,7 +106,7 @@ async fn every_existing_statement_survives_the_merge() {
     ]});
     set_policy(&emu.s3, &bucket, &existing).await;
 
-    let result = remediate(&emu, event).await;
+    let result = remediate(&emu, &[], event).await;
     assert_eq!(result["status"], "remediated");
 
     let written = view(&emu.s3, &bucket).await.policy.unwrap();
@@ -127,10 +122,7 @@ async fn every_existing_statement_survives_the_merge() {
 
 #[tokio::test]
 async fn a_policy_that_would_pass_20_kb_is_reported_not_written() {
-    let emu = emulator().await;
-    let bucket = unique("full");
-    let event = event("delete-bucket-policy.json", &bucket);
-    seed(&emu.s3, &bucket, Seed::NoPolicy, &event).await;
+    let (emu, bucket, event) = seeded("full", "delete-bucket-policy.json", Seed::NoPolicy).await;
     let mut policy = json!({"Version": "2012-10-17", "Statement": []});
     for i in 0.. {
         if policy.to_string().len() > 20 * 1024 - 300 {
@@ -142,7 +134,7 @@ async fn a_policy_that_would_pass_20_kb_is_reported_not_written() {
     }
     set_policy(&emu.s3, &bucket, &policy).await;
 
-    let result = remediate(&emu, event.clone()).await;
+    let result = remediate(&emu, &[], event.clone()).await;
 
     assert_eq!(result["status"], "notified");
     let reason = result["reason"].as_str().unwrap();

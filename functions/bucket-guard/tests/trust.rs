@@ -14,7 +14,7 @@ use fixture::*;
 use serde_json::{Value, json};
 use std::sync::Arc;
 use warden_tests::faults::{Effect, FaultProxy};
-use warden_tests::fixtures::{handle, unique};
+use warden_tests::fixtures::unique;
 use warden_tests::kit::Fixture;
 
 /// A bucket's emulator world behind a fault proxy.
@@ -99,7 +99,7 @@ async fn a_public_policy_under_block_public_policy_is_left_and_the_rest_is_fixed
         .await
         .unwrap();
 
-    let result = remediate(&emu, event).await;
+    let result = remediate(&emu, &[], event).await;
 
     let why = "the bucket policy grants public access (an Allow to everyone) and Block Public Access's BlockPublicPolicy is on";
     assert_tls_held_back(&emu, &bucket, &result, &policy, why).await;
@@ -132,7 +132,7 @@ async fn the_accounts_block_public_policy_holds_back_a_public_policy_too() {
             body: "<?xml version=\"1.0\" encoding=\"UTF-8\"?><GetPublicAccessBlockOutput><PublicAccessBlockConfiguration><BlockPublicAcls>false</BlockPublicAcls><IgnorePublicAcls>false</IgnorePublicAcls><BlockPublicPolicy>true</BlockPublicPolicy><RestrictPublicBuckets>false</RestrictPublicBuckets></PublicAccessBlockConfiguration></GetPublicAccessBlockOutput>".into(),
         },
     );
-    let result = remediate(&emu, event("create-bucket.json", &bucket)).await;
+    let result = remediate(&emu, &[], event("create-bucket.json", &bucket)).await;
     let why = "the bucket policy grants public access (an Allow to everyone) and Block Public Access's BlockPublicPolicy is on for the whole account, so S3 refuses";
     assert_tls_held_back(&emu, &bucket, &result, &policy, why).await;
     assert_eq!(account_reads(&proxy), 1, "{:?}", proxy.seen());
@@ -142,7 +142,7 @@ async fn the_accounts_block_public_policy_holds_back_a_public_policy_too() {
     // are merged and written.
     let (bucket, policy) = public_bucket(&emu, "account-open").await;
     proxy.clear();
-    let result = remediate(&emu, event("create-bucket.json", &bucket)).await;
+    let result = remediate(&emu, &[], event("create-bucket.json", &bucket)).await;
     assert_eq!(result["status"], "remediated", "{result}");
     let written = view(&emu.s3, &bucket).await.policy.unwrap();
     assert_eq!(written["Statement"][0], policy["Statement"][0]);
@@ -154,7 +154,7 @@ async fn the_accounts_block_public_policy_holds_back_a_public_policy_too() {
     let event_file = event("delete-bucket-policy.json", &bucket);
     seed(&emu.s3, &bucket, Seed::NoPolicy, &event_file).await;
     proxy.clear();
-    let result = remediate(&emu, event_file).await;
+    let result = remediate(&emu, &[], event_file).await;
     assert_eq!(result["status"], "remediated", "{result}");
     assert_eq!(account_reads(&proxy), 0, "{:?}", proxy.seen());
 
@@ -201,7 +201,7 @@ async fn s3_refusing_a_public_policy_is_its_rule_not_a_missing_permission() {
         },
     );
 
-    let result = remediate(&emu, event).await;
+    let result = remediate(&emu, &[], event).await;
 
     assert_eq!(result["status"], "failed", "{result}");
     let reason = result["reason"].as_str().unwrap();
@@ -234,14 +234,7 @@ async fn a_raise_sends_back_every_field_of_the_rule_it_does_not_own() {
         2,
     );
 
-    let result = handle(
-        &pipeline(
-            &emu,
-            &settings("remediate", &[("WARDEN_MIN_ENCRYPTION", "sse-kms")]),
-        ),
-        event,
-    )
-    .await;
+    let result = remediate(&emu, &[("WARDEN_MIN_ENCRYPTION", "sse-kms")], event).await;
 
     assert_eq!(result["status"], "remediated", "{result}");
     let put = proxy
@@ -280,7 +273,7 @@ async fn each_bucket_is_called_in_its_own_region() {
         .unwrap();
     proxy.clear();
 
-    let result = remediate(&emu, event).await;
+    let result = remediate(&emu, &[], event).await;
 
     assert_eq!(result["status"], "remediated", "{result}");
     let regions: Vec<String> = proxy
@@ -324,7 +317,7 @@ async fn a_statement_added_between_warden_s_read_and_its_write_is_kept() {
         1,
     );
 
-    let result = remediate(&emu, event).await;
+    let result = remediate(&emu, &[], event).await;
 
     assert_eq!(result["status"], "remediated", "{result}");
     let written = view(&emu.s3, &bucket).await.policy.unwrap();
@@ -354,14 +347,7 @@ async fn a_stronger_encryption_set_meanwhile_is_never_lowered() {
         1,
     );
 
-    let result = handle(
-        &pipeline(
-            &emu,
-            &settings("remediate", &[("WARDEN_MIN_ENCRYPTION", "sse-kms")]),
-        ),
-        event.clone(),
-    )
-    .await;
+    let result = remediate(&emu, &[("WARDEN_MIN_ENCRYPTION", "sse-kms")], event.clone()).await;
 
     let reason = format!(
         "{} changed while it was being fixed (default encryption is {{\"SSEAlgorithm\":\"aws:kms:dsse\",\"KMSMasterKeyID\":\"{KEY}\",\"BucketKeyEnabled\":false}} now, not {{\"SSEAlgorithm\":\"AES256\",\"BucketKeyEnabled\":false}} as the plan was built on); read again, it meets every rule",

@@ -86,7 +86,7 @@ async fn a_change_cloudformation_made_is_notified_naming_the_stack() {
     );
     let event = by_cloudformation(event("delete-bucket-public-access-block.json", &bucket));
 
-    let outcome = remediate(&emu, event.clone()).await;
+    let outcome = remediate(&emu, &[], event.clone()).await;
 
     assert_eq!(outcome["status"], "notified", "{outcome}");
     assert_eq!(

@@ -198,11 +198,9 @@ async fn a_crash_between_intent_and_result_is_settled_by_the_next_run() {
         "{left:?}"
     );
 
-    let next = handle(
-        &pipeline(
-            &emu,
-            &settings("remediate", &[("WARDEN_STATE_TABLE", table.as_str())]),
-        ),
+    let next = remediate(
+        &emu,
+        &[("WARDEN_STATE_TABLE", table.as_str())],
         redelivered(event.clone()),
     )
     .await;
