@@ -34,6 +34,25 @@ pub struct Calls {
     pub fixes: &'static [AwsCall],
 }
 
+impl Calls {
+    /// No calls: a rule that reports what the event or the state read for
+    /// every rule already shows, and fixes nothing itself.
+    pub const NONE: Calls = Calls::reads(&[]);
+
+    /// The calls of a check that reads `reads`; [`Calls::fixes`] adds what
+    /// its fix makes.
+    pub const fn reads(reads: &'static [AwsCall]) -> Self {
+        Self { reads, fixes: &[] }
+    }
+
+    pub const fn fixes(self, fixes: &'static [AwsCall]) -> Self {
+        Self {
+            reads: self.reads,
+            fixes,
+        }
+    }
+}
+
 /// What a rule is, beside its check and fix: its name, its severity, the
 /// path it runs on and the AWS calls it needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -31,10 +31,7 @@ impl RuleSpec<BucketGuard> for DefaultEncryption {
     const META: Meta = Meta::standing(
         rule::DEFAULT_ENCRYPTION,
         Severity::Medium,
-        Calls {
-            reads: &[GET_ENCRYPTION, GET_POLICY],
-            fixes: &[PUT_ENCRYPTION],
-        },
+        Calls::reads(&[GET_ENCRYPTION, GET_POLICY]).fixes(&[PUT_ENCRYPTION]),
     );
 
     fn check(
@@ -165,10 +162,8 @@ impl<const WITHOUT_TLS: bool> RuleSpec<BucketGuard> for TlsDeny<WITHOUT_TLS> {
 
 /// The account's Block Public Access is read too when the policy grants
 /// public access (S3 would refuse to write it).
-const TLS_CALLS: Calls = Calls {
-    reads: &[GET_POLICY, GET_ACCOUNT_PUBLIC_ACCESS_BLOCK],
-    fixes: &[PUT_POLICY],
-};
+const TLS_CALLS: Calls =
+    Calls::reads(&[GET_POLICY, GET_ACCOUNT_PUBLIC_ACCESS_BLOCK]).fixes(&[PUT_POLICY]);
 
 /// All four Block Public Access flags on (`RequirePublicAccessBlock`),
 /// turned on flag by flag and never off.
@@ -179,10 +174,7 @@ impl RuleSpec<BucketGuard> for PublicAccessBlockOn {
     const META: Meta = Meta::standing(
         rule::PUBLIC_ACCESS_BLOCK,
         Severity::High,
-        Calls {
-            reads: &[GET_PUBLIC_ACCESS_BLOCK],
-            fixes: &[PUT_PUBLIC_ACCESS_BLOCK],
-        },
+        Calls::reads(&[GET_PUBLIC_ACCESS_BLOCK]).fixes(&[PUT_PUBLIC_ACCESS_BLOCK]),
     );
 
     fn check(

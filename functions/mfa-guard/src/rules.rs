@@ -64,10 +64,8 @@ impl RuleSpec<MfaGuard> for ConsoleMfaQuarantine {
     const META: Meta = Meta::standing(
         rule::CONSOLE_MFA,
         Severity::High,
-        Calls {
-            reads: &[GET_LOGIN_PROFILE, LIST_MFA_DEVICES, LIST_ATTACHED_POLICIES],
-            fixes: &[ATTACH_POLICY],
-        },
+        Calls::reads(&[GET_LOGIN_PROFILE, LIST_MFA_DEVICES, LIST_ATTACHED_POLICIES])
+            .fixes(&[ATTACH_POLICY]),
     );
 
     fn check(&self, _: &MfaGuard, input: &Input<'_, MfaGuard>) -> Vec<Found<()>> {
@@ -98,10 +96,7 @@ impl RuleSpec<MfaGuard> for ConsoleMfaDisableConsole {
     const META: Meta = Meta::standing(
         rule::CONSOLE_MFA,
         Severity::High,
-        Calls {
-            reads: &[GET_LOGIN_PROFILE, LIST_MFA_DEVICES],
-            fixes: &[DELETE_LOGIN_PROFILE],
-        },
+        Calls::reads(&[GET_LOGIN_PROFILE, LIST_MFA_DEVICES]).fixes(&[DELETE_LOGIN_PROFILE]),
     );
 
     fn check(&self, _: &MfaGuard, input: &Input<'_, MfaGuard>) -> Vec<Found<()>> {
@@ -131,10 +126,7 @@ impl RuleSpec<MfaGuard> for QuarantineLift {
     const META: Meta = Meta::standing(
         rule::QUARANTINE_LIFT,
         Severity::Low,
-        Calls {
-            reads: &[LIST_ATTACHED_POLICIES, LIST_MFA_DEVICES],
-            fixes: &[DETACH_POLICY],
-        },
+        Calls::reads(&[LIST_ATTACHED_POLICIES, LIST_MFA_DEVICES]).fixes(&[DETACH_POLICY]),
     );
 
     fn check(&self, _: &MfaGuard, input: &Input<'_, MfaGuard>) -> Vec<Found<()>> {
@@ -169,14 +161,7 @@ pub struct RootConsoleMfa;
 
 impl RuleSpec<MfaGuard> for RootConsoleMfa {
     type Found = ();
-    const META: Meta = Meta::event(
-        rule::ROOT_CONSOLE_MFA,
-        Severity::Critical,
-        Calls {
-            reads: &[],
-            fixes: &[],
-        },
-    );
+    const META: Meta = Meta::event(rule::ROOT_CONSOLE_MFA, Severity::Critical, Calls::NONE);
 
     fn check(&self, _: &MfaGuard, input: &Input<'_, MfaGuard>) -> Vec<Found<()>> {
         match (input.target, input.evidence) {

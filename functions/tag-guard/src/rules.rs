@@ -165,10 +165,7 @@ impl RuleSpec<TagGuard> for SensitiveTag {
     const META: Meta = Meta::standing(
         rule::SENSITIVE_TAG,
         Severity::High,
-        Calls {
-            reads: READS,
-            fixes: WRITES,
-        },
+        Calls::reads(READS).fixes(WRITES),
     );
 
     fn check(&self, guard: &TagGuard, input: &Input<'_, TagGuard>) -> Vec<Found<TagFinding>> {
@@ -297,14 +294,7 @@ pub struct SensitiveField;
 
 impl RuleSpec<TagGuard> for SensitiveField {
     type Found = (String, bool);
-    const META: Meta = Meta::event(
-        rule::SENSITIVE_FIELD,
-        Severity::High,
-        Calls {
-            reads: &[],
-            fixes: &[],
-        },
-    );
+    const META: Meta = Meta::event(rule::SENSITIVE_FIELD, Severity::High, Calls::NONE);
 
     fn check(&self, guard: &TagGuard, input: &Input<'_, TagGuard>) -> Vec<Found<(String, bool)>> {
         let (TagTarget::Call { .. }, Some(evidence)) = (input.target, input.evidence) else {

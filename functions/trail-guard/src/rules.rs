@@ -44,10 +44,7 @@ impl RuleSpec<TrailGuard> for TrailLogging {
     const META: Meta = Meta::event(
         rule::TRAIL_LOGGING,
         Severity::High,
-        Calls {
-            reads: &[GET_TRAIL_STATUS],
-            fixes: &[START_LOGGING],
-        },
+        Calls::reads(&[GET_TRAIL_STATUS]).fixes(&[START_LOGGING]),
     );
 
     fn check(&self, _: &TrailGuard, input: &Input<'_, TrailGuard>) -> Vec<Found<()>> {
@@ -78,10 +75,7 @@ impl RuleSpec<TrailGuard> for LogFileValidation {
     const META: Meta = Meta::event(
         rule::LOG_FILE_VALIDATION,
         Severity::Medium,
-        Calls {
-            reads: &[GET_TRAIL],
-            fixes: &[UPDATE_TRAIL],
-        },
+        Calls::reads(&[GET_TRAIL]).fixes(&[UPDATE_TRAIL]),
     );
 
     fn check(&self, _: &TrailGuard, input: &Input<'_, TrailGuard>) -> Vec<Found<()>> {
@@ -120,10 +114,7 @@ impl RuleSpec<TrailGuard> for MultiRegion {
     const META: Meta = Meta::event(
         rule::MULTI_REGION,
         Severity::High,
-        Calls {
-            reads: &[GET_TRAIL],
-            fixes: &[UPDATE_TRAIL],
-        },
+        Calls::reads(&[GET_TRAIL]).fixes(&[UPDATE_TRAIL]),
     );
 
     fn check(&self, _: &TrailGuard, input: &Input<'_, TrailGuard>) -> Vec<Found<bool>> {
@@ -171,10 +162,7 @@ impl RuleSpec<TrailGuard> for ManagementEvents {
     const META: Meta = Meta::event(
         rule::MANAGEMENT_EVENTS,
         Severity::High,
-        Calls {
-            reads: &[GET_EVENT_SELECTORS],
-            fixes: &[],
-        },
+        Calls::reads(&[GET_EVENT_SELECTORS]),
     );
 
     fn check(&self, _: &TrailGuard, input: &Input<'_, TrailGuard>) -> Vec<Found<()>> {
@@ -207,10 +195,7 @@ impl RuleSpec<TrailGuard> for TrailDeleted {
     const META: Meta = Meta::event(
         rule::TRAIL_DELETED,
         Severity::Critical,
-        Calls {
-            reads: &[GET_TRAIL],
-            fixes: &[],
-        },
+        Calls::reads(&[GET_TRAIL]),
     );
 
     fn check(&self, _: &TrailGuard, input: &Input<'_, TrailGuard>) -> Vec<Found<()>> {
@@ -240,10 +225,7 @@ impl RuleSpec<TrailGuard> for LogEncryption {
     const META: Meta = Meta::standing(
         rule::LOG_ENCRYPTION,
         Severity::Medium,
-        Calls {
-            reads: &[GET_TRAIL],
-            fixes: &[],
-        },
+        Calls::reads(&[GET_TRAIL]),
     );
 
     fn check(&self, guard: &TrailGuard, input: &Input<'_, TrailGuard>) -> Vec<Found<()>> {

@@ -84,10 +84,7 @@ macro_rules! breaks_rule {
                 name: $name,
                 severity: Severity::Medium,
                 scope: $scope,
-                calls: Calls {
-                    reads: &[],
-                    fixes: &[],
-                },
+                calls: Calls::NONE,
             };
             fn check(&self, _: &Fake, input: &Input<'_, Fake>) -> Vec<Found<()>> {
                 if input.state.contains(&$name) {
