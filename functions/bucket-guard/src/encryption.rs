@@ -238,27 +238,27 @@ mod tests {
 
     #[test]
     fn required_levels() {
-        assert_eq!(
-            required_level(MinEncryption::SseS3, Some(KEY), false),
-            L::SseS3
-        );
-        assert_eq!(
-            required_level(MinEncryption::SseKms, None, false),
-            L::SseKmsAwsManagedKey
-        );
-        assert_eq!(
-            required_level(MinEncryption::SseKms, Some(KEY), false),
-            L::SseKmsCustomerKey
-        );
-        assert_eq!(
-            required_level(MinEncryption::DsseKms, None, false),
-            L::DsseKms
-        );
-        assert_eq!(
-            required_level(MinEncryption::DsseKms, Some(KEY), true),
-            L::SseS3,
-            "log buckets are capped"
-        );
+        // (minimum, key, log-delivery bucket, required level); log buckets
+        // are capped at SSE-S3.
+        let cases = [
+            (MinEncryption::SseS3, Some(KEY), false, L::SseS3),
+            (MinEncryption::SseKms, None, false, L::SseKmsAwsManagedKey),
+            (
+                MinEncryption::SseKms,
+                Some(KEY),
+                false,
+                L::SseKmsCustomerKey,
+            ),
+            (MinEncryption::DsseKms, None, false, L::DsseKms),
+            (MinEncryption::DsseKms, Some(KEY), true, L::SseS3),
+        ];
+        for (min, key, log, level) in cases {
+            assert_eq!(
+                required_level(min, key, log),
+                level,
+                "{min:?} {key:?} log={log}"
+            );
+        }
     }
 
     #[test]
