@@ -13,6 +13,7 @@ pub mod buckets;
 pub mod error;
 pub mod faults;
 pub mod fixtures;
+pub mod iam;
 pub mod kit;
 pub mod moto;
 pub mod paths;

@@ -55,17 +55,8 @@ pub async fn world_at(endpoint: &str) -> World {
     let config = warden_tests::aws::sdk_config(endpoint).await;
     let table = warden_tests::state::create_table(&config, &unique("state")).await;
     let iam = aws_sdk_iam::Client::new(&config);
-    let quarantine = iam
-        .create_policy()
-        .policy_name(unique("quarantine"))
-        .policy_document(mfa_guard::quarantine::document("aws", ACCOUNT).to_string())
-        .send()
-        .await
-        .expect("CreatePolicy")
-        .policy()
-        .and_then(|p| p.arn())
-        .expect("a policy ARN")
-        .to_string();
+    let document = mfa_guard::quarantine::document("aws", ACCOUNT);
+    let quarantine = warden_tests::iam::create_policy(&iam, &unique("quarantine"), &document).await;
     let settings = Settings::from_env(
         &[
             ("WARDEN_STATE_TABLE", table.as_str()),

@@ -99,28 +99,7 @@ pub async fn plant(world: &World, tag: &str) -> Planted {
             .await
             .expect("CreateLoginProfile");
     }
-    let device = world
-        .iam
-        .create_virtual_mfa_device()
-        .virtual_mfa_device_name(&planted.user_ok)
-        .send()
-        .await
-        .expect("CreateVirtualMFADevice");
-    let serial = device
-        .virtual_mfa_device()
-        .unwrap()
-        .serial_number()
-        .to_string();
-    world
-        .iam
-        .enable_mfa_device()
-        .user_name(&planted.user_ok)
-        .serial_number(serial)
-        .authentication_code1("123456")
-        .authentication_code2("654321")
-        .send()
-        .await
-        .expect("EnableMFADevice");
+    warden_tests::iam::enable_virtual_mfa(&world.iam, &planted.user_ok, &planted.user_ok).await;
 
     world
         .cloudtrail
