@@ -3,7 +3,7 @@
 //! binary and the local Runtime API. Every mismatch of a suite is reported
 //! together, not just the first.
 
-use super::{Case, Fixture};
+use super::{Case, Fixture, Seeded};
 use crate::fixtures::{handle, observed, settings, unique};
 use serde_json::{Value, json};
 use warden_shared::{CloudTrailEvent, Guard};
@@ -52,16 +52,28 @@ pub fn every_event_file_has_a_case<F: Fixture>() {
     F::EVENTS.assert_cases_cover(F::cases().iter().map(|c| c.file));
 }
 
+/// Seeds `case` (its names tagged `mode`), reads its resources back, and
+/// runs its event in `mode`: what was seeded, the resources before, and
+/// the outcome.
+async fn run_case<F: Fixture>(
+    world: &F::World,
+    case: &Case<F>,
+    mode: &str,
+) -> (Seeded, Option<F::View>, Value) {
+    let seeded = F::seed(world, case, mode).await;
+    let before = F::view(world, &seeded).await;
+    let pipeline = F::pipeline(world, &case_settings(world, mode, case));
+    let outcome = handle(&pipeline, seeded.event.clone()).await;
+    (seeded, before, outcome)
+}
+
 /// Every event file in `remediate` mode: the exact outcome, and the
 /// resources read back as the case says.
 pub async fn remediate_every_file<F: Fixture>() {
     let world = F::world(&shared_endpoint()).await;
     let mut mismatches = Mismatches::default();
     for case in F::cases() {
-        let seeded = F::seed(&world, &case, "remediate").await;
-        let before = F::view(&world, &seeded).await;
-        let pipeline = F::pipeline(&world, &case_settings(&world, "remediate", &case));
-        let outcome = handle(&pipeline, seeded.event.clone()).await;
+        let (seeded, before, outcome) = run_case(&world, &case, "remediate").await;
         mismatches.check(case.file, "outcome", outcome, (case.expect)(&seeded));
         if let Some(before) = before {
             let after = F::view(&world, &seeded).await;
@@ -82,10 +94,7 @@ pub async fn observe_every_file<F: Fixture>() {
     let world = F::world(&shared_endpoint()).await;
     let mut mismatches = Mismatches::default();
     for case in F::cases() {
-        let seeded = F::seed(&world, &case, "observe").await;
-        let before = F::view(&world, &seeded).await;
-        let pipeline = F::pipeline(&world, &case_settings(&world, "observe", &case));
-        let outcome = handle(&pipeline, seeded.event.clone()).await;
+        let (seeded, before, outcome) = run_case(&world, &case, "observe").await;
         mismatches.check(
             case.file,
             "outcome",
