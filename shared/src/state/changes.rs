@@ -13,11 +13,7 @@ impl StateTable {
             message: format!("could not serialise change {}: {e}", record.change_id),
         })?;
         let expires = (record.created_ms() + i64::from(self.settings.audit_days) * DAY_MS) / 1000;
-        self.client
-            .put_item()
-            .table_name(self.table())
-            .item("pk", s(&resource_key(&record.resource)))
-            .item("sk", s(&change_sort_key(record)))
+        self.put(&resource_key(&record.resource), &change_sort_key(record))
             .item("change_id", s(&record.change_id))
             .item("guard", s(&record.guard))
             .item("rule", s(&record.rule))
@@ -95,22 +91,15 @@ impl StateTable {
             resource: suppression.resource.clone(),
             message: format!("`{}` is not an RFC 3339 time", suppression.until),
         })?;
-        self.client
-            .put_item()
-            .table_name(self.table())
-            .item("pk", s(&resource_key(&suppression.resource)))
-            .item(
-                "sk",
-                s(&format!(
-                    "suppress#{}#{}",
-                    suppression.guard, suppression.rule
-                )),
-            )
-            .item("record", s(&json))
-            .item("expires_at", n(until / 1000))
-            .send()
-            .await
-            .map_err(|e| GuardError::from_sdk(PUT, &suppression.resource, e))?;
+        self.put(
+            &resource_key(&suppression.resource),
+            &format!("suppress#{}#{}", suppression.guard, suppression.rule),
+        )
+        .item("record", s(&json))
+        .item("expires_at", n(until / 1000))
+        .send()
+        .await
+        .map_err(|e| GuardError::from_sdk(PUT, &suppression.resource, e))?;
         Ok(())
     }
 
@@ -148,11 +137,7 @@ impl StateTable {
         let hour = format_time(now).get(..13).unwrap_or_default().to_string();
         let expires = (now + 2 * DAY_MS) / 1000;
         let out = self
-            .client
-            .update_item()
-            .table_name(self.table())
-            .key("pk", s(&format!("account#{account}")))
-            .key("sk", s(&format!("hour#{hour}")))
+            .update(&format!("account#{account}"), &format!("hour#{hour}"))
             .update_expression("ADD changes :one SET expires_at = :expires")
             .expression_attribute_values(":one", n(1))
             .expression_attribute_values(":expires", n(expires))

@@ -12,11 +12,7 @@ impl StateTable {
         let now = now_ms();
         let expires = (now + i64::from(self.settings.claim_days) * DAY_MS) / 1000;
         let put = self
-            .client
-            .put_item()
-            .table_name(self.table())
-            .item("pk", s(key))
-            .item("sk", s("claim"))
+            .put(key, "claim")
             .item("state", s("in-progress"))
             .item("claimed_at", s(&format_time(now)))
             .item("claimed_ms", n(now))
@@ -62,11 +58,7 @@ impl StateTable {
 
     /// Marks a claimed delivery handled, to `status`.
     pub async fn finish(&self, key: &str, status: Status) -> Result<(), GuardError> {
-        self.client
-            .update_item()
-            .table_name(self.table())
-            .key("pk", s(key))
-            .key("sk", s("claim"))
+        self.update(key, "claim")
             .update_expression("SET #state = :handled, handled_at = :at, #status = :status")
             .expression_attribute_names("#state", "state")
             .expression_attribute_names("#status", "status")

@@ -2,8 +2,28 @@
 //! kind of item is read and written with.
 
 use super::*;
+use aws_sdk_dynamodb::operation::put_item::builders::PutItemFluentBuilder;
+use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
 
 impl StateTable {
+    /// A put of the item `pk` / `sk` in the table; the caller adds the rest.
+    pub(super) fn put(&self, pk: &str, sk: &str) -> PutItemFluentBuilder {
+        self.client
+            .put_item()
+            .table_name(self.table())
+            .item("pk", s(pk))
+            .item("sk", s(sk))
+    }
+
+    /// An update of the item `pk` / `sk` in the table.
+    pub(super) fn update(&self, pk: &str, sk: &str) -> UpdateItemFluentBuilder {
+        self.client
+            .update_item()
+            .table_name(self.table())
+            .key("pk", s(pk))
+            .key("sk", s(sk))
+    }
+
     pub(super) async fn get(
         &self,
         pk: &str,

@@ -10,11 +10,7 @@ impl StateTable {
     /// gets every part back, to publish one summary for the whole sweep.
     pub async fn begin_sweep(&self, sweep_id: &str, shards: &[String]) -> Result<(), GuardError> {
         let expires = (now_ms() + i64::from(self.settings.claim_days) * DAY_MS) / 1000;
-        self.client
-            .put_item()
-            .table_name(self.table())
-            .item("pk", s(&format!("sweep#{sweep_id}")))
-            .item("sk", s("sweep"))
+        self.put(&format!("sweep#{sweep_id}"), "sweep")
             .item("shards", n(i64::try_from(shards.len()).unwrap_or(i64::MAX)))
             .item("started_at", s(&format_time(now_ms())))
             .item("expires_at", n(expires))
@@ -40,11 +36,7 @@ impl StateTable {
             return Ok(SweepBooks::Untracked);
         }
         let expires = (now_ms() + i64::from(self.settings.claim_days) * DAY_MS) / 1000;
-        self.client
-            .put_item()
-            .table_name(self.table())
-            .item("pk", s(&pk))
-            .item("sk", s(&format!("part#{shard}#{}", new_change_id())))
+        self.put(&pk, &format!("part#{shard}#{}", new_change_id()))
             .item("record", s(&part.to_string()))
             .item("expires_at", n(expires))
             .send()
@@ -55,11 +47,7 @@ impl StateTable {
         }
         // A set, so that a redelivered shard counts once.
         let books = self
-            .client
-            .update_item()
-            .table_name(self.table())
-            .key("pk", s(&pk))
-            .key("sk", s("sweep"))
+            .update(&pk, "sweep")
             .update_expression("ADD ended :shard")
             .expression_attribute_values(":shard", AttributeValue::Ss(vec![shard.to_string()]))
             .return_values(ReturnValue::AllNew)
@@ -81,11 +69,7 @@ impl StateTable {
         }
         // Exactly one run publishes, even if two end the last shards at once.
         let claimed = self
-            .client
-            .update_item()
-            .table_name(self.table())
-            .key("pk", s(&pk))
-            .key("sk", s("sweep"))
+            .update(&pk, "sweep")
             .update_expression("SET summarised_at = :at")
             .condition_expression("attribute_not_exists(summarised_at)")
             .expression_attribute_values(":at", s(&format_time(now_ms())))
