@@ -1,11 +1,12 @@
 //! AWS client set-up, done once per cold start.
 
-use aws_config::timeout::TimeoutConfig;
 use aws_config::BehaviorVersion;
+use aws_config::timeout::TimeoutConfig;
+use std::time::Duration;
+
 /// The SDK configuration every client is built from, for crates that do
 /// not depend on `aws-config` themselves.
 pub use aws_config::SdkConfig;
-use std::time::Duration;
 
 /// One attempt of a call may take this long before the SDK gives it up and
 /// retries.

@@ -250,8 +250,11 @@ impl Guard for MfaGuard {
         aws: &SdkConfig,
     ) -> Result<(Self, iam::IamUsers), ConfigError> {
         let guard = Self::from_env(env)?;
-        let policy = guard.quarantine_policy_arn.clone();
-        Ok((guard, iam::IamUsers::new(aws_sdk_iam::Client::new(aws), policy)))
+        let users = iam::IamUsers::new(
+            aws_sdk_iam::Client::new(aws),
+            guard.quarantine_policy_arn.clone(),
+        );
+        Ok((guard, users))
     }
 
     /// `console-mfa` is fixed as `MfaAction` says, so its fix (and the call

@@ -109,8 +109,7 @@ fn cloudformation_calls_are_recognised() {
         .is_cloudformation()
     );
     assert!(
-        !identity(json!({"type": "IAMUser", "invokedBy": "s3.amazonaws.com"}))
-            .is_cloudformation()
+        !identity(json!({"type": "IAMUser", "invokedBy": "s3.amazonaws.com"})).is_cloudformation()
     );
 }
 
@@ -163,8 +162,7 @@ fn what_is_not_checked_at_all() {
             json!({"detail-type": "EC2 Instance State-change Notification", "detail": {"state": "running"}})
         ),
         Some(
-            "not a CloudTrail event (detail-type `EC2 Instance State-change Notification`)"
-                .into()
+            "not a CloudTrail event (detail-type `EC2 Instance State-change Notification`)".into()
         )
     );
     assert_eq!(
