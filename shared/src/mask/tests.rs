@@ -4,56 +4,26 @@ use crate::detection::Confidence;
 #[test]
 fn documented_examples() {
     use DetectorId::*;
+    // One row per example, as the module documents them.
+    #[rustfmt::skip]
     let cases = [
         (Email, "jane.doe@example.com", "j***@e***.com"),
         (Email, "a@b.co", "a***@b***.co"),
         (Email, "x@localhost", "x***@l***"),
         (AwsAccountId, "123456789012", "********9012"),
         (AwsAccountId, "1234-5678-9012", "********9012"),
-        (
-            AwsAccessKeyId,
-            "AKIAIOSFODNN7EXAMPLE",
-            "AKIA************MPLE",
-        ),
-        (
-            AwsSecretAccessKey,
-            "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
-            "****************************************",
-        ),
-        (
-            UrlCredentials,
-            "https://bob:s3cr3t@db.example.com:5432/x?token=abc",
-            "https://***:***@db.example.com:5432",
-        ),
-        (
-            UrlCredentials,
-            "redis://:hunter2@cache:6379",
-            "redis://***:***@cache:6379",
-        ),
-        (
-            PrivateKey,
-            "-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEA\n-----END RSA PRIVATE KEY-----",
-            "-----BEGIN RSA PRIVATE KEY----- [redacted]",
-        ),
+        (AwsAccessKeyId, "AKIAIOSFODNN7EXAMPLE", "AKIA************MPLE"),
+        (AwsSecretAccessKey, "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "****************************************"),
+        (UrlCredentials, "https://bob:s3cr3t@db.example.com:5432/x?token=abc", "https://***:***@db.example.com:5432"),
+        (UrlCredentials, "redis://:hunter2@cache:6379", "redis://***:***@cache:6379"),
+        (PrivateKey, "-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEA\n-----END RSA PRIVATE KEY-----", "-----BEGIN RSA PRIVATE KEY----- [redacted]"),
         (PaymentCard, "1234567890129012", "1234********9012"),
         (PaymentCard, "4111 1111 1111 1234", "4111********1234"),
         (PhoneNumber, "+44 20 7946 0958", "+**********58"),
         (PhoneNumber, "(555) 123-4567", "********67"),
-        (
-            AwsSessionCredentials,
-            "X-Amz-Signature=9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
-            "X-Amz-Signature=***",
-        ),
-        (
-            AwsSessionCredentials,
-            "SessionToken\": \"IQoJb3JpZ2luX2VjEJr//////////wEaCXVzLWVhc3QtMSJHMEUCIQ",
-            "SessionToken=***",
-        ),
-        (
-            AwsSessionCredentials,
-            "IQoJb3JpZ2luX2VjEJr//////////wEaCXVzLWVhc3QtMSJHMEUCIQ",
-            "IQoJ***",
-        ),
+        (AwsSessionCredentials, "X-Amz-Signature=9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08", "X-Amz-Signature=***"),
+        (AwsSessionCredentials, "SessionToken\": \"IQoJb3JpZ2luX2VjEJr//////////wEaCXVzLWVhc3QtMSJHMEUCIQ", "SessionToken=***"),
+        (AwsSessionCredentials, "IQoJb3JpZ2luX2VjEJr//////////wEaCXVzLWVhc3QtMSJHMEUCIQ", "IQoJ***"),
         (AwsSessionCredentials, "short", "*****"),
     ];
     for (d, input, want) in cases {
