@@ -13,42 +13,27 @@ use warden_tests::fixtures::{event_id, handle, unique};
 #[tokio::test]
 async fn a_trail_is_read_and_fixed_in_its_home_region() {
     let emu = emulator().await;
-    let pipeline = pipeline(&emu, &settings("remediate", &[]));
-
-    // A bare name made in eu-west-1 is the caller's trail there.
-    let by_name = unique("home-name");
-    let mut event_by_name = event("stop-logging-by-name.json", &by_name);
-    event_by_name["region"] = json!("eu-west-1");
-    event_by_name["detail"]["awsRegion"] = json!("eu-west-1");
-    seed(&emu, &by_name, Seed::Weakened, &event_by_name).await;
-    assert_eq!(
-        handle(&pipeline, event_by_name.clone()).await,
-        outcome(
-            &event_by_name,
-            "remediated",
-            None,
-            vec![logging_finding(&arn("eu-west-1", &by_name), true)]
-        )
-    );
-    assert!(view(&emu, "eu-west-1", &by_name).await.unwrap().is_logging);
-
-    // An ARN routes every call to the trail's home region, whatever region
-    // the call was recorded in.
-    let by_arn = unique("home-arn");
-    let mut event_by_arn = event("stop-logging-by-arn.json", &by_arn);
-    event_by_arn["region"] = json!("us-east-1");
-    event_by_arn["detail"]["awsRegion"] = json!("us-east-1");
-    seed(&emu, &by_arn, Seed::Weakened, &event_by_arn).await;
-    assert_eq!(
-        handle(&pipeline, event_by_arn.clone()).await,
-        outcome(
-            &event_by_arn,
-            "remediated",
-            None,
-            vec![logging_finding(&arn("eu-west-1", &by_arn), true)]
-        )
-    );
-    assert!(view(&emu, "eu-west-1", &by_arn).await.unwrap().is_logging);
+    // Both trails live in eu-west-1. A bare name made in eu-west-1 is the
+    // caller's trail there; an ARN routes every call to the trail's home
+    // region, whatever region the call was recorded in.
+    for (tag, file, recorded_in) in [
+        ("home-name", "stop-logging-by-name.json", "eu-west-1"),
+        ("home-arn", "stop-logging-by-arn.json", "us-east-1"),
+    ] {
+        let trail = unique(tag);
+        let mut event = event(file, &trail);
+        event["region"] = json!(recorded_in);
+        event["detail"]["awsRegion"] = json!(recorded_in);
+        seed(&emu, &trail, Seed::Weakened, &event).await;
+        let finding = logging_finding(&arn("eu-west-1", &trail), true);
+        assert_eq!(
+            remediate(&emu, &[], event.clone()).await,
+            remediated(&event, vec![finding]),
+            "{file}"
+        );
+        let after = view(&emu, "eu-west-1", &trail).await.unwrap();
+        assert!(after.is_logging, "{file}: {after:?}");
+    }
 }
 
 #[tokio::test]
@@ -60,17 +45,10 @@ async fn a_deletion_by_arn_quotes_the_arn_as_the_request_named_it() {
     event["detail"]["requestParameters"]["name"] = json!(trail_arn);
     seed(&emu, &trail, Seed::Weakened, &event).await;
 
-    let result = handle(&pipeline(&emu, &settings("remediate", &[])), event.clone()).await;
+    let result = remediate(&emu, &[], event.clone()).await;
 
-    assert_eq!(
-        result,
-        outcome(
-            &event,
-            "notified",
-            Some(DELETED_WHY),
-            vec![deleted_finding(&trail_arn, &trail_arn)]
-        )
-    );
+    let finding = deleted_finding(&trail_arn, &trail_arn);
+    assert_eq!(result, notified(&event, DELETED_WHY, finding));
 }
 
 #[tokio::test]
@@ -97,17 +75,10 @@ async fn an_organization_trail_of_another_account_makes_no_aws_call() {
 
 #[tokio::test]
 async fn a_replayed_deletion_is_reported_again_and_no_trail_is_created() {
-    let emu = emulator().await;
-    let trail = unique("deleted");
-    let event = event("delete-trail.json", &trail);
-    seed(&emu, &trail, Seed::Weakened, &event).await;
+    let (emu, trail, event) = seeded("deleted", "delete-trail.json", Seed::Weakened).await;
     let pipeline = pipeline(&emu, &settings("remediate", &[]));
-    let expected = outcome(
-        &event,
-        "notified",
-        Some(DELETED_WHY),
-        vec![deleted_finding(&arn("us-east-1", &trail), &trail)],
-    );
+    let finding = deleted_finding(&arn("us-east-1", &trail), &trail);
+    let expected = notified(&event, DELETED_WHY, finding);
 
     assert_eq!(handle(&pipeline, event.clone()).await, expected);
     assert_eq!(handle(&pipeline, event.clone()).await, expected);
@@ -132,7 +103,7 @@ async fn a_deletion_of_a_trail_that_exists_again_is_not_reported() {
     // Deleted and recreated before the event is handled: a healthy trail.
     create_healthy(&emu, "us-east-1", &trail, true, &[]).await;
     assert_eq!(
-        handle(&pipeline(&emu, &settings("remediate", &[])), event.clone()).await,
+        remediate(&emu, &[], event.clone()).await,
         outcome(&event, "compliant", None, vec![])
     );
 
@@ -141,16 +112,11 @@ async fn a_deletion_of_a_trail_that_exists_again_is_not_reported() {
     let event_no_key = fixture::event("delete-trail.json", &no_key);
     create_healthy(&emu, "us-east-1", &no_key, false, &[]).await;
     assert_eq!(
-        handle(
-            &pipeline(&emu, &settings("remediate", &[])),
-            event_no_key.clone()
-        )
-        .await,
-        outcome(
+        remediate(&emu, &[], event_no_key.clone()).await,
+        notified(
             &event_no_key,
-            "notified",
-            Some(KMS_WHY),
-            vec![encryption_finding(&arn("us-east-1", &no_key))]
+            KMS_WHY,
+            encryption_finding(&arn("us-east-1", &no_key))
         )
     );
 }
@@ -160,9 +126,11 @@ async fn a_trail_deleted_before_its_stop_event_is_handled_is_skipped() {
     let emu = emulator().await;
     let trail = unique("gone");
     let event = event("stop-logging-by-name.json", &trail);
-    let result = handle(&pipeline(&emu, &settings("remediate", &[])), event.clone()).await;
     let reason = format!("{} no longer exists", arn("us-east-1", &trail));
-    assert_eq!(result, outcome(&event, "skipped", Some(&reason), vec![]));
+    assert_eq!(
+        remediate(&emu, &[], event.clone()).await,
+        skipped(&event, &reason)
+    );
 }
 
 #[tokio::test]
@@ -188,7 +156,7 @@ async fn advanced_selectors_that_keep_write_management_events_are_compliant() {
     );
 
     assert_eq!(
-        handle(&pipeline(&emu, &settings("remediate", &[])), event.clone()).await,
+        remediate(&emu, &[], event.clone()).await,
         outcome(&event, "compliant", None, vec![])
     );
     assert_eq!(view(&emu, "us-east-1", &trail).await.unwrap(), before);
@@ -196,39 +164,23 @@ async fn advanced_selectors_that_keep_write_management_events_are_compliant() {
 
 #[tokio::test]
 async fn a_trail_without_a_kms_key_is_restarted_and_its_encryption_reported() {
-    let emu = emulator().await;
-    let trail = unique("nokey");
-    let event = event("stop-logging-by-name.json", &trail);
-    seed(&emu, &trail, Seed::WeakenedNoKey, &event).await;
+    let (emu, trail, event) =
+        seeded("nokey", "stop-logging-by-name.json", Seed::WeakenedNoKey).await;
     let trail_arn = arn("us-east-1", &trail);
+    let findings = |applied| {
+        vec![
+            logging_finding(&trail_arn, applied),
+            encryption_finding(&trail_arn),
+        ]
+    };
 
     let observe = handle(&pipeline(&emu, &settings("observe", &[])), event.clone()).await;
-    assert_eq!(
-        observe,
-        outcome(
-            &event,
-            "observed",
-            None,
-            vec![
-                logging_finding(&trail_arn, false),
-                encryption_finding(&trail_arn)
-            ]
-        )
-    );
+    assert_eq!(observe, outcome(&event, "observed", None, findings(false)));
     assert!(!view(&emu, "us-east-1", &trail).await.unwrap().is_logging);
 
-    let remediate = handle(&pipeline(&emu, &settings("remediate", &[])), event.clone()).await;
     assert_eq!(
-        remediate,
-        outcome(
-            &event,
-            "notified",
-            Some(KMS_WHY),
-            vec![
-                logging_finding(&trail_arn, true),
-                encryption_finding(&trail_arn)
-            ]
-        )
+        remediate(&emu, &[], event.clone()).await,
+        outcome(&event, "notified", Some(KMS_WHY), findings(true))
     );
     let after = view(&emu, "us-east-1", &trail).await.unwrap();
     assert!(after.is_logging);
@@ -238,9 +190,9 @@ async fn a_trail_without_a_kms_key_is_restarted_and_its_encryption_reported() {
         "Warden never picks a key"
     );
 
-    let lenient = settings("remediate", &[("WARDEN_REQUIRE_TRAIL_KMS_KEY", "false")]);
+    let lenient = [("WARDEN_REQUIRE_TRAIL_KMS_KEY", "false")];
     assert_eq!(
-        handle(&pipeline(&emu, &lenient), event.clone()).await,
+        remediate(&emu, &lenient, event.clone()).await,
         outcome(&event, "compliant", None, vec![])
     );
 }
@@ -262,55 +214,35 @@ async fn an_update_that_breaks_both_settings_is_fixed_in_one_call() {
     );
     let trail_arn = arn("us-east-1", &trail);
 
-    let result = handle(&pipeline(&emu, &settings("remediate", &[])), event.clone()).await;
+    let result = remediate(&emu, &[], event.clone()).await;
 
+    let findings = vec![
+        validation_finding(&trail_arn, true),
+        multi_region_finding(&trail_arn, "us-east-1", true),
+    ];
+    assert_eq!(result, remediated(&event, findings));
+    let fixed = [
+        ("IsMultiRegionTrail", json!(true)),
+        ("LogFileValidationEnabled", json!(true)),
+    ];
     assert_eq!(
-        result,
-        outcome(
-            &event,
-            "remediated",
-            None,
-            vec![
-                validation_finding(&trail_arn, true),
-                multi_region_finding(&trail_arn, "us-east-1", true)
-            ]
-        )
-    );
-    let after = view(&emu, "us-east-1", &trail).await.unwrap();
-    let mut expected = before.clone();
-    expected.settings["IsMultiRegionTrail"] = json!(true);
-    expected.settings["LogFileValidationEnabled"] = json!(true);
-    assert_eq!(
-        after, expected,
+        view(&emu, "us-east-1", &trail).await.unwrap(),
+        with_settings(&before, &fixed),
         "bucket, prefix and KMS key are exactly as they were"
     );
 }
 
 #[tokio::test]
 async fn notify_mode_publishes_the_deletion_with_its_severity() {
-    let emu = emulator().await;
-    let name = unique("alerts");
-    let alerts = warden_tests::Alerts::subscribe(&emu.config, &name).await;
-    let topic = alerts.topic_arn.clone();
-
-    let trail = unique("notify");
-    let event = event("delete-trail.json", &trail);
-    seed(&emu, &trail, Seed::Weakened, &event).await;
-    let mut env = settings("notify", &[]);
-    env.push(("WARDEN_TOPIC_ARN".into(), topic.clone()));
+    let (emu, trail, event) = seeded("notify", "delete-trail.json", Seed::Weakened).await;
+    let alerts = warden_tests::Alerts::subscribe(&emu.config, &unique("alerts")).await;
+    let env = settings("notify", &[("WARDEN_TOPIC_ARN", &alerts.topic_arn)]);
 
     let result = handle(&pipeline(&emu, &env), event.clone()).await;
 
     let trail_arn = arn("us-east-1", &trail);
-    assert_eq!(
-        result,
-        outcome(
-            &event,
-            "notified",
-            None,
-            vec![deleted_finding(&trail_arn, &trail)]
-        )
-    );
+    let finding = deleted_finding(&trail_arn, &trail);
+    assert_eq!(result, outcome(&event, "notified", None, vec![finding]));
     let messages = alerts.received().await;
     assert_eq!(messages.len(), 1);
     let alert: Value = serde_json::from_str(&messages[0]).unwrap();
