@@ -16,7 +16,6 @@ use warden_tests::run_function;
 #[tokio::test]
 async fn a_user_is_quarantined_then_released_when_they_enable_mfa() {
     let emu = emulator().await;
-    let pipeline = pipeline(&emu, &settings("remediate", &emu.quarantine, &[]));
     let user = unique("story");
     seed(&emu, &user, NO_MFA).await;
     let before = view(&emu.iam, &user).await;
@@ -32,20 +31,12 @@ async fn a_user_is_quarantined_then_released_when_they_enable_mfa() {
 
     let created = event("create-login-profile.json", &user);
     assert_eq!(
-        handle(&pipeline, created.clone()).await,
+        remediate(&emu, &[], created.clone()).await,
         quarantined(&created, &user, &emu.quarantine)
     );
-    let quarantined = view(&emu.iam, &user).await;
     assert_eq!(
-        quarantined,
-        View {
-            attached: {
-                let mut a = vec![READ_ONLY.to_string(), emu.quarantine.clone()];
-                a.sort();
-                a
-            },
-            ..before.clone()
-        },
+        view(&emu.iam, &user).await,
+        before.clone().with_quarantine(&emu.quarantine, true),
         "the quarantine policy is attached and nothing else changes"
     );
 
@@ -53,7 +44,7 @@ async fn a_user_is_quarantined_then_released_when_they_enable_mfa() {
     enable_mfa(&emu.iam, &user).await;
     let enabled = event("enable-mfa-device.json", &user);
     assert_eq!(
-        handle(&pipeline, enabled.clone()).await,
+        remediate(&emu, &[], enabled.clone()).await,
         released(&enabled, &user, &emu.quarantine)
     );
     assert_eq!(
@@ -69,7 +60,6 @@ async fn a_user_is_quarantined_then_released_when_they_enable_mfa() {
 #[tokio::test]
 async fn users_with_mfa_or_without_a_password_are_compliant() {
     let emu = emulator().await;
-    let pipeline = pipeline(&emu, &settings("remediate", &emu.quarantine, &[]));
     for (file, seeded) in [
         ("update-login-profile.json", WITH_MFA),
         ("deactivate-mfa-device.json", NO_PASSWORD),
@@ -80,7 +70,7 @@ async fn users_with_mfa_or_without_a_password_are_compliant() {
         let before = view(&emu.iam, &user).await;
         let event = event(file, &user);
         assert_eq!(
-            handle(&pipeline, event.clone()).await,
+            remediate(&emu, &[], event.clone()).await,
             outcome(&event, "compliant", None, vec![]),
             "{file}"
         );
@@ -91,29 +81,17 @@ async fn users_with_mfa_or_without_a_password_are_compliant() {
 #[tokio::test]
 async fn disable_console_deletes_the_password_and_attaches_nothing() {
     let emu = emulator().await;
-    let env = settings(
-        "remediate",
-        &emu.quarantine,
-        &[("WARDEN_MFA_ACTION", "disable-console")],
-    );
     let user = unique("disable");
     seed(&emu, &user, NO_MFA).await;
     let before = view(&emu.iam, &user).await;
     let event = event("create-login-profile.json", &user);
 
-    let result = handle(&pipeline(&emu, &env), event.clone()).await;
+    let disable_console = [("WARDEN_MFA_ACTION", "disable-console")];
+    let result = remediate(&emu, &disable_console, event.clone()).await;
 
     assert_eq!(
         result,
-        outcome(
-            &event,
-            "remediated",
-            None,
-            vec![json!({"rule": "console-mfa", "resource": user_arn(&user),
-                "evidence": format!("{user} can sign in to the console with a password and has no MFA device"),
-                "changes": [{"action": "delete-login-profile", "before": {"ConsoleAccess": true}, "after": {"ConsoleAccess": false}}],
-                "applied": true, "severity": "high"})]
-        )
+        remediated(&event, vec![console_disabled_finding(&user, true)])
     );
     assert_eq!(
         view(&emu.iam, &user).await,
@@ -127,11 +105,12 @@ async fn disable_console_deletes_the_password_and_attaches_nothing() {
 #[tokio::test]
 async fn notify_mode_publishes_the_root_sign_in_as_critical() {
     let emu = emulator().await;
-    let name = unique("alerts");
-    let alerts = warden_tests::Alerts::subscribe(&emu.config, &name).await;
-    let topic = alerts.topic_arn.clone();
-    let mut env = settings("notify", &emu.quarantine, &[]);
-    env.push(("WARDEN_TOPIC_ARN".into(), topic));
+    let alerts = warden_tests::Alerts::subscribe(&emu.config, &unique("alerts")).await;
+    let env = settings(
+        "notify",
+        &emu.quarantine,
+        &[("WARDEN_TOPIC_ARN", &alerts.topic_arn)],
+    );
     let event = event("console-login-root-without-mfa.json", "unused");
 
     let result = handle(&pipeline(&emu, &env), event.clone()).await;
@@ -163,19 +142,16 @@ async fn a_user_deleted_before_the_function_runs_is_skipped() {
     let emu = emulator().await;
     let user = unique("gone");
     let event = event("create-login-profile.json", &user);
-    let result = handle(
-        &pipeline(&emu, &settings("remediate", &emu.quarantine, &[])),
-        event.clone(),
-    )
-    .await;
     let reason = format!("{} no longer exists", user_arn(&user));
-    assert_eq!(result, outcome(&event, "skipped", Some(&reason), vec![]));
+    assert_eq!(
+        remediate(&emu, &[], event.clone()).await,
+        skipped(&event, &reason)
+    );
 }
 
 #[tokio::test]
 async fn a_user_under_a_path_is_named_by_the_sign_ins_arn() {
     let emu = emulator().await;
-    let pipeline = pipeline(&emu, &settings("remediate", &emu.quarantine, &[]));
     let user = unique("path");
     seed_at(&emu, &user, "/ops/", NO_MFA).await;
     let arn = format!("arn:aws:iam::{ACCOUNT}:user/ops/{user}");
@@ -185,8 +161,8 @@ async fn a_user_under_a_path_is_named_by_the_sign_ins_arn() {
     let mut finding = console_mfa_finding(&user, &emu.quarantine, true);
     finding["resource"] = json!(arn);
     assert_eq!(
-        handle(&pipeline, event.clone()).await,
-        outcome(&event, "remediated", None, vec![finding])
+        remediate(&emu, &[], event.clone()).await,
+        remediated(&event, vec![finding])
     );
     assert!(
         view(&emu.iam, &user)
@@ -199,7 +175,6 @@ async fn a_user_under_a_path_is_named_by_the_sign_ins_arn() {
 #[tokio::test]
 async fn malformed_events_fail_with_the_field_named() {
     let emu = emulator().await;
-    let pipeline = pipeline(&emu, &settings("remediate", &emu.quarantine, &[]));
     let failed = |event: &Value, problem: &str| {
         let reason =
             format!("malformed event: event field `detail.requestParameters.userName` {problem}");
@@ -213,11 +188,11 @@ async fn malformed_events_fail_with_the_field_named() {
         .as_object_mut()
         .unwrap()
         .remove("userName");
-    let result = handle(&pipeline, event.clone()).await;
+    let result = remediate(&emu, &[], event.clone()).await;
     assert_eq!(result, failed(&event, "is missing"));
 
     event["detail"]["requestParameters"]["userName"] = json!("../admin");
-    let result = handle(&pipeline, event.clone()).await;
+    let result = remediate(&emu, &[], event.clone()).await;
     assert_eq!(
         result,
         failed(&event, r#"is "../admin", not an IAM user name"#)
@@ -227,7 +202,6 @@ async fn malformed_events_fail_with_the_field_named() {
 #[tokio::test]
 async fn without_a_user_name_iam_acts_on_the_calling_user() {
     let emu = emulator().await;
-    let pipeline = pipeline(&emu, &settings("remediate", &emu.quarantine, &[]));
     let user = unique("self");
     seed(&emu, &user, NO_MFA).await;
     // The user changed their own login profile, naming no user.
@@ -239,7 +213,7 @@ async fn without_a_user_name_iam_acts_on_the_calling_user() {
         .unwrap()
         .remove("userName");
     assert_eq!(
-        handle(&pipeline, event.clone()).await,
+        remediate(&emu, &[], event.clone()).await,
         quarantined(&event, &user, &emu.quarantine)
     );
 }
@@ -272,12 +246,11 @@ async fn a_missing_quarantine_policy_stops_the_start_and_names_the_variable() {
 async fn a_user_who_loses_mfa_while_the_lift_runs_stays_quarantined() {
     use std::sync::Arc;
     use warden_tests::faults::{Effect, FaultProxy};
-    use warden_tests::kit::Fixture;
 
     let proxy = FaultProxy::start(warden_tests::moto().endpoint())
         .await
         .unwrap();
-    let emu = Users::world(proxy.endpoint()).await;
+    let emu = world(proxy.endpoint()).await;
     let user = unique("lift-race");
     seed(&emu, &user, MFA_AND_QUARANTINED).await;
     let event = event("enable-mfa-device.json", &user);
@@ -302,8 +275,7 @@ async fn a_user_who_loses_mfa_while_the_lift_runs_stays_quarantined() {
         1,
     );
 
-    let env = settings("remediate", &emu.quarantine, &[]);
-    let result = handle(&pipeline(&emu, &env), event.clone()).await;
+    let result = remediate(&emu, &[], event).await;
 
     assert_eq!(result["status"], "compliant", "{result}");
     let reason = result["reason"].as_str().unwrap();
