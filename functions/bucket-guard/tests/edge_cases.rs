@@ -1,7 +1,7 @@
 //! bucket-guard's own edge cases against moto, in process (the generic
 //! suites in `suites.rs` run every event file in every mode): exemptions,
 //! customer keys, log-delivery buckets, policy merges and the 20 KB limit,
-//! deleted buckets and malformed events.
+//! and malformed events (a bucket already gone is a generic suite).
 
 // Tests and benchmarks: a failed expectation is a failed run.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -10,20 +10,7 @@ mod fixture;
 
 use fixture::*;
 use serde_json::json;
-use warden_tests::fixtures::{handle, unique};
-
-#[tokio::test]
-async fn a_bucket_deleted_before_the_function_runs_is_skipped() {
-    let emu = emulator().await;
-    let bucket = unique("gone");
-    let event = event("delete-bucket-policy.json", &bucket);
-    let outcome_json = remediate(&emu, &[], event.clone()).await;
-    let reason = format!("{} no longer exists", arn(&bucket));
-    assert_eq!(
-        outcome_json,
-        outcome(&event, "skipped", Some(&reason), vec![])
-    );
-}
+use warden_tests::fixtures::handle;
 
 #[tokio::test]
 async fn raising_keeps_the_buckets_own_customer_key() {

@@ -1,7 +1,7 @@
 //! mfa-guard's own edge cases against moto (the generic suites in
 //! `suites.rs` run every event file in every mode): the quarantine and its
 //! release as one story, compliant users, `disable-console`, exemption tags,
-//! the root sign-in's alert, a deleted user, users under a path, events that
+//! the root sign-in's alert, users under a path, events that
 //! name no user or a bad one, and the second setting the start refuses.
 
 mod fixture;
@@ -134,18 +134,6 @@ async fn notify_mode_publishes_the_root_sign_in_as_critical() {
             "evidence": format!("the root user of account {ACCOUNT} signed in to the console without MFA"),
             "changes": [], "applied": false, "severity": "critical"
         })
-    );
-}
-
-#[tokio::test]
-async fn a_user_deleted_before_the_function_runs_is_skipped() {
-    let emu = emulator().await;
-    let user = unique("gone");
-    let event = event("create-login-profile.json", &user);
-    let reason = format!("{} no longer exists", user_arn(&user));
-    assert_eq!(
-        remediate(&emu, &[], event.clone()).await,
-        skipped(&event, &reason)
     );
 }
 

@@ -1,6 +1,6 @@
 //! trail-guard's own edge cases against moto, in process (the generic
 //! suites in `suites.rs` run every event file in every mode): home regions
-//! and ARNs, organization trails, trails gone or deleted, recreated trails,
+//! and ARNs, organization trails, deleted trails, recreated trails,
 //! advanced selectors, missing KMS keys, exemptions, and the one
 //! `UpdateTrail` that names only what it turns back on.
 
@@ -118,18 +118,6 @@ async fn a_deletion_of_a_trail_that_exists_again_is_not_reported() {
             KMS_WHY,
             encryption_finding(&arn("us-east-1", &no_key))
         )
-    );
-}
-
-#[tokio::test]
-async fn a_trail_deleted_before_its_stop_event_is_handled_is_skipped() {
-    let emu = emulator().await;
-    let trail = unique("gone");
-    let event = event("stop-logging-by-name.json", &trail);
-    let reason = format!("{} no longer exists", arn("us-east-1", &trail));
-    assert_eq!(
-        remediate(&emu, &[], event.clone()).await,
-        skipped(&event, &reason)
     );
 }
 

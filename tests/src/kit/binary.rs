@@ -92,7 +92,7 @@ pub async fn runtime_loop_observe<F: Fixture>(binary: &Path) {
     panic!("no case is remediated");
 }
 
-fn denial_case<F: Fixture>() -> Case<F> {
+pub(super) fn denial_case<F: Fixture>() -> Case<F> {
     F::cases()
         .into_iter()
         .find(|case| case.file == F::DENIAL_FILE)

@@ -191,6 +191,11 @@ macro_rules! guard_suites {
         }
 
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn a_resource_gone_before_the_function_runs_is_skipped() {
+            $crate::kit::a_resource_gone_is_skipped::<$fixture>().await;
+        }
+
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn every_write_throttled_failing_cut_off_denied_or_over_quota() {
             $crate::kit::faults_on_every_write::<$fixture>().await;
         }

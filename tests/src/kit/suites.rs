@@ -229,6 +229,21 @@ pub async fn exemptions<F: Fixture>() {
     );
 }
 
+/// The denial case's event about a resource that is gone by the time the
+/// function reads it (never made here): skipped, the reason naming the
+/// resource, with no finding.
+pub async fn a_resource_gone_is_skipped<F: Fixture>() {
+    let world = F::world(&shared_endpoint()).await;
+    let name = unique("gone");
+    let event = F::EVENTS.load(F::DENIAL_FILE, &name);
+    let env = case_settings(&world, "remediate", &super::binary::denial_case::<F>());
+    let outcome = handle(&F::pipeline(&world, &env), event.clone()).await;
+    let reason = format!("{} no longer exists", F::resource_arn(&name));
+    let skipped =
+        crate::fixtures::outcome(F::EVENTS.guard, &event, "skipped", Some(&reason), vec![]);
+    assert_eq!(outcome, skipped);
+}
+
 /// `notify` mode on the first case with findings: each finding published
 /// once to the topic as its record, and nothing changed.
 pub async fn notify_publishes<F: Fixture>() {
