@@ -46,6 +46,16 @@ impl<G: Guard> Guard for Quiet<G> {
     type Plan = ();
     type Adapter = Gone;
 
+    /// The guard as it starts, with its adapter set aside for one that
+    /// finds nothing.
+    fn start(
+        env: &(impl warden_shared::config::Env + ?Sized),
+        aws: &warden_shared::aws::SdkConfig,
+    ) -> Result<(Self, Gone), warden_shared::ConfigError> {
+        let (guard, _) = G::start(env, aws)?;
+        Ok((Quiet(guard), Gone))
+    }
+
     fn rules(&self) -> &'static [&'static dyn Rule<Self>] {
         &[]
     }
