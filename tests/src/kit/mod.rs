@@ -89,8 +89,13 @@ pub trait Fixture: Sized + Send + Sync + 'static {
         vec![]
     }
 
+    /// The SDK configuration of the world's emulator.
+    fn aws(world: &Self::World) -> &aws_config::SdkConfig;
+
     /// The pipeline in process, as `main` builds it.
-    fn pipeline(world: &Self::World, env: &[(String, String)]) -> Pipeline<Self::Guard>;
+    fn pipeline(world: &Self::World, env: &[(String, String)]) -> Pipeline<Self::Guard> {
+        pipeline(env, Self::aws(world))
+    }
 
     /// The ARN an event about the resource called `name` names, for the
     /// unreachable-endpoint check (the event file is `DENIAL_FILE`).
@@ -153,6 +158,49 @@ impl Seeded {
         self.arns.get(index).map_or("", String::as_str)
     }
 }
+
+/// `event` through `F`'s pipeline in `remediate` mode with Warden's role,
+/// the settings the fixture's world needs and the guard's own settings
+/// `own` (none: the defaults): its outcome.
+pub async fn remediate<F: Fixture>(world: &F::World, own: &[(&str, &str)], event: Value) -> Value {
+    let mut env = crate::fixtures::settings("remediate", F::SELF_ROLE, own);
+    env.extend(F::settings(world));
+    crate::fixtures::handle(&F::pipeline(world, &env), event).await
+}
+
+/// Writes the helpers a fixture gives its guard's edge cases, for the
+/// fixture type `$fixture`: `emulator()` (its world on the shared moto),
+/// `pipeline(world, env)` (as `main` builds it) and `remediate(world, own,
+/// event)` ([`remediate`]).
+#[macro_export]
+macro_rules! fixture_helpers {
+    ($fixture:ty) => {
+        pub async fn emulator() -> $crate::kit::WorldOf<$fixture> {
+            $crate::kit::shared_world::<$fixture>().await
+        }
+
+        pub fn pipeline(
+            world: &$crate::kit::WorldOf<$fixture>,
+            env: &[(String, String)],
+        ) -> $crate::kit::PipelineOf<$fixture> {
+            <$fixture as $crate::kit::Fixture>::pipeline(world, env)
+        }
+
+        pub async fn remediate(
+            world: &$crate::kit::WorldOf<$fixture>,
+            own: &[(&str, &str)],
+            event: $crate::kit::Json,
+        ) -> $crate::kit::Json {
+            $crate::kit::remediate::<$fixture>(world, own, event).await
+        }
+    };
+}
+
+/// What [`fixture_helpers!`](crate::fixture_helpers) names: a fixture's
+/// world, its guard's pipeline, and an event or outcome.
+pub type WorldOf<F> = <F as Fixture>::World;
+pub type PipelineOf<F> = Pipeline<<F as Fixture>::Guard>;
+pub type Json = Value;
 
 /// The state before, unchanged: what cases that change nothing expect.
 pub fn unchanged<V: Clone>(_: &Seeded, before: &V) -> V {
