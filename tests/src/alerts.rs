@@ -78,4 +78,22 @@ impl Alerts {
             .filter_map(|m| m.body().map(str::to_string))
             .collect()
     }
+
+    /// Every alert delivered so far, over four receives (each returns at
+    /// most ten, and SQS may spread them).
+    pub async fn all(&self) -> Vec<String> {
+        let mut received = Vec::new();
+        for _ in 0..4 {
+            received.extend(self.received().await);
+        }
+        received
+    }
+
+    /// The one alert delivered so far, as JSON; fails unless exactly one
+    /// was.
+    pub async fn the_one(&self) -> serde_json::Value {
+        let messages = self.received().await;
+        assert_eq!(messages.len(), 1, "{messages:?}");
+        serde_json::from_str(&messages[0]).expect("an alert is JSON")
+    }
 }

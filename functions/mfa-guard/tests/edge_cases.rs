@@ -119,9 +119,7 @@ async fn notify_mode_publishes_the_root_sign_in_as_critical() {
         result,
         outcome(&event, "notified", None, vec![root_finding()])
     );
-    let messages = alerts.received().await;
-    assert_eq!(messages.len(), 1);
-    let alert: Value = serde_json::from_str(&messages[0]).unwrap();
+    let alert = alerts.the_one().await;
     assert_eq!(
         alert,
         json!({

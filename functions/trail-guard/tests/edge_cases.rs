@@ -231,9 +231,7 @@ async fn notify_mode_publishes_the_deletion_with_its_severity() {
     let trail_arn = arn("us-east-1", &trail);
     let finding = deleted_finding(&trail_arn, &trail);
     assert_eq!(result, outcome(&event, "notified", None, vec![finding]));
-    let messages = alerts.received().await;
-    assert_eq!(messages.len(), 1);
-    let alert: Value = serde_json::from_str(&messages[0]).unwrap();
+    let alert = alerts.the_one().await;
     assert_eq!(
         alert,
         json!({

@@ -168,10 +168,7 @@ async fn past_the_account_limit_the_rest_of_the_hour_is_notify_only() {
         ["remediated", "remediated", "notified", "notified"]
     );
     assert_eq!(view(&emu.s3, &buckets[3]).await.encryption, Value::Null);
-    let mut received = Vec::new();
-    for _ in 0..4 {
-        received.extend(alerts.received().await);
-    }
+    let received = alerts.all().await;
     let notices: Vec<&String> = received
         .iter()
         .filter(|m| m.starts_with("account 123456789012 passed 2 remediations"))
