@@ -45,29 +45,17 @@ impl IamUsers {
     pub async fn read(&self, user: &User) -> Result<Option<Snapshot<UserState>>, GuardError> {
         let name = user.name.as_str();
         let arn = user.arn.as_str();
+        // Every item of a list call, to its last page.
+        macro_rules! every_page {
+            ($call:expr) => {
+                $call.into_paginator().items().send().try_collect()
+            };
+        }
         let (profile, devices, attached, tags) = tokio::join!(
             self.client.get_login_profile().user_name(name).send(),
-            self.client
-                .list_mfa_devices()
-                .user_name(name)
-                .into_paginator()
-                .items()
-                .send()
-                .try_collect(),
-            self.client
-                .list_attached_user_policies()
-                .user_name(name)
-                .into_paginator()
-                .items()
-                .send()
-                .try_collect(),
-            self.client
-                .list_user_tags()
-                .user_name(name)
-                .into_paginator()
-                .items()
-                .send()
-                .try_collect(),
+            every_page!(self.client.list_mfa_devices().user_name(name)),
+            every_page!(self.client.list_attached_user_policies().user_name(name)),
+            every_page!(self.client.list_user_tags().user_name(name)),
         );
         // On a list call about the user, NoSuchEntity can only mean the
         // user is gone.
