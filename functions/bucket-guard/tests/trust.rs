@@ -26,6 +26,22 @@ async fn behind_proxy() -> (FaultProxy, Emulator) {
     (proxy, emu)
 }
 
+/// A new bucket `tag-…` seeded as `seed` for the event in `file`, as
+/// [`seeded`] makes it but behind a fault proxy that has seen nothing yet:
+/// the proxy, the emulator, the bucket's name and the event naming it.
+async fn seeded_behind_proxy(
+    tag: &str,
+    file: &str,
+    seed: Seed,
+) -> (FaultProxy, Emulator, String, Value) {
+    let (proxy, emu) = behind_proxy().await;
+    let bucket = unique(tag);
+    let event = event(file, &bucket);
+    fixture::seed(&emu.s3, &bucket, seed, &event).await;
+    proxy.clear();
+    (proxy, emu, bucket, event)
+}
+
 /// Each finding's rule and whether its fix was made, in outcome order.
 fn applied(result: &Value) -> Vec<(&str, bool)> {
     result["findings"]
@@ -185,10 +201,8 @@ async fn the_accounts_block_public_policy_holds_back_a_public_policy_too() {
 
 #[tokio::test]
 async fn s3_refusing_a_public_policy_is_its_rule_not_a_missing_permission() {
-    let (proxy, emu) = behind_proxy().await;
-    let bucket = unique("refused");
-    let event = event("delete-bucket-policy.json", &bucket);
-    seed(&emu.s3, &bucket, Seed::NoPolicy, &event).await;
+    let (proxy, emu, bucket, event) =
+        seeded_behind_proxy("refused", "delete-bucket-policy.json", Seed::NoPolicy).await;
     let message = format!(
         "User: arn:aws:sts::123456789012:assumed-role/warden/bucket-guard is not authorized to perform: s3:PutBucketPolicy on resource: \"arn:aws:s3:::{bucket}\" because public policies are blocked by the BlockPublicPolicy block public access setting."
     );
@@ -217,11 +231,12 @@ async fn s3_refusing_a_public_policy_is_its_rule_not_a_missing_permission() {
 
 #[tokio::test]
 async fn a_raise_sends_back_every_field_of_the_rule_it_does_not_own() {
-    let (proxy, emu) = behind_proxy().await;
-    let bucket = unique("blocked-types");
-    let event = event("put-bucket-encryption-kms-to-aes256.json", &bucket);
-    seed(&emu.s3, &bucket, Seed::Aes256, &event).await;
-    proxy.clear();
+    let (proxy, emu, _, event) = seeded_behind_proxy(
+        "blocked-types",
+        "put-bucket-encryption-kms-to-aes256.json",
+        Seed::Aes256,
+    )
+    .await;
     // New buckets block SSE-C by default; moto does not keep the field, so
     // the proxy answers the reads with it as S3 would.
     let as_read = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><ServerSideEncryptionConfiguration><Rule><ApplyServerSideEncryptionByDefault><SSEAlgorithm>AES256</SSEAlgorithm></ApplyServerSideEncryptionByDefault><BucketKeyEnabled>false</BucketKeyEnabled><BlockedEncryptionTypes><EncryptionType>SSE-C</EncryptionType></BlockedEncryptionTypes></Rule></ServerSideEncryptionConfiguration>";
@@ -291,11 +306,12 @@ async fn each_bucket_is_called_in_its_own_region() {
 
 #[tokio::test]
 async fn a_statement_added_between_warden_s_read_and_its_write_is_kept() {
-    let (proxy, emu) = behind_proxy().await;
-    let bucket = unique("race");
-    let event = event("put-bucket-policy-without-tls.json", &bucket);
-    seed(&emu.s3, &bucket, Seed::EventPolicy, &event).await;
-    proxy.clear();
+    let (proxy, emu, bucket, event) = seeded_behind_proxy(
+        "race",
+        "put-bucket-policy-without-tls.json",
+        Seed::EventPolicy,
+    )
+    .await;
     let mut theirs = view(&emu.s3, &bucket).await.policy.unwrap();
     let added = json!({"Sid": "AddedMeanwhile", "Effect": "Allow",
         "Principal": {"AWS": "arn:aws:iam::111122223333:root"}, "Action": "s3:GetObject",
@@ -330,11 +346,12 @@ async fn a_statement_added_between_warden_s_read_and_its_write_is_kept() {
 
 #[tokio::test]
 async fn a_stronger_encryption_set_meanwhile_is_never_lowered() {
-    let (proxy, emu) = behind_proxy().await;
-    let bucket = unique("stronger");
-    let event = event("put-bucket-encryption-kms-to-aes256.json", &bucket);
-    seed(&emu.s3, &bucket, Seed::Aes256, &event).await;
-    proxy.clear();
+    let (proxy, emu, bucket, event) = seeded_behind_proxy(
+        "stronger",
+        "put-bucket-encryption-kms-to-aes256.json",
+        Seed::Aes256,
+    )
+    .await;
     // The other writer talks to S3 directly, not through the proxy.
     let (s3, name) = (emulator().await.s3, bucket.clone());
     proxy.inject_after(
