@@ -7,10 +7,7 @@ use super::*;
 /// times in the window, and the fourth time only reports, naming who.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_breaker_trips_on_the_fourth_change_in_the_window() {
-    let emu = emulator().await;
-    let table = state_table(&emu).await;
-    let bucket = unique("fight");
-    seed(&emu.s3, &bucket, Seed::NoEncryption, &Value::Null).await;
+    let (emu, table, bucket) = with_table("fight", Seed::NoEncryption).await;
     let env = settings("remediate", &[("WARDEN_STATE_TABLE", table.as_str())]);
     let pipeline = pipeline(&emu, &env);
     let undo = event("delete-bucket-encryption.json", &bucket);
@@ -180,10 +177,7 @@ async fn past_the_account_limit_the_rest_of_the_hour_is_notify_only() {
 /// answer is an error, so Lambda retries it later.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_delivery_being_handled_elsewhere_is_retried_not_dropped() {
-    let emu = emulator().await;
-    let table = state_table(&emu).await;
-    let bucket = unique("busy");
-    seed(&emu.s3, &bucket, Seed::NoEncryption, &Value::Null).await;
+    let (emu, table, bucket) = with_table("busy", Seed::NoEncryption).await;
     let event = event("delete-bucket-encryption.json", &bucket);
     let id = event["detail"]["eventID"].as_str().unwrap();
     let state = warden_tests::state::table(&emu.config, &table);
@@ -209,10 +203,7 @@ async fn a_delivery_being_handled_elsewhere_is_retried_not_dropped() {
 /// event path and the sweep alike; the other rules still run.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_suppression_is_honoured_like_an_exemption_for_its_rule() {
-    let emu = emulator().await;
-    let table = state_table(&emu).await;
-    let bucket = unique("suppressed");
-    create(&emu.s3, &bucket).await;
+    let (emu, table, bucket) = with_table("suppressed", Seed::Bare).await;
     let state = warden_tests::state::table(&emu.config, &table);
     state
         .suppress(&warden_shared::state::Suppression {

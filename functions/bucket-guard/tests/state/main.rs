@@ -27,6 +27,16 @@ async fn state_table(emu: &Emulator) -> String {
     warden_tests::state::create_table(&emu.config, &unique("state")).await
 }
 
+/// The emulator, a fresh state table and a new bucket `tag-…` seeded as
+/// `seed`: the emulator, the table's name and the bucket's.
+async fn with_table(tag: &str, seed: Seed) -> (Emulator, String, String) {
+    let emu = emulator().await;
+    let table = state_table(&emu).await;
+    let bucket = unique(tag);
+    fixture::seed(&emu.s3, &bucket, seed, &Value::Null).await;
+    (emu, table, bucket)
+}
+
 /// `event` as another delivery of another call: its own event id.
 fn redelivered(mut event: Value) -> Value {
     event["detail"]["eventID"] = json!(format!("e-{}", unique_id()));
@@ -49,11 +59,8 @@ fn statuses(records: &[ChangeRecord]) -> Vec<(String, ChangeStatus)> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_same_event_delivered_twice_is_handled_and_alerted_once() {
-    let emu = emulator().await;
-    let table = state_table(&emu).await;
+    let (emu, table, bucket) = with_table("twice", Seed::Bare).await;
     let alerts = Alerts::subscribe(&emu.config, &unique("alerts")).await;
-    let bucket = unique("twice");
-    create(&emu.s3, &bucket).await;
     let event = event("create-bucket.json", &bucket);
     let mut env = warden_tests::aws::lambda_env(&emu.endpoint);
     env.extend(settings(
@@ -99,10 +106,7 @@ async fn the_same_event_delivered_twice_is_handled_and_alerted_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_change_is_recorded_with_its_exact_before_and_after_and_its_change_id() {
-    let emu = emulator().await;
-    let table = state_table(&emu).await;
-    let bucket = unique("audit");
-    create(&emu.s3, &bucket).await;
+    let (emu, table, bucket) = with_table("audit", Seed::Bare).await;
     let own = json!({"Version": "2012-10-17", "Statement": [{"Sid": "Mine", "Effect": "Deny",
         "Principal": "*", "Action": "s3:DeleteBucket", "Resource": arn(&bucket)}]});
     set_policy(&emu.s3, &bucket, &own).await;
@@ -161,10 +165,7 @@ fn outcome_principal(event: &Value) -> Option<&str> {
 /// writes left and settles each one.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_crash_between_intent_and_result_is_settled_by_the_next_run() {
-    let emu = emulator().await;
-    let table = state_table(&emu).await;
-    let bucket = unique("crash");
-    create(&emu.s3, &bucket).await;
+    let (emu, table, bucket) = with_table("crash", Seed::Bare).await;
     let proxy = FaultProxy::start(&emu.endpoint).await.unwrap();
     // Encryption and the policy are written; Block Public Access never
     // answers, and the process is killed while it waits.
