@@ -25,6 +25,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinHandle;
 
 use crate::error::HarnessError;
+use crate::moto::bind_loopback;
 pub use protocol::operation_of;
 use protocol::{Protocol, signing_region};
 
@@ -128,12 +129,7 @@ impl FaultProxy {
                 detail: "the fault proxy forwards to http:// endpoints only".into(),
             })?
             .to_string();
-        let listener = TcpListener::bind("127.0.0.1:0")
-            .await
-            .map_err(|e| HarnessError::io("binding the fault proxy", e))?;
-        let address = listener
-            .local_addr()
-            .map_err(|e| HarnessError::io("reading the fault proxy's address", e))?;
+        let (listener, address) = bind_loopback("the fault proxy").await?;
         let state = Arc::new(Mutex::new(State::default()));
         let task = tokio::spawn(serve(listener, authority, state.clone()));
         Ok(Self {

@@ -229,6 +229,20 @@ pub(crate) fn free_port(address: &str) -> Result<u16, HarnessError> {
         .map_err(|e| HarnessError::io(format!("finding a free port on {address}"), e))
 }
 
+/// A listener on a free loopback port and its address, for the harness's
+/// own servers; `what` names the server in an error.
+pub(crate) async fn bind_loopback(
+    what: &str,
+) -> Result<(tokio::net::TcpListener, std::net::SocketAddr), HarnessError> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .map_err(|e| HarnessError::io(format!("binding {what}"), e))?;
+    let address = listener
+        .local_addr()
+        .map_err(|e| HarnessError::io(format!("reading {what}'s address"), e))?;
+    Ok((listener, address))
+}
+
 /// Sends `method path` with `body` to moto and requires a 200 answer.
 fn expect_ok(endpoint: &str, method: &str, path: &str, body: &str) -> Result<(), HarnessError> {
     match http_status(endpoint, method, path, body) {

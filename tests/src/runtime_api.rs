@@ -17,11 +17,11 @@ use std::time::{Duration, Instant};
 
 use hyper::body::Bytes;
 use serde_json::Value;
-use tokio::net::TcpListener;
 use tokio::process::{Child, Command};
 use tokio::sync::mpsc;
 
 use crate::error::HarnessError;
+use crate::moto::bind_loopback;
 use child::{Capture, peak_rss_kib, stop};
 use server::{AbortOnDrop, ApiState, PendingEvent, Report, new_request_id, serve};
 
@@ -192,12 +192,7 @@ pub async fn run_function_with_timeout(
         .or_else(|| binary.file_name().map(|n| n.to_string_lossy().into_owned()))
         .unwrap_or_else(|| "function".to_string());
 
-    let listener = TcpListener::bind("127.0.0.1:0")
-        .await
-        .map_err(|e| HarnessError::io("binding the local Runtime API", e))?;
-    let api_addr = listener
-        .local_addr()
-        .map_err(|e| HarnessError::io("reading the Runtime API address", e))?;
+    let (listener, api_addr) = bind_loopback("the local Runtime API").await?;
     let (event_tx, event_rx) = mpsc::channel(1);
     let (report_tx, reports) = mpsc::unbounded_channel();
     let state = Arc::new(ApiState {
