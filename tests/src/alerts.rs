@@ -28,6 +28,42 @@ pub async fn queue(sqs: &aws_sdk_sqs::Client, name: &str) -> (String, String) {
     (queue_url, queue_arn)
 }
 
+/// A new SNS topic named `name`: its ARN.
+pub async fn topic(config: &SdkConfig, name: &str) -> String {
+    aws_sdk_sns::Client::new(config)
+        .create_topic()
+        .name(name)
+        .send()
+        .await
+        .expect("CreateTopic")
+        .topic_arn()
+        .expect("a topic ARN")
+        .to_string()
+}
+
+/// A new SQS queue named `name`, subscribed to `topic_arn` with raw delivery
+/// (a message's body is what was published) and, if given, `filter_policy`
+/// on the message attributes: the queue's URL.
+pub async fn subscribed_queue(
+    config: &SdkConfig,
+    topic_arn: &str,
+    name: &str,
+    filter_policy: Option<&serde_json::Value>,
+) -> String {
+    let (queue_url, queue_arn) = queue(&aws_sdk_sqs::Client::new(config), name).await;
+    let mut subscribe = aws_sdk_sns::Client::new(config)
+        .subscribe()
+        .topic_arn(topic_arn)
+        .protocol("sqs")
+        .endpoint(queue_arn)
+        .attributes("RawMessageDelivery", "true");
+    if let Some(filter) = filter_policy {
+        subscribe = subscribe.attributes("FilterPolicy", filter.to_string());
+    }
+    subscribe.send().await.expect("Subscribe");
+    queue_url
+}
+
 pub struct Alerts {
     /// Pass this as `WARDEN_TOPIC_ARN`.
     pub topic_arn: String,
@@ -38,24 +74,9 @@ pub struct Alerts {
 impl Alerts {
     /// A topic and a queue named `name`, the queue subscribed to the topic.
     pub async fn subscribe(config: &SdkConfig, name: &str) -> Alerts {
-        let sns = aws_sdk_sns::Client::new(config);
         let sqs = aws_sdk_sqs::Client::new(config);
-        let topic = sns
-            .create_topic()
-            .name(name)
-            .send()
-            .await
-            .expect("CreateTopic");
-        let topic_arn = topic.topic_arn().expect("a topic ARN").to_string();
-        let (queue_url, queue_arn) = queue(&sqs, name).await;
-        sns.subscribe()
-            .topic_arn(&topic_arn)
-            .protocol("sqs")
-            .endpoint(queue_arn)
-            .attributes("RawMessageDelivery", "true")
-            .send()
-            .await
-            .expect("Subscribe");
+        let topic_arn = topic(config, name).await;
+        let queue_url = subscribed_queue(config, &topic_arn, name, None).await;
         Alerts {
             topic_arn,
             queue_url,

@@ -4,33 +4,11 @@ use serde_json::{Value, json};
 use std::time::Duration;
 use warden_shared::Context;
 use warden_shared::outcome::Status;
-use warden_tests::alerts::queue;
+use warden_tests::alerts::{subscribed_queue, topic};
 use warden_tests::aws::REGION;
 use warden_tests::fixtures::unique;
 
 use super::{ACCOUNT, aws, bucket, check, pipeline, received};
-
-/// A queue subscribed to `topic` with `filter` as its filter policy on the
-/// message attributes; raw delivery, so the body is the finding record.
-async fn filtered_queue(
-    aws: &aws_config::SdkConfig,
-    topic: &str,
-    name: &str,
-    filter: &Value,
-) -> String {
-    let (queue_url, queue_arn) = queue(&aws_sdk_sqs::Client::new(aws), name).await;
-    aws_sdk_sns::Client::new(aws)
-        .subscribe()
-        .topic_arn(topic)
-        .protocol("sqs")
-        .endpoint(queue_arn)
-        .attributes("RawMessageDelivery", "true")
-        .attributes("FilterPolicy", filter.to_string())
-        .send()
-        .await
-        .unwrap();
-    queue_url
-}
 
 /// README's SNS filter policies work on the message attributes every
 /// finding carries: `guard`, `rule`, `outcome` and `severity`.
@@ -38,18 +16,10 @@ async fn filtered_queue(
 async fn sns_filter_policies_pick_findings_by_their_attributes() {
     let aws = aws().await;
     let s3 = warden_tests::s3(&aws);
-    let topic = aws_sdk_sns::Client::new(&aws)
-        .create_topic()
-        .name(unique("warden-filters"))
-        .send()
-        .await
-        .unwrap()
-        .topic_arn()
-        .unwrap()
-        .to_string();
+    let topic = topic(&aws, &unique("warden-filters")).await;
     let queue = |filter: Value| {
         let (aws, topic) = (aws.clone(), topic.clone());
-        async move { filtered_queue(&aws, &topic, &unique("warden-filter"), &filter).await }
+        async move { subscribed_queue(&aws, &topic, &unique("warden-filter"), Some(&filter)).await }
     };
     let one_guard = queue(json!({"guard": ["bucket-guard"]})).await;
     let other_guard = queue(json!({"guard": ["mfa-guard"]})).await;
