@@ -86,28 +86,22 @@ async fn through_sam<F: Fixture>() {
     report.assert_held();
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "needs Docker and the sam local base image: run tests/run-sam-local"]
-async fn bucket_guard_every_event_file_through_sam_local() {
-    through_sam::<bucket::Buckets>().await;
+/// One test per guard: [`through_sam`] with the guard's fixture.
+macro_rules! through_sam_tests {
+    ($($test:ident => $fixture:ty),* $(,)?) => {$(
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        #[ignore = "needs Docker and the sam local base image: run tests/run-sam-local"]
+        async fn $test() {
+            through_sam::<$fixture>().await;
+        }
+    )*};
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "needs Docker and the sam local base image: run tests/run-sam-local"]
-async fn tag_guard_every_event_file_through_sam_local() {
-    through_sam::<tag::Tags>().await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "needs Docker and the sam local base image: run tests/run-sam-local"]
-async fn mfa_guard_every_event_file_through_sam_local() {
-    through_sam::<mfa::Users>().await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "needs Docker and the sam local base image: run tests/run-sam-local"]
-async fn trail_guard_every_event_file_through_sam_local() {
-    through_sam::<trail::Trails>().await;
+through_sam_tests! {
+    bucket_guard_every_event_file_through_sam_local => bucket::Buckets,
+    tag_guard_every_event_file_through_sam_local => tag::Tags,
+    mfa_guard_every_event_file_through_sam_local => mfa::Users,
+    trail_guard_every_event_file_through_sam_local => trail::Trails,
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
