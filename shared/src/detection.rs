@@ -10,8 +10,22 @@ use std::str::FromStr;
 
 /// The detectors Warden knows, with stable ids used in configuration,
 /// outcomes, alerts and metric dimensions.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    strum::Display,
+    strum::IntoStaticStr,
+)]
 #[serde(rename_all = "kebab-case")]
+#[strum(serialize_all = "kebab-case")]
 pub enum DetectorId {
     Email,
     AwsAccountId,
@@ -38,25 +52,12 @@ impl DetectorId {
     ];
 
     pub fn as_str(self) -> &'static str {
-        match self {
-            DetectorId::Email => "email",
-            DetectorId::AwsAccountId => "aws-account-id",
-            DetectorId::AwsAccessKeyId => "aws-access-key-id",
-            DetectorId::AwsSecretAccessKey => "aws-secret-access-key",
-            DetectorId::UrlCredentials => "url-credentials",
-            DetectorId::PrivateKey => "private-key",
-            DetectorId::PaymentCard => "payment-card",
-            DetectorId::PhoneNumber => "phone-number",
-            DetectorId::AwsSessionCredentials => "aws-session-credentials",
-        }
+        self.into()
     }
 
     /// The id from its name, ignoring case and surrounding blanks.
     pub fn parse(s: &str) -> Option<Self> {
-        let s = s.trim();
-        Self::ALL
-            .into_iter()
-            .find(|d| d.as_str().eq_ignore_ascii_case(s))
+        named(&Self::ALL, s)
     }
 
     /// The marker that replaces a tag value under `WARDEN_TAG_ACTION=redact`:
@@ -99,10 +100,17 @@ impl DetectorId {
     }
 }
 
-impl fmt::Display for DetectorId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
+/// The one of `variants` whose name is `s`, ignoring case and surrounding
+/// blanks: how every setting that names a variant is read.
+pub(crate) fn named<T>(variants: &[T], s: &str) -> Option<T>
+where
+    T: Copy + Into<&'static str>,
+{
+    let s = s.trim();
+    variants
+        .iter()
+        .copied()
+        .find(|v| Into::<&'static str>::into(*v).eq_ignore_ascii_case(s))
 }
 
 impl FromStr for DetectorId {
@@ -114,8 +122,22 @@ impl FromStr for DetectorId {
 }
 
 /// How sure a detector is that the match is real sensitive data.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    strum::Display,
+    strum::IntoStaticStr,
+)]
 #[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
 pub enum Confidence {
     Low,
     Medium,
@@ -124,17 +146,7 @@ pub enum Confidence {
 
 impl Confidence {
     pub fn as_str(self) -> &'static str {
-        match self {
-            Confidence::Low => "low",
-            Confidence::Medium => "medium",
-            Confidence::High => "high",
-        }
-    }
-}
-
-impl fmt::Display for Confidence {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        self.into()
     }
 }
 

@@ -71,13 +71,13 @@ impl TagGuard {
         let identifiers = config::choice(
             env,
             Self::ACCOUNT_IDS_IN_ARNS,
-            &AccountIdsInIdentifiers::ALL,
+            AccountIdsInIdentifiers::ALL,
             AccountIdsInIdentifiers::Ignore,
         )?;
         Ok(Self {
             detectors: Detectors::new(detectors, allow)
                 .with_account_ids_in_identifiers(identifiers),
-            action: config::choice(env, Self::TAG_ACTION, &TagAction::ALL, TagAction::Redact)?,
+            action: config::choice(env, Self::TAG_ACTION, TagAction::ALL, TagAction::Redact)?,
             exemption_tag: env
                 .value(Config::EXEMPTION_TAG)
                 .unwrap_or_else(|| Config::DEFAULT_EXEMPTION_TAG.into()),

@@ -2,13 +2,26 @@
 //! allow-list of known-safe values.
 
 use super::context::is_domain;
-use crate::detection::DetectorId;
+use crate::detection::{DetectorId, named};
 use serde::{Deserialize, Serialize};
-use std::fmt;
+use strum::VariantArray;
 
 /// (`WARDEN_TAG_ACTION`).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    strum::Display,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+)]
 #[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
 pub enum TagAction {
     /// Replace the value with the detector's marker, e.g. `[redacted:email]`.
     #[default]
@@ -18,27 +31,16 @@ pub enum TagAction {
 }
 
 impl TagAction {
-    pub const ALL: [TagAction; 2] = [TagAction::Redact, TagAction::Remove];
+    /// Every action, for crates without `strum`'s trait in scope.
+    pub const ALL: &'static [Self] = Self::VARIANTS;
 
     pub fn as_str(self) -> &'static str {
-        match self {
-            TagAction::Redact => "redact",
-            TagAction::Remove => "remove",
-        }
+        self.into()
     }
 
     /// `redact` or `remove`, ignoring case and surrounding blanks.
     pub fn parse(s: &str) -> Option<Self> {
-        let s = s.trim();
-        Self::ALL
-            .into_iter()
-            .find(|a| a.as_str().eq_ignore_ascii_case(s))
-    }
-}
-
-impl fmt::Display for TagAction {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        named(Self::VARIANTS, s)
     }
 }
 
@@ -51,8 +53,22 @@ impl fmt::Display for TagAction {
 ///
 /// Such an id identifies a resource; it is not a leak. tag-guard maps
 /// `WARDEN_ACCOUNT_IDS_IN_ARNS` to it.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    strum::Display,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+)]
 #[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
 pub enum AccountIdsInIdentifiers {
     /// Not a finding (the default).
     #[default]
@@ -65,27 +81,16 @@ pub enum AccountIdsInIdentifiers {
 }
 
 impl AccountIdsInIdentifiers {
-    pub const ALL: [AccountIdsInIdentifiers; 2] = [Self::Ignore, Self::Report];
+    /// Every choice, for crates without `strum`'s trait in scope.
+    pub const ALL: &'static [Self] = Self::VARIANTS;
 
     pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Ignore => "ignore",
-            Self::Report => "report",
-        }
+        self.into()
     }
 
     /// `ignore` or `report`, ignoring case and surrounding blanks.
     pub fn parse(s: &str) -> Option<Self> {
-        let s = s.trim();
-        Self::ALL
-            .into_iter()
-            .find(|a| a.as_str().eq_ignore_ascii_case(s))
-    }
-}
-
-impl fmt::Display for AccountIdsInIdentifiers {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        named(Self::VARIANTS, s)
     }
 }
 
