@@ -8,14 +8,13 @@
 mod configurations;
 mod world;
 
-use bucket_guard::s3::S3Buckets;
-use bucket_guard::{Bucket, BucketGuard, BucketState, rule};
+use bucket_guard::{Bucket, BucketGuard, rule};
 use serde_json::{Value, json};
 use warden_shared::Guard;
 use warden_shared::state::{ChangeRecord, ChangeStatus};
 use warden_tests::buckets;
 use warden_tests::fixtures::unique;
-use world::{BUCKET_EVENTS, REGION, World, applied, remediate, settle, suppression, world};
+use world::{BUCKET_EVENTS, REGION, World, applied, rolled_back, settle, world};
 
 /// A rule bucket-guard fixes, and the action its change record names.
 type Fix = (&'static str, &'static str);
@@ -36,16 +35,6 @@ async fn encrypted_bucket(w: &World, tag: &str) -> String {
     bucket
 }
 
-/// The bucket's state through bucket-guard's own adapter.
-async fn read(w: &World, bucket: &str) -> BucketState {
-    S3Buckets::new(&w.config)
-        .read(&Bucket::new(bucket, REGION))
-        .await
-        .unwrap()
-        .expect("the bucket exists")
-        .state
-}
-
 /// Warden's fix of `rule` on `bucket` for the event in `file`, made by the
 /// real pipeline and recorded as the pipeline records it; returns the
 /// records of `fixes` (one write can fix several).
@@ -56,27 +45,10 @@ async fn fix(
     env: &[(&str, &str)],
     fixes: &[Fix],
 ) -> Vec<ChangeRecord> {
-    let guard = BucketGuard::from_env(env).unwrap();
-    let before = read(w, bucket).await;
     let event = BUCKET_EVENTS.load(file, bucket);
-    remediate(&w.bucket_pipeline(env), event.clone()).await;
-    let after = read(w, bucket).await;
-    let mut records = vec![];
-    for (rule, action) in fixes {
-        let record = applied(
-            BucketGuard::NAME,
-            rule,
-            &arn(bucket),
-            &event,
-            &[action],
-            guard.written(rule, &before),
-            guard.written(rule, &after),
-        );
-        assert_ne!(record.before, record.after, "{rule} changed something");
-        w.put(&record).await;
-        records.push(record);
-    }
-    records
+    let target = Bucket::new(bucket, REGION);
+    w.fixed(&w.bucket_pipeline(env), &target, &event, fixes)
+        .await
 }
 
 /// A compliant bucket but for its policy, which has a statement of its own
@@ -115,21 +87,12 @@ async fn the_bucket_policy_comes_back_byte_for_byte_with_both_tls_rules_suppress
     let (rollback_id, answer) = settle(answer, 7);
     assert_eq!(
         answer,
-        json!({
-            "change_id": required.change_id,
-            "resource": arn(&bucket),
-            "guard": "bucket-guard",
-            "rule": "tls-required",
-            "status": "rolled-back",
-            "rollback_change_id": "<rollback>",
-            "writes": [{"call": "PutBucketPolicy", "Policy": original}],
-            "restored": {"Policy": original},
-            "also_rolled_back": [version.change_id],
-            "suppressions": [
-                suppression(&arn(&bucket), "bucket-guard", "tls-required", &required.change_id),
-                suppression(&arn(&bucket), "bucket-guard", "tls-version", &version.change_id),
-            ],
-        })
+        rolled_back(
+            required,
+            json!([{"call": "PutBucketPolicy", "Policy": original}]),
+            json!({"Policy": original}),
+            &[version],
+        )
     );
     // Read back independently: the very text the bucket had.
     assert_eq!(

@@ -6,14 +6,12 @@
 
 mod world;
 
-use bucket_guard::s3::S3Buckets;
-use bucket_guard::{Bucket, BucketGuard, rule};
+use bucket_guard::{Bucket, rule};
 use serde_json::{Value, json};
 use std::path::Path;
-use warden_shared::Guard;
 use warden_shared::state::StateSettings;
 use warden_tests::runtime_api::run_function;
-use world::{BUCKET_EVENTS, REGION, ROLLBACK_EVENTS, applied, remediate, world};
+use world::{BUCKET_EVENTS, REGION, ROLLBACK_EVENTS, world};
 
 const BINARY: &str = env!("CARGO_BIN_EXE_rollback");
 
@@ -21,23 +19,13 @@ const BINARY: &str = env!("CARGO_BIN_EXE_rollback");
 async fn the_binary_answers_each_invocation() {
     let w = world().await;
     let (bucket, arn) = w.bare_bucket("rb-bin").await;
-    let adapter = S3Buckets::new(&w.config);
     let target = Bucket::new(&bucket, REGION);
-    let guard = BucketGuard::from_env(&[("X", "")][..]).unwrap();
-    let before = adapter.read(&target).await.unwrap().unwrap().state;
     let event = BUCKET_EVENTS.load("delete-bucket-public-access-block.json", &bucket);
-    remediate(&w.bucket_pipeline(&[]), event.clone()).await;
-    let after = adapter.read(&target).await.unwrap().unwrap().state;
-    let record = applied(
-        "bucket-guard",
-        rule::PUBLIC_ACCESS_BLOCK,
-        &arn,
-        &event,
-        &["put-public-access-block"],
-        guard.written(rule::PUBLIC_ACCESS_BLOCK, &before),
-        guard.written(rule::PUBLIC_ACCESS_BLOCK, &after),
-    );
-    w.put(&record).await;
+    let fix = (rule::PUBLIC_ACCESS_BLOCK, "put-public-access-block");
+    let mut records = w
+        .fixed(&w.bucket_pipeline(&[]), &target, &event, &[fix])
+        .await;
+    let record = records.remove(0);
 
     let mut env = warden_tests::aws::lambda_env(warden_tests::moto().endpoint());
     env.push(("WARDEN_STATE_TABLE".into(), w.table.clone()));

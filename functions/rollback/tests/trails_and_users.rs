@@ -11,24 +11,13 @@ mod users;
 mod world;
 
 use serde_json::json;
-use trail_guard::cloudtrail::Trails;
-use trail_guard::{Trail, TrailGuard, TrailState, rule};
-use warden_shared::Guard;
+use trail_guard::{Trail, rule};
 use warden_shared::state::{ChangeRecord, ChangeStatus};
 use warden_tests::fixtures::unique;
-use world::{ACCOUNT, REGION, TRAIL_EVENTS, World, applied, remediate, settle, suppression, world};
+use world::{ACCOUNT, REGION, TRAIL_EVENTS, World, rolled_back, settle, world};
 
 fn trail_arn(trail: &str) -> String {
     format!("arn:aws:cloudtrail:{REGION}:{ACCOUNT}:trail/{trail}")
-}
-
-async fn read_trail(w: &World, trail: &str) -> TrailState {
-    Trails::new(&w.config)
-        .read(&Trail::new(trail, REGION, ACCOUNT))
-        .await
-        .unwrap()
-        .expect("the trail exists")
-        .state
 }
 
 async fn is_logging(w: &World, trail: &str) -> bool {
@@ -63,25 +52,11 @@ const MULTI_REGION: Fix = (rule::MULTI_REGION, "update-trail");
 
 /// trail-guard's fix of `rule` for the event in `file` (whose call the
 /// test has made), recorded as the pipeline records it.
-async fn fix_trail(w: &World, trail: &str, file: &str, (rule, action): Fix) -> ChangeRecord {
-    let guard = TrailGuard {
-        require_kms_key: false,
-    };
-    let before = read_trail(w, trail).await;
+async fn fix_trail(w: &World, trail: &str, file: &str, fix: Fix) -> ChangeRecord {
     let event = TRAIL_EVENTS.load(file, trail);
-    remediate(&w.trail_pipeline(), event.clone()).await;
-    let after = read_trail(w, trail).await;
-    let record = applied(
-        TrailGuard::NAME,
-        rule,
-        &trail_arn(trail),
-        &event,
-        &[action],
-        guard.written(rule, &before),
-        guard.written(rule, &after),
-    );
-    w.put(&record).await;
-    record
+    let target = Trail::new(trail, REGION, ACCOUNT);
+    let mut records = w.fixed(&w.trail_pipeline(), &target, &event, &[fix]).await;
+    records.remove(0)
 }
 
 async fn turn_validation_off(w: &World, trail: &str) {
@@ -123,18 +98,12 @@ async fn a_trail_warden_started_is_stopped_again() {
     let (rollback_id, answer) = settle(answer, 7);
     assert_eq!(
         answer,
-        json!({
-            "change_id": record.change_id,
-            "resource": trail_arn(&trail),
-            "guard": "trail-guard",
-            "rule": "trail-logging",
-            "status": "rolled-back",
-            "rollback_change_id": "<rollback>",
-            "writes": [{"call": "StopLogging"}],
-            "restored": {"IsLogging": false},
-            "also_rolled_back": [],
-            "suppressions": [suppression(&trail_arn(&trail), "trail-guard", "trail-logging", &record.change_id)],
-        })
+        rolled_back(
+            &record,
+            json!([{"call": "StopLogging"}]),
+            json!({"IsLogging": false}),
+            &[],
+        )
     );
     assert!(!is_logging(&w, &trail).await);
     let changes = w.changes(&trail_arn(&trail)).await;

@@ -4,7 +4,7 @@
 //! since is refused with the difference, and a dry run writes nothing.
 
 use super::{DEFAULT_ENCRYPTION, PUBLIC_ACCESS_BLOCK, arn, encrypted_bucket, fix};
-use crate::world::{World, block, settle, suppression, world};
+use crate::world::{World, block, rolled_back, settle, world};
 use serde_json::json;
 use warden_tests::buckets;
 use warden_tests::fixtures::unique;
@@ -54,18 +54,12 @@ async fn an_encryption_configuration_is_put_back_as_it_was() {
     }]});
     assert_eq!(
         answer,
-        json!({
-            "change_id": records[0].change_id,
-            "resource": arn(&bucket),
-            "guard": "bucket-guard",
-            "rule": "default-encryption",
-            "status": "rolled-back",
-            "rollback_change_id": "<rollback>",
-            "writes": [{"call": "PutBucketEncryption", "ServerSideEncryptionConfiguration": aes256}],
-            "restored": {"ServerSideEncryptionConfiguration": aes256},
-            "also_rolled_back": [],
-            "suppressions": [suppression(&arn(&bucket), "bucket-guard", "default-encryption", &records[0].change_id)],
-        })
+        rolled_back(
+            &records[0],
+            json!([{"call": "PutBucketEncryption", "ServerSideEncryptionConfiguration": aes256}]),
+            json!({"ServerSideEncryptionConfiguration": aes256}),
+            &[],
+        )
     );
     assert_eq!(
         encryption(&w, &bucket).await,

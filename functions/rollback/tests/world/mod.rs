@@ -12,7 +12,7 @@ use rollback::{Rollback, Settings};
 use serde_json::{Value, json};
 use trail_guard::TrailGuard;
 use warden_shared::state::{self, ChangeRecord, ChangeStatus, StateSettings, StateTable};
-use warden_shared::{Config, Guard, Mode, Pipeline, Status, Trigger};
+use warden_shared::{Adapter, Config, Guard, Mode, Pipeline, Resource, Status, Trigger};
 use warden_tests::fixtures::{self, GuardEvents, unique};
 
 pub const ACCOUNT: &str = "123456789012";
@@ -179,6 +179,40 @@ impl World {
             .unwrap_or_else(|e| panic!("no retryable error expected: {e}"))
     }
 
+    /// The changes `pipeline` makes for `event` on `target`, recorded as the
+    /// pipeline records them: a record for each of `fixes` (a rule, and the
+    /// action its record names; one write can fix several), before and after
+    /// from `Guard::written` on what the guard's adapter reads of the target
+    /// before and after the event.
+    pub async fn fixed<G: Guard>(
+        &self,
+        pipeline: &Pipeline<G>,
+        target: &G::Target,
+        event: &Value,
+        fixes: &[(&str, &str)],
+    ) -> Vec<ChangeRecord> {
+        let before = read(pipeline, target).await;
+        remediate(pipeline, event.clone()).await;
+        let after = read(pipeline, target).await;
+        let guard = pipeline.guard();
+        let mut records = vec![];
+        for (rule, action) in fixes {
+            let record = applied(
+                G::NAME,
+                rule,
+                target.arn(),
+                event,
+                &[action],
+                guard.written(rule, &before),
+                guard.written(rule, &after),
+            );
+            assert_ne!(record.before, record.after, "{rule} changed something");
+            self.put(&record).await;
+            records.push(record);
+        }
+        records
+    }
+
     /// Writes `record` as the pipeline does once a change is confirmed.
     pub async fn put(&self, record: &ChangeRecord) {
         self.state.put_change(record).await.expect("PutItem");
@@ -187,6 +221,17 @@ impl World {
     pub async fn changes(&self, resource: &str) -> Vec<ChangeRecord> {
         self.state.changes_of(resource).await.expect("Query")
     }
+}
+
+/// The target's state through the guard's own adapter.
+async fn read<G: Guard>(pipeline: &Pipeline<G>, target: &G::Target) -> G::State {
+    pipeline
+        .adapter()
+        .read(target)
+        .await
+        .unwrap()
+        .unwrap_or_else(|| panic!("{} exists", target.arn()))
+        .state
 }
 
 /// Runs `event` through `pipeline` and checks it remediated.
@@ -315,5 +360,34 @@ pub fn suppression(resource: &str, guard: &str, rule: &str, original: &str) -> V
         "until": "<until>",
         "change_id": "<rollback>",
         "reason": format!("rolled back on request (rollback of {original})"),
+    })
+}
+
+/// What rollback answers when it rolled `record` back, with the
+/// placeholders of [`settle`]: the `writes` it made and what they
+/// `restored`; `also` the changes of the same write, rolled back with it;
+/// the rule of each suppressed.
+pub fn rolled_back(
+    record: &ChangeRecord,
+    writes: Value,
+    restored: Value,
+    also: &[&ChangeRecord],
+) -> Value {
+    let suppressions: Vec<Value> = std::iter::once(record)
+        .chain(also.iter().copied())
+        .map(|r| suppression(&r.resource, &r.guard, &r.rule, &r.change_id))
+        .collect();
+    let also: Vec<&str> = also.iter().map(|r| r.change_id.as_str()).collect();
+    json!({
+        "change_id": record.change_id,
+        "resource": record.resource,
+        "guard": record.guard,
+        "rule": record.rule,
+        "status": "rolled-back",
+        "rollback_change_id": "<rollback>",
+        "writes": writes,
+        "restored": restored,
+        "also_rolled_back": also,
+        "suppressions": suppressions,
     })
 }
