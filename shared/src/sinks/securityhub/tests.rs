@@ -9,15 +9,19 @@ use serde_json::json;
 
 const BUCKET: &str = "arn:aws:s3:::data-bucket";
 
+/// The record of `finding` in `mode`, its check ending `status`.
+fn record_of<'a>(
+    guard: &'a str,
+    finding: &'a Finding,
+    context: &'a Context,
+    (mode, status): (Mode, Status),
+) -> FindingRecord<'a> {
+    FindingRecord::new(guard, finding, context, mode, (status, None))
+}
+
 /// The record of `finding` seen in observe mode.
 fn observed<'a>(guard: &'a str, finding: &'a Finding, context: &'a Context) -> FindingRecord<'a> {
-    FindingRecord::new(
-        guard,
-        finding,
-        context,
-        Mode::Observe,
-        (Status::Observed, None),
-    )
+    record_of(guard, finding, context, (Mode::Observe, Status::Observed))
 }
 
 fn tls_finding(applied: bool) -> Finding {
@@ -40,12 +44,11 @@ fn tls_finding(applied: bool) -> Finding {
 fn a_failed_finding_in_asff() {
     let finding = tls_finding(false);
     let context = Context::sweep("sweep-1", "123456789012", "eu-west-1");
-    let record = FindingRecord::new(
+    let record = record_of(
         "bucket-guard",
         &finding,
         &context,
-        Mode::Notify,
-        (Status::Notified, None),
+        (Mode::Notify, Status::Notified),
     );
     let asff = Asff::of("bucket-guard", &record, "2026-12-02T08:00:00.000Z");
     assert_eq!(
@@ -84,12 +87,11 @@ fn a_failed_finding_in_asff() {
 fn a_confirmed_fix_is_passed_and_resolved() {
     let finding = tls_finding(true);
     let context = Context::sweep("sweep-1", "123456789012", "cn-north-1");
-    let record = FindingRecord::new(
+    let record = record_of(
         "bucket-guard",
         &finding,
         &context,
-        Mode::Remediate,
-        (Status::Remediated, None),
+        (Mode::Remediate, Status::Remediated),
     );
     let asff = Asff::of("bucket-guard", &record, "t");
     assert_eq!(asff.compliance.status, "PASSED");
@@ -252,15 +254,7 @@ fn findings_on_one_resource_and_rule_are_merged() {
     .with_severity(Severity::High);
     let records: Vec<FindingRecord<'_>> = [&first, &second]
         .into_iter()
-        .map(|f| {
-            FindingRecord::new(
-                "tag-guard",
-                f,
-                &context,
-                Mode::Remediate,
-                (Status::Failed, None),
-            )
-        })
+        .map(|f| record_of("tag-guard", f, &context, (Mode::Remediate, Status::Failed)))
         .collect();
     let merged = Asff::of_records("tag-guard", &records, "t");
     assert_eq!(merged.len(), 1);
