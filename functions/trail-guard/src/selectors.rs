@@ -152,6 +152,21 @@ fn text(value: &Value) -> String {
     }
 }
 
+/// The text of `value`'s `key`, `?` where it has none.
+fn text_at(value: &Value, key: &str) -> String {
+    value.get(key).map_or_else(|| "?".into(), text)
+}
+
+/// Each entry of the array at `value`'s `key`, as `each` gives it; none
+/// where there is no such array.
+fn entries<T>(value: &Value, key: &str, each: impl FnMut(&Value) -> T) -> Vec<T> {
+    value
+        .get(key)
+        .and_then(Value::as_array)
+        .map(|items| items.iter().map(each).collect())
+        .unwrap_or_default()
+}
+
 fn summarise_basic(selector: &Value) -> String {
     let mut fields = Vec::new();
     for key in ["readWriteType", "includeManagementEvents"] {
@@ -159,29 +174,15 @@ fn summarise_basic(selector: &Value) -> String {
             fields.push(format!("{key}={}", text(value)));
         }
     }
-    let data: Vec<String> = selector
-        .get("dataResources")
-        .and_then(Value::as_array)
-        .map(|resources| {
-            resources
-                .iter()
-                .map(|r| r.get("type").map_or_else(|| "?".into(), text))
-                .collect()
-        })
-        .unwrap_or_default();
-    if !data.is_empty() {
-        fields.push(format!("dataResources={}", data.join(",")));
-    }
-    let excluded: Vec<String> = selector
-        .get("excludeManagementEventSources")
-        .and_then(Value::as_array)
-        .map(|sources| sources.iter().map(text).collect())
-        .unwrap_or_default();
-    if !excluded.is_empty() {
-        fields.push(format!(
-            "excludeManagementEventSources={}",
-            excluded.join(",")
-        ));
+    let data = entries(selector, "dataResources", |r| text_at(r, "type"));
+    let excluded = entries(selector, "excludeManagementEventSources", text);
+    for (key, list) in [
+        ("dataResources", data),
+        ("excludeManagementEventSources", excluded),
+    ] {
+        if !list.is_empty() {
+            fields.push(format!("{key}={}", list.join(",")));
+        }
     }
     fields.join(" ")
 }
@@ -195,23 +196,17 @@ fn summarise_advanced(selector: &Value) -> String {
         ("notStartsWith", " does not start with "),
         ("notEndsWith", " does not end with "),
     ];
-    let conditions: Vec<String> = selector
-        .get("fieldSelectors")
-        .and_then(Value::as_array)
-        .map(|fields| {
-            fields
-                .iter()
-                .flat_map(|f| {
-                    let field = f.get("field").map_or_else(|| "?".into(), text);
-                    OPERATORS.iter().filter_map(move |(key, op)| {
-                        let values: Vec<String> =
-                            f.get(*key)?.as_array()?.iter().map(text).collect();
-                        (!values.is_empty()).then(|| format!("{field}{op}{}", values.join("|")))
-                    })
-                })
-                .collect()
-        })
-        .unwrap_or_default();
+    let conditions = entries(selector, "fieldSelectors", |f| {
+        let field = text_at(f, "field");
+        OPERATORS
+            .iter()
+            .filter_map(|(key, op)| {
+                let values = entries(f, key, text);
+                (!values.is_empty()).then(|| format!("{field}{op}{}", values.join("|")))
+            })
+            .collect::<Vec<_>>()
+    })
+    .concat();
     let body = conditions.join(" and ");
     match selector.get("name").and_then(Value::as_str) {
         Some(name) if !name.is_empty() => format!("{name:?}: {body}"),
@@ -338,6 +333,16 @@ mod tests {
         assert_eq!(
             summarise_request(&json!({"trailName": "t"})),
             "no event selectors"
+        );
+        let excluding = json!({"eventSelectors": [{"readWriteType": "All",
+            "excludeManagementEventSources": ["kms.amazonaws.com", "rdsdata.amazonaws.com"]}],
+            "advancedEventSelectors": [{"fieldSelectors": [
+                {"field": "eventSource", "notEquals": ["kms.amazonaws.com"], "startsWith": []},
+                {"endsWith": ["-prod", "-test"]}]}]});
+        assert_eq!(
+            summarise_request(&excluding),
+            "eventSelectors [readWriteType=All excludeManagementEventSources=kms.amazonaws.com,rdsdata.amazonaws.com], \
+             advancedEventSelectors [eventSource!=kms.amazonaws.com and ? ends with -prod|-test]"
         );
     }
 }
