@@ -166,37 +166,33 @@ mod tests {
             json!({"type": "AssumedRole", "arn": format!("arn:aws:sts::123456789012:assumed-role/{issuer}/alice"),
                    "sessionContext": {"sessionIssuer": {"arn": format!("arn:aws:iam::123456789012:role/{issuer}")}}})
         };
-        let saml = classify(&event(
-            role("OktaAdmin"),
-            "Success",
-            json!({"MFAUsed": "No", "SamlProviderArn": "arn:aws:iam::123456789012:saml-provider/Okta"}),
-        ));
-        assert!(
-            matches!(&saml, SignIn::Skip(why) if why.starts_with("a SAML-federated sign-in through arn:aws:iam::123456789012:saml-provider/Okta")),
-            "{saml:?}"
-        );
-        let sso = classify(&event(
-            role("aws-reserved/sso.amazonaws.com/AWSReservedSSO_Admin_0123456789abcdef"),
-            "Success",
-            json!({"MFAUsed": "No", "SamlProviderArn": "arn:aws:iam::123456789012:saml-provider/AWSSSO_0123456789abcdef_DO_NOT_DELETE"}),
-        ));
-        assert!(
-            matches!(&sso, SignIn::Skip(why) if why.starts_with("an IAM Identity Center sign-in")),
-            "{sso:?}"
-        );
-        let assumed = classify(&event(role("Broker"), "Success", json!({"MFAUsed": "No"})));
-        assert!(
-            matches!(&assumed, SignIn::Skip(why) if why.starts_with("an assumed-role session signed in")),
-            "{assumed:?}"
-        );
-        let federated = classify(&event(
-            json!({"type": "FederatedUser", "arn": "arn:aws:sts::123456789012:federated-user/bob"}),
-            "Success",
-            json!({"MFAUsed": "No"}),
-        ));
-        assert!(
-            matches!(&federated, SignIn::Skip(why) if why.starts_with("a federated user signed in")),
-            "{federated:?}"
-        );
+        for (identity, extra, says) in [
+            (
+                role("OktaAdmin"),
+                json!({"MFAUsed": "No", "SamlProviderArn": "arn:aws:iam::123456789012:saml-provider/Okta"}),
+                "a SAML-federated sign-in through arn:aws:iam::123456789012:saml-provider/Okta",
+            ),
+            (
+                role("aws-reserved/sso.amazonaws.com/AWSReservedSSO_Admin_0123456789abcdef"),
+                json!({"MFAUsed": "No", "SamlProviderArn": "arn:aws:iam::123456789012:saml-provider/AWSSSO_0123456789abcdef_DO_NOT_DELETE"}),
+                "an IAM Identity Center sign-in",
+            ),
+            (
+                role("Broker"),
+                json!({"MFAUsed": "No"}),
+                "an assumed-role session signed in",
+            ),
+            (
+                json!({"type": "FederatedUser", "arn": "arn:aws:sts::123456789012:federated-user/bob"}),
+                json!({"MFAUsed": "No"}),
+                "a federated user signed in",
+            ),
+        ] {
+            let skipped = classify(&event(identity, "Success", extra));
+            assert!(
+                matches!(&skipped, SignIn::Skip(why) if why.starts_with(says)),
+                "{skipped:?} should start with {says:?}"
+            );
+        }
     }
 }
