@@ -37,6 +37,17 @@ enum Read<T> {
     NoBucket,
 }
 
+impl<T> Read<T> {
+    /// The value found, made into what the rules read; a gone bucket stays
+    /// gone.
+    fn map<U>(self, f: impl FnOnce(T) -> U) -> Read<U> {
+        match self {
+            Read::Found(value) => Read::Found(f(value)),
+            Read::NoBucket => Read::NoBucket,
+        }
+    }
+}
+
 /// Sorts an S3 answer: `absent` is the error code that means "not
 /// configured", `NoSuchBucket` a deleted bucket, anything else an error.
 fn read<T, E>(
@@ -131,19 +142,18 @@ impl S3Buckets {
             .bucket(&bucket.name)
             .send()
             .await;
-        let Read::Found(output) = read(GET_TAGGING, bucket, "NoSuchTagSet", answer)? else {
-            return Ok(Read::NoBucket);
-        };
-        Ok(Read::Found(
-            output
-                .map(|out| {
-                    out.tag_set()
-                        .iter()
-                        .map(|t| (t.key().to_string(), t.value().to_string()))
-                        .collect()
-                })
-                .unwrap_or_default(),
-        ))
+        Ok(
+            read(GET_TAGGING, bucket, "NoSuchTagSet", answer)?.map(|output| {
+                output
+                    .map(|out| {
+                        out.tag_set()
+                            .iter()
+                            .map(|t| (t.key().to_string(), t.value().to_string()))
+                            .collect()
+                    })
+                    .unwrap_or_default()
+            }),
+        )
     }
 
     /// Default encryption as the rules see it, with the configuration as S3
@@ -159,25 +169,24 @@ impl S3Buckets {
             .send()
             .await;
         let absent = "ServerSideEncryptionConfigurationNotFoundError";
-        let Read::Found(output) = read(GET_ENCRYPTION, bucket, absent, answer)? else {
-            return Ok(Read::NoBucket);
-        };
-        let configuration = output.and_then(|out| out.server_side_encryption_configuration);
-        let encryption = configuration
-            .as_ref()
-            .and_then(|config| config.rules().first())
-            .map(|rule| {
-                let default = rule.apply_server_side_encryption_by_default();
-                Encryption {
-                    algorithm: default.map(|d| d.sse_algorithm().as_str().to_string()),
-                    kms_key: default
-                        .and_then(|d| d.kms_master_key_id())
-                        .map(str::to_string),
-                    bucket_key: rule.bucket_key_enabled().unwrap_or(false),
-                }
-            })
-            .unwrap_or_default();
-        Ok(Read::Found((encryption, configuration)))
+        Ok(read(GET_ENCRYPTION, bucket, absent, answer)?.map(|output| {
+            let configuration = output.and_then(|out| out.server_side_encryption_configuration);
+            let encryption = configuration
+                .as_ref()
+                .and_then(|config| config.rules().first())
+                .map(|rule| {
+                    let default = rule.apply_server_side_encryption_by_default();
+                    Encryption {
+                        algorithm: default.map(|d| d.sse_algorithm().as_str().to_string()),
+                        kms_key: default
+                            .and_then(|d| d.kms_master_key_id())
+                            .map(str::to_string),
+                        bucket_key: rule.bucket_key_enabled().unwrap_or(false),
+                    }
+                })
+                .unwrap_or_default();
+            (encryption, configuration)
+        }))
     }
 
     async fn policy(
@@ -216,20 +225,19 @@ impl S3Buckets {
             .send()
             .await;
         let absent = "NoSuchPublicAccessBlockConfiguration";
-        let Read::Found(output) = read(GET_PUBLIC_ACCESS_BLOCK, bucket, absent, answer)? else {
-            return Ok(Read::NoBucket);
-        };
-        Ok(Read::Found(
-            output
-                .as_ref()
-                .and_then(|out| out.public_access_block_configuration())
-                .map(|c| PublicAccessBlock {
-                    block_public_acls: c.block_public_acls().unwrap_or(false),
-                    ignore_public_acls: c.ignore_public_acls().unwrap_or(false),
-                    block_public_policy: c.block_public_policy().unwrap_or(false),
-                    restrict_public_buckets: c.restrict_public_buckets().unwrap_or(false),
-                }),
-        ))
+        Ok(
+            read(GET_PUBLIC_ACCESS_BLOCK, bucket, absent, answer)?.map(|output| {
+                output
+                    .as_ref()
+                    .and_then(|out| out.public_access_block_configuration())
+                    .map(|c| PublicAccessBlock {
+                        block_public_acls: c.block_public_acls().unwrap_or(false),
+                        ignore_public_acls: c.ignore_public_acls().unwrap_or(false),
+                        block_public_policy: c.block_public_policy().unwrap_or(false),
+                        restrict_public_buckets: c.restrict_public_buckets().unwrap_or(false),
+                    })
+            }),
+        )
     }
 
     /// Makes the plan's writes: encryption beside the policy, and the policy
