@@ -196,38 +196,34 @@ fn public_grants() {
     };
     assert!(is_public(&allow(json!("*"), None)));
     assert!(is_public(&allow(json!({"AWS": ["*"]}), None)));
-    assert!(is_public(&allow(
-        json!("*"),
-        Some(json!({"StringEqualsIfExists": {"aws:SourceVpce": "vpce-1"}}))
-    )));
-    assert!(is_public(&allow(
-        json!("*"),
-        Some(json!({"IpAddress": {"aws:SourceIp": "0.0.0.0/0"}}))
-    )));
-    assert!(is_public(&allow(
-        json!("*"),
-        Some(json!({"StringLike": {"aws:PrincipalOrgID": "o-*"}}))
-    )));
-    assert!(is_public(&allow(
-        json!("*"),
-        Some(json!({"StringNotEquals": {"aws:SourceAccount": "111122223333"}}))
-    )));
+    // Public: an Allow to everyone under a condition that does not narrow
+    // who may call...
+    for condition in [
+        json!({"StringEqualsIfExists": {"aws:SourceVpce": "vpce-1"}}),
+        json!({"IpAddress": {"aws:SourceIp": "0.0.0.0/0"}}),
+        json!({"StringLike": {"aws:PrincipalOrgID": "o-*"}}),
+        json!({"StringNotEquals": {"aws:SourceAccount": "111122223333"}}),
+    ] {
+        assert!(
+            is_public(&allow(json!("*"), Some(condition.clone()))),
+            "{condition}"
+        );
+    }
     assert!(is_public(
         &json!({"Statement": [{"Effect": "Allow", "NotPrincipal": {"AWS": "arn:aws:iam::1:root"}, "Action": "s3:*", "Resource": "*"}]})
     ));
 
-    assert!(!is_public(&allow(
-        json!("*"),
-        Some(json!({"StringEquals": {"aws:PrincipalOrgID": "o-abc123"}}))
-    )));
-    assert!(!is_public(&allow(
-        json!("*"),
-        Some(json!({"IpAddress": {"aws:SourceIp": ["203.0.113.0/24"]}}))
-    )));
-    assert!(!is_public(&allow(
-        json!("*"),
-        Some(json!({"StringEquals": {"aws:SourceVpce": "vpce-1a2b3c"}}))
-    )));
+    // ...and not public under one that does.
+    for condition in [
+        json!({"StringEquals": {"aws:PrincipalOrgID": "o-abc123"}}),
+        json!({"IpAddress": {"aws:SourceIp": ["203.0.113.0/24"]}}),
+        json!({"StringEquals": {"aws:SourceVpce": "vpce-1a2b3c"}}),
+    ] {
+        assert!(
+            !is_public(&allow(json!("*"), Some(condition.clone()))),
+            "{condition}"
+        );
+    }
     assert!(!is_public(&allow(
         json!({"AWS": "arn:aws:iam::111122223333:root"}),
         None
