@@ -149,29 +149,19 @@ pub fn plan(
         .customer_key()
         .or(configured_key)
         .map(str::to_string);
-    let target = match required {
+    // Each level's algorithm, key and bucket key.
+    let (algorithm, kms_key, bucket_key) = match required {
         EncryptionLevel::None => return EncryptionPlan::Keep,
-        EncryptionLevel::SseS3 => Encryption {
-            algorithm: Some(AES256.into()),
-            kms_key: None,
-            bucket_key: false,
-        },
-        EncryptionLevel::SseKmsAwsManagedKey => Encryption {
-            algorithm: Some(KMS.into()),
-            kms_key: None,
-            bucket_key: true,
-        },
-        EncryptionLevel::SseKmsCustomerKey => Encryption {
-            algorithm: Some(KMS.into()),
-            kms_key: key,
-            bucket_key: true,
-        },
+        EncryptionLevel::SseS3 => (AES256, None, false),
+        EncryptionLevel::SseKmsAwsManagedKey => (KMS, None, true),
+        EncryptionLevel::SseKmsCustomerKey => (KMS, key, true),
         // S3 Bucket Keys are not supported with DSSE-KMS.
-        EncryptionLevel::DsseKms => Encryption {
-            algorithm: Some(DSSE_KMS.into()),
-            kms_key: key,
-            bucket_key: false,
-        },
+        EncryptionLevel::DsseKms => (DSSE_KMS, key, false),
+    };
+    let target = Encryption {
+        algorithm: Some(algorithm.into()),
+        kms_key,
+        bucket_key,
     };
     let to = target.level().unwrap_or(required);
     EncryptionPlan::Raise {
