@@ -123,13 +123,8 @@ async fn a_policy_that_would_pass_20_kb_is_reported_not_written() {
 
     let result = remediate(&emu, &[], event.clone()).await;
 
-    assert_eq!(result["status"], "notified");
-    let reason = result["reason"].as_str().unwrap();
-    assert!(
-        reason.starts_with("the bucket policy would grow to ")
-            && reason.contains("over S3's 20480-byte limit"),
-        "{reason}"
-    );
+    let reason = reason_starting(&result, "notified", "the bucket policy would grow to ");
+    assert!(reason.contains("over S3's 20480-byte limit"), "{reason}");
     assert_eq!(result["findings"], json!(tls_findings(&bucket, false)));
     assert_eq!(view(&emu.s3, &bucket).await.policy, Some(policy));
 }
