@@ -29,17 +29,18 @@ pub static QUARANTINE: [&dyn Rule<MfaGuard>; 3] =
 pub static DISABLE_CONSOLE: [&dyn Rule<MfaGuard>; 3] =
     [&ConsoleMfaDisableConsole, &QuarantineLift, &RootConsoleMfa];
 
+/// The user and their state, when the subject is a user.
+fn user_of<'a>(input: &Input<'a, MfaGuard>) -> Option<(&'a User, &'a UserState)> {
+    match (input.target, input.state) {
+        (Subject::User(user), MfaState::User(state)) => Some((user, state)),
+        _ => None,
+    }
+}
+
 /// The user and their state, when the subject is a user who can sign in to
 /// the console with a password and has no MFA device.
 fn console_without_mfa<'a>(input: &Input<'a, MfaGuard>) -> Option<(&'a User, &'a UserState)> {
-    match (input.target, input.state) {
-        (Subject::User(user), MfaState::User(state))
-            if state.console_password && state.mfa_devices.is_empty() =>
-        {
-            Some((user, state))
-        }
-        _ => None,
-    }
+    user_of(input).filter(|(_, state)| state.console_password && state.mfa_devices.is_empty())
 }
 
 fn console_evidence(user: &User) -> String {
@@ -130,12 +131,11 @@ impl RuleSpec<MfaGuard> for QuarantineLift {
     );
 
     fn check(&self, _: &MfaGuard, input: &Input<'_, MfaGuard>) -> Vec<Found<()>> {
-        let (Subject::User(user), MfaState::User(state)) = (input.target, input.state) else {
+        let Some((user, state)) =
+            user_of(input).filter(|(_, state)| state.quarantined && !state.mfa_devices.is_empty())
+        else {
             return vec![];
         };
-        if !state.quarantined || state.mfa_devices.is_empty() {
-            return vec![];
-        }
         let evidence = format!(
             "{} has an MFA device now ({}), so the quarantine is no longer needed",
             user.name,
