@@ -21,18 +21,15 @@ async fn raising_keeps_the_buckets_own_customer_key() {
     )
     .await;
     set_encryption(&emu.s3, &bucket, "aws:kms", Some(KEY)).await;
-    let env = settings(
-        "remediate",
-        &[
-            ("WARDEN_MIN_ENCRYPTION", "dsse-kms"),
-            (
-                "WARDEN_KMS_KEY_ARN",
-                "arn:aws:kms:us-east-1:123456789012:key/other",
-            ),
-        ],
-    );
+    let own_settings = [
+        ("WARDEN_MIN_ENCRYPTION", "dsse-kms"),
+        (
+            "WARDEN_KMS_KEY_ARN",
+            "arn:aws:kms:us-east-1:123456789012:key/other",
+        ),
+    ];
 
-    let result = handle(&pipeline(&emu, &env), event.clone()).await;
+    let result = remediate(&emu, &own_settings, event.clone()).await;
 
     let before =
         json!({"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": KEY, "BucketKeyEnabled": false});

@@ -94,18 +94,24 @@ async fn a_change_cloudformation_made_is_notified_naming_the_stack() {
         Value::Null
     );
 
-    let env = settings("remediate", &[("WARDEN_IAC_CHANGES", "remediate")]);
-    let outcome = handle(&pipeline(&emu, &env), redelivered(event)).await;
+    let outcome = remediate(
+        &emu,
+        &[("WARDEN_IAC_CHANGES", "remediate")],
+        redelivered(event),
+    )
+    .await;
     assert_eq!(outcome["status"], "remediated", "{outcome}");
     assert_eq!(view(&emu.s3, &bucket).await.public_access_block, ALL_ON());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_a_state_table_nothing_is_remembered() {
-    let emu = emulator().await;
-    let bucket = unique("nostate");
-    seed(&emu.s3, &bucket, Seed::NoEncryption, &Value::Null).await;
-    let event = event("delete-bucket-encryption.json", &bucket);
+    let (emu, _, event) = seeded(
+        "nostate",
+        "delete-bucket-encryption.json",
+        Seed::NoEncryption,
+    )
+    .await;
     let pipeline = pipeline(&emu, &settings("observe", &[]));
 
     let first = handle(&pipeline, event.clone()).await;

@@ -117,9 +117,9 @@ async fn every_change_is_recorded_with_its_exact_before_and_after_and_its_change
         "Principal": "*", "Action": "s3:DeleteBucket", "Resource": arn(&bucket)}]});
     set_policy(&emu.s3, &bucket, &own).await;
     let policy_as_read = policy_text(&emu.s3, &bucket).await.unwrap();
-    let env = settings("remediate", &[("WARDEN_STATE_TABLE", table.as_str())]);
+    let own_settings = [("WARDEN_STATE_TABLE", table.as_str())];
 
-    let outcome = handle(&pipeline(&emu, &env), event("create-bucket.json", &bucket)).await;
+    let outcome = remediate(&emu, &own_settings, event("create-bucket.json", &bucket)).await;
 
     assert_eq!(outcome["status"], "remediated", "{outcome}");
     let recorded = records(&emu, &table, &bucket).await;
