@@ -14,7 +14,7 @@ use warden_shared::Guard;
 use warden_shared::state::{ChangeRecord, ChangeStatus};
 use warden_tests::buckets;
 use warden_tests::fixtures::unique;
-use world::{BUCKET_EVENTS, REGION, World, applied, rolled_back, settle, world};
+use world::{BUCKET_EVENTS, REGION, World, applied, rolled_back, world};
 
 /// A rule bucket-guard fixes, and the action its change record names.
 type Fix = (&'static str, &'static str);
@@ -83,8 +83,7 @@ async fn the_bucket_policy_comes_back_byte_for_byte_with_both_tls_rules_suppress
     assert_ne!(merged, original, "Warden added its TLS denies");
     let (required, version) = (&records[0], &records[1]);
 
-    let answer = w.ask(json!({"change_id": required.change_id})).await;
-    let (rollback_id, answer) = settle(answer, 7);
+    let (rollback_id, answer) = w.roll_back(required).await;
     assert_eq!(
         answer,
         rolled_back(
@@ -197,8 +196,7 @@ async fn a_rollback_whose_invocation_died_after_the_write_is_finished_by_the_nex
         .await
         .unwrap();
 
-    let answer = w.ask(json!({"change_id": record.change_id})).await;
-    let (rollback_id, answer) = settle(answer, 7);
+    let (rollback_id, answer) = w.roll_back(record).await;
     assert_eq!(rollback_id, begun.change_id, "the begun rollback, finished");
     assert_eq!(answer["status"], "rolled-back", "{answer:#}");
     assert_eq!(

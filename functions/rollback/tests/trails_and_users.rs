@@ -14,7 +14,7 @@ use serde_json::json;
 use trail_guard::{Trail, rule};
 use warden_shared::state::{ChangeRecord, ChangeStatus};
 use warden_tests::fixtures::unique;
-use world::{ACCOUNT, REGION, TRAIL_EVENTS, World, rolled_back, settle, world};
+use world::{ACCOUNT, REGION, TRAIL_EVENTS, World, rolled_back, world};
 
 fn trail_arn(trail: &str) -> String {
     format!("arn:aws:cloudtrail:{REGION}:{ACCOUNT}:trail/{trail}")
@@ -94,8 +94,7 @@ async fn a_trail_warden_started_is_stopped_again() {
     assert_eq!(record.after, json!({"IsLogging": true}));
     assert!(is_logging(&w, &trail).await);
 
-    let answer = w.ask(json!({"change_id": record.change_id})).await;
-    let (rollback_id, answer) = settle(answer, 7);
+    let (rollback_id, answer) = w.roll_back(&record).await;
     assert_eq!(
         answer,
         rolled_back(

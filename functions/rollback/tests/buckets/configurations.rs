@@ -79,8 +79,7 @@ async fn encryption_and_block_public_access_that_were_absent_are_deleted_again()
     let records = fix(&w, &bucket, "create-bucket.json", &[], &fixes).await;
     assert_eq!(block(&w, &bucket).await, Some([true; 4]));
 
-    let answer = w.ask(json!({"change_id": records[1].change_id})).await;
-    let (_, answer) = settle(answer, 7);
+    let (_, answer) = w.roll_back(&records[1]).await;
     assert_eq!(answer["status"], "rolled-back", "{answer:#}");
     assert_eq!(
         answer["writes"],

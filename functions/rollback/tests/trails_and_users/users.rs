@@ -1,7 +1,7 @@
 //! Rolling back mfa-guard's quarantine: the policy detached, the console
 //! password kept.
 
-use crate::world::{ACCOUNT, MFA_EVENTS, REGION, World, rolled_back, settle, world};
+use crate::world::{ACCOUNT, MFA_EVENTS, REGION, World, rolled_back, world};
 use mfa_guard::subject::{Subject, User};
 use serde_json::json;
 use warden_tests::fixtures::unique;
@@ -31,8 +31,7 @@ async fn a_quarantine_is_detached() {
     let record = records.remove(0);
     assert_eq!(attached(&w, &user).await, vec![w.quarantine.clone()]);
 
-    let answer = w.ask(json!({"change_id": record.change_id})).await;
-    let (_, answer) = settle(answer, 7);
+    let (_, answer) = w.roll_back(&record).await;
     assert_eq!(
         answer,
         rolled_back(

@@ -213,6 +213,12 @@ impl World {
         records
     }
 
+    /// Asks rollback to roll `record` back, and [`settle`]s the answer: the
+    /// rule suppressed for `WARDEN_SUPPRESSION_DAYS`'s default, a week.
+    pub async fn roll_back(&self, record: &ChangeRecord) -> (String, Value) {
+        settle(self.ask(json!({"change_id": record.change_id})).await, 7)
+    }
+
     /// Writes `record` as the pipeline does once a change is confirmed.
     pub async fn put(&self, record: &ChangeRecord) {
         self.state.put_change(record).await.expect("PutItem");
