@@ -7,20 +7,9 @@ use serde::{Deserialize, Serialize};
 use strum::VariantArray;
 
 /// (`WARDEN_TAG_ACTION`).
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    Default,
-    PartialEq,
-    Eq,
-    Serialize,
-    Deserialize,
-    strum::Display,
-    strum::IntoStaticStr,
-    strum::VariantArray,
-)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[derive(strum::Display, strum::IntoStaticStr, strum::VariantArray)]
 #[strum(serialize_all = "lowercase")]
 pub enum TagAction {
     /// Replace the value with the detector's marker, e.g. `[redacted:email]`.
@@ -53,21 +42,9 @@ impl TagAction {
 ///
 /// Such an id identifies a resource; it is not a leak. tag-guard maps
 /// `WARDEN_ACCOUNT_IDS_IN_ARNS` to it.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    Default,
-    PartialEq,
-    Eq,
-    Hash,
-    Serialize,
-    Deserialize,
-    strum::Display,
-    strum::IntoStaticStr,
-    strum::VariantArray,
-)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[derive(strum::Display, strum::IntoStaticStr, strum::VariantArray)]
 #[strum(serialize_all = "lowercase")]
 pub enum AccountIdsInIdentifiers {
     /// Not a finding (the default).
