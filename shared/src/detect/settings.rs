@@ -23,10 +23,6 @@ impl TagAction {
     /// Every action, for crates without `strum`'s trait in scope.
     pub const ALL: &'static [Self] = Self::VARIANTS;
 
-    pub fn as_str(self) -> &'static str {
-        self.into()
-    }
-
     /// `redact` or `remove`, ignoring case and surrounding blanks.
     pub fn parse(s: &str) -> Option<Self> {
         named(Self::VARIANTS, s)
@@ -60,10 +56,6 @@ pub enum AccountIdsInIdentifiers {
 impl AccountIdsInIdentifiers {
     /// Every choice, for crates without `strum`'s trait in scope.
     pub const ALL: &'static [Self] = Self::VARIANTS;
-
-    pub fn as_str(self) -> &'static str {
-        self.into()
-    }
 
     /// `ignore` or `report`, ignoring case and surrounding blanks.
     pub fn parse(s: &str) -> Option<Self> {
