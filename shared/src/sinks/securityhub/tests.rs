@@ -40,17 +40,19 @@ fn tls_finding(applied: bool) -> Finding {
     finding
 }
 
+/// bucket-guard's TLS finding (its fix made or not) from sweep `sweep-1` in
+/// `region`, the check in `outcome`, as ASFF at `now`.
+fn tls_asff(applied: bool, region: &str, outcome: (Mode, Status), now: &str) -> Asff {
+    let finding = tls_finding(applied);
+    let context = Context::sweep("sweep-1", "123456789012", region);
+    let record = record_of("bucket-guard", &finding, &context, outcome);
+    Asff::of("bucket-guard", &record, now)
+}
+
 #[test]
 fn a_failed_finding_in_asff() {
-    let finding = tls_finding(false);
-    let context = Context::sweep("sweep-1", "123456789012", "eu-west-1");
-    let record = record_of(
-        "bucket-guard",
-        &finding,
-        &context,
-        (Mode::Notify, Status::Notified),
-    );
-    let asff = Asff::of("bucket-guard", &record, "2026-12-02T08:00:00.000Z");
+    let outcome = (Mode::Notify, Status::Notified);
+    let asff = tls_asff(false, "eu-west-1", outcome, "2026-12-02T08:00:00.000Z");
     assert_eq!(
         asff.to_json().unwrap(),
         json!({
@@ -85,15 +87,12 @@ fn a_failed_finding_in_asff() {
 
 #[test]
 fn a_confirmed_fix_is_passed_and_resolved() {
-    let finding = tls_finding(true);
-    let context = Context::sweep("sweep-1", "123456789012", "cn-north-1");
-    let record = record_of(
-        "bucket-guard",
-        &finding,
-        &context,
+    let asff = tls_asff(
+        true,
+        "cn-north-1",
         (Mode::Remediate, Status::Remediated),
+        "t",
     );
-    let asff = Asff::of("bucket-guard", &record, "t");
     assert_eq!(asff.compliance.status, "PASSED");
     assert_eq!(asff.workflow.status, "RESOLVED");
     assert_eq!(
