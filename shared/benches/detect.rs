@@ -11,27 +11,13 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use std::hint::black_box;
 use warden_shared::detect::{AllowList, DetectorId, Detectors};
 
-/// 50 tags as they appear on real resources: mostly clean, a few with
-/// findings (an email, an account id, an access key id, credentials in a
-/// URL); the account ids inside its ARNs and ECR image are identifiers, not
-/// findings.
-/// Shared with tag-guard's evaluate benchmark.
-fn tags() -> Vec<(String, String)> {
-    let list: Vec<serde_json::Value> =
-        serde_json::from_str(include_str!("fifty-tags.json")).expect("fifty-tags.json is JSON");
-    list.iter()
-        .map(|t| {
-            (
-                t["key"].as_str().unwrap().to_string(),
-                t["value"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect()
-}
+mod common;
+
+use common::fifty_tags;
 
 fn scan_50_tags(c: &mut Criterion) {
     let detectors = Detectors::new(DetectorId::ALL.to_vec(), AllowList::empty());
-    let tags = tags();
+    let tags = fifty_tags();
     let found: usize = tags.iter().map(|(k, v)| detectors.scan(k, v).len()).sum();
     assert!(found >= 4, "the benchmark event should hold a few findings");
 

@@ -15,19 +15,10 @@ use warden_shared::detect::{Detectors, TagAction};
 use warden_shared::rule::assess;
 use warden_shared::{Exemption, Input};
 
-fn fifty_tags() -> Vec<(String, String)> {
-    let list: Vec<serde_json::Value> =
-        serde_json::from_str(include_str!("../../../shared/benches/fifty-tags.json"))
-            .expect("fifty-tags.json is JSON");
-    list.iter()
-        .map(|t| {
-            (
-                t["key"].as_str().unwrap().to_string(),
-                t["value"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect()
-}
+#[path = "../../../shared/benches/common/mod.rs"]
+mod common;
+
+use common::fifty_tags;
 
 fn evaluate_50_tags(c: &mut Criterion) {
     let guard = TagGuard {
