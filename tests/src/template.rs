@@ -287,6 +287,16 @@ pub fn assert_state_and_sink_statements(role: &str) {
 
 /// Asserts a role allows exactly the guard's calls (its rules' reads and
 /// fixes, and what every check reads) and the common ones.
+/// Fails if `actions` holds any of `never`, naming it and the list.
+pub fn assert_none_of(actions: &[String], never: &[&str]) {
+    for action in never {
+        assert!(
+            !actions.iter().any(|a| a == action),
+            "{action}: {actions:?}"
+        );
+    }
+}
+
 pub fn assert_role_allows_exactly(role: &str, guard_actions: &[&str]) {
     let mut expected: Vec<String> = guard_actions
         .iter()

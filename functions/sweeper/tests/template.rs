@@ -13,8 +13,8 @@ use sweeper::permissions::{own, standing};
 use tag_guard::TagGuard;
 use trail_guard::TrailGuard;
 use warden_tests::template::{
-    COMMON_ACTIONS, EVENT_BUS_ACTIONS, SECURITY_HUB_ACTIONS, assert_state_and_sink_statements,
-    assert_variables, function_property, resource, template,
+    COMMON_ACTIONS, EVENT_BUS_ACTIONS, SECURITY_HUB_ACTIONS, assert_none_of,
+    assert_state_and_sink_statements, assert_variables, function_property, resource, template,
 };
 
 /// The conditions a deployment with these parameters sets (with the
@@ -126,23 +126,25 @@ fn the_role_allows_exactly_what_the_sweep_needs_under_every_setting() {
     }
     // Reporting sweeps write nothing at all.
     let observe = needed("observe", MfaAction::Quarantine);
-    for write in [
-        "s3:PutBucketPolicy",
-        "iam:AttachUserPolicy",
-        "tag:TagResources",
-        "cloudtrail:StartLogging",
-    ] {
-        assert!(!observe.iter().any(|a| a == write), "{write}");
-    }
+    assert_none_of(
+        &observe,
+        &[
+            "s3:PutBucketPolicy",
+            "iam:AttachUserPolicy",
+            "tag:TagResources",
+            "cloudtrail:StartLogging",
+        ],
+    );
     // Never trail-guard's event-only restores, whatever the mode.
     let remediate = needed("remediate", MfaAction::Quarantine);
-    for write in [
-        "cloudtrail:StartLogging",
-        "cloudtrail:UpdateTrail",
-        "iam:DeleteLoginProfile",
-    ] {
-        assert!(!remediate.iter().any(|a| a == write), "{write}");
-    }
+    assert_none_of(
+        &remediate,
+        &[
+            "cloudtrail:StartLogging",
+            "cloudtrail:UpdateTrail",
+            "iam:DeleteLoginProfile",
+        ],
+    );
 }
 
 #[test]

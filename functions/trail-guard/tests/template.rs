@@ -10,8 +10,8 @@ use warden_shared::guard::permissions;
 use warden_shared::sinks::SinkSettings;
 use warden_shared::state::StateSettings;
 use warden_tests::template::{
-    allowed_actions, assert_role_allows_exactly, assert_state_and_sink_statements, event_names,
-    every_function_variables, function_property, resource, variables,
+    allowed_actions, assert_none_of, assert_role_allows_exactly, assert_state_and_sink_statements,
+    event_names, every_function_variables, function_property, resource, variables,
 };
 
 fn read_settings() -> Vec<&'static str> {
@@ -62,14 +62,15 @@ fn the_role_allows_only_the_calls_the_rules_make() {
     // Never CreateTrail, DeleteTrail, StopLogging or PutEventSelectors, and no
     // IAM (the unit tests pin the rules' calls, action by action).
     let allowed = allowed_actions("TrailGuardFunctionRole");
-    for never in [
-        "cloudtrail:CreateTrail",
-        "cloudtrail:DeleteTrail",
-        "cloudtrail:StopLogging",
-        "cloudtrail:PutEventSelectors",
-    ] {
-        assert!(!allowed.iter().any(|a| a == never), "{never}: {allowed:?}");
-    }
+    assert_none_of(
+        &allowed,
+        &[
+            "cloudtrail:CreateTrail",
+            "cloudtrail:DeleteTrail",
+            "cloudtrail:StopLogging",
+            "cloudtrail:PutEventSelectors",
+        ],
+    );
     assert!(
         allowed
             .iter()
