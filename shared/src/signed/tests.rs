@@ -1,6 +1,7 @@
 //! Endpoints, signatures, error codes and retries, without a service.
 
 use super::*;
+use aws_smithy_runtime_api::http::StatusCode;
 
 use crate::sinks::securityhub::SERVICE as HUB;
 
