@@ -170,8 +170,9 @@ pub async fn remediate<F: Fixture>(world: &F::World, own: &[(&str, &str)], event
 
 /// Writes the helpers a fixture gives its guard's edge cases, for the
 /// fixture type `$fixture`: `emulator()` (its world on the shared moto),
-/// `pipeline(world, env)` (as `main` builds it) and `remediate(world, own,
-/// event)` ([`remediate`]).
+/// `pipeline(world, env)` (as `main` builds it), `remediate(world, own,
+/// event)` ([`remediate`]) and `outcome(event, status, reason, findings)`
+/// (the guard's exact outcome for an event).
 #[macro_export]
 macro_rules! fixture_helpers {
     ($fixture:ty) => {
@@ -192,6 +193,16 @@ macro_rules! fixture_helpers {
             event: $crate::kit::Json,
         ) -> $crate::kit::Json {
             $crate::kit::remediate::<$fixture>(world, own, event).await
+        }
+
+        pub fn outcome(
+            event: &$crate::kit::Json,
+            status: &str,
+            reason: Option<&str>,
+            findings: Vec<$crate::kit::Json>,
+        ) -> $crate::kit::Json {
+            let guard = <$fixture as $crate::kit::Fixture>::EVENTS.guard;
+            $crate::fixtures::outcome(guard, event, status, reason, findings)
         }
     };
 }
