@@ -10,9 +10,7 @@ use crate::shard::{Cursor, Request, ResourceType, Shard, SweepRequest};
 use crate::summary::{Summary, SweepStatus};
 use aws_config::SdkConfig;
 use bucket_guard::BucketGuard;
-use bucket_guard::s3::S3Buckets;
 use mfa_guard::MfaGuard;
-use mfa_guard::iam::IamUsers;
 use serde_json::Value;
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
@@ -22,10 +20,9 @@ use tag_guard::TagGuard;
 use tag_guard::tagging::Tagging;
 use tokio::sync::Semaphore;
 use trail_guard::TrailGuard;
-use trail_guard::cloudtrail::Trails;
 use warden_shared::config::Env;
 use warden_shared::state::StateTable;
-use warden_shared::{AwsCall, Config, ConfigError, GuardError, Pipeline};
+use warden_shared::{AwsCall, Config, ConfigError, Guard, GuardError, Pipeline};
 
 /// Resources listed but not checked yet, by id, with their targets.
 type Pending<T> = VecDeque<(String, T)>;
@@ -156,26 +153,18 @@ impl Sweeper {
         let settings = SweepSettings::from_env(env)?;
         let mut config = Config::from_env(env)?;
         config.mode = settings.mode;
-        let iam = aws_sdk_iam::Client::new(aws);
-        let mfa = MfaGuard::from_env(env)?;
-        let users = IamUsers::new(iam.clone(), mfa.quarantine_policy_arn.clone());
+        // Each guard as its own function starts it (its settings and its
+        // adapter), under the sweep's mode.
+        let (bucket_guard, buckets) = BucketGuard::start(env, aws)?;
+        let (mfa_guard, users) = MfaGuard::start(env, aws)?;
+        let (trail_guard, trails) = TrailGuard::start(env, aws)?;
         Ok(Self {
-            buckets: Pipeline::build(
-                BucketGuard::from_env(env)?,
-                S3Buckets::new(aws),
-                config.clone(),
-                aws,
-            ),
-            users: Pipeline::build(mfa, users, config.clone(), aws),
-            trails: Pipeline::build(
-                TrailGuard::from_env(env)?,
-                Trails::new(aws),
-                config.clone(),
-                aws,
-            ),
+            buckets: Pipeline::build(bucket_guard, buckets, config.clone(), aws),
+            users: Pipeline::build(mfa_guard, users, config.clone(), aws),
+            trails: Pipeline::build(trail_guard, trails, config.clone(), aws),
             tag_guard: TagGuard::from_env(env)?,
             tags: Mutex::new(HashMap::new()),
-            iam,
+            iam: aws_sdk_iam::Client::new(aws),
             sqs: aws_sdk_sqs::Client::new(aws),
             sns: warden_shared::aws::sns(aws),
             state: config
