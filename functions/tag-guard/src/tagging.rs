@@ -225,21 +225,3 @@ where
         .await
         .map_err(|e| GuardError::from_sdk(call, arn, e))
 }
-
-/// A read's answer; `None` when the service answers with one of the `gone`
-/// error codes, as it does for a resource deleted since the event.
-async fn unless_gone<T, E>(
-    call: AwsCall,
-    arn: &str,
-    gone: &[&str],
-    request: impl Future<Output = Result<T, SdkError<E>>>,
-) -> Result<Option<T>, GuardError>
-where
-    E: ProvideErrorMetadata + std::error::Error + 'static,
-{
-    match request.await {
-        Ok(out) => Ok(Some(out)),
-        Err(e) if e.code().is_some_and(|code| gone.contains(&code)) => Ok(None),
-        Err(e) => Err(GuardError::from_sdk(call, arn, e)),
-    }
-}

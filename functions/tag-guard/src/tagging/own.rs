@@ -2,7 +2,7 @@
 //! does not read (IAM users and roles, trails) or refuses to write, and what
 //! its refusal means where no such call exists.
 
-use super::{Tagging, Tags, pair, sent, unless_gone};
+use super::{Tagging, Tags, pair, sent};
 use crate::services::{
     self, ADD_ELB_TAGS, ADD_TRAIL_TAGS, LIST_ROLE_TAGS, LIST_TRAIL_TAGS, LIST_USER_TAGS,
     REMOVE_ELB_TAGS, REMOVE_TRAIL_TAGS, TAG_QUEUE, TAG_ROLE, TAG_USER, UNTAG_QUEUE, UNTAG_ROLE,
@@ -14,6 +14,7 @@ use aws_sdk_elasticloadbalancingv2::types::Tag as ElbTag;
 use aws_sdk_iam::types::Tag as IamTag;
 use aws_sdk_resourcegroupstagging::types::FailureInfo;
 use std::collections::HashMap;
+use warden_shared::error::found;
 use warden_shared::{AwsCall, GuardError};
 
 /// What IAM answers for a user or role that no longer exists.
@@ -36,17 +37,17 @@ impl Tagging {
             ResourceKind::Tagged | ResourceKind::LoadBalancer | ResourceKind::Queue(_) => Ok(None),
             ResourceKind::IamUser(name) => {
                 let request = self.iam.list_user_tags().user_name(name).max_items(1000);
-                let out = unless_gone(LIST_USER_TAGS, arn, IAM_GONE, request.send()).await?;
+                let out = found(LIST_USER_TAGS, arn, IAM_GONE, request.send().await)?;
                 Ok(out.map(|out| iam(out.tags())))
             }
             ResourceKind::IamRole(name) => {
                 let request = self.iam.list_role_tags().role_name(name).max_items(1000);
-                let out = unless_gone(LIST_ROLE_TAGS, arn, IAM_GONE, request.send()).await?;
+                let out = found(LIST_ROLE_TAGS, arn, IAM_GONE, request.send().await)?;
                 Ok(out.map(|out| iam(out.tags())))
             }
             ResourceKind::Trail => {
                 let request = self.cloudtrail.list_tags().resource_id_list(arn);
-                let out = unless_gone(LIST_TRAIL_TAGS, arn, TRAIL_GONE, request.send()).await?;
+                let out = found(LIST_TRAIL_TAGS, arn, TRAIL_GONE, request.send().await)?;
                 Ok(out.map(|out| {
                     out.resource_tag_list()
                         .iter()
