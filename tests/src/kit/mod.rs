@@ -163,8 +163,7 @@ impl Seeded {
 /// the settings the fixture's world needs and the guard's own settings
 /// `own` (none: the defaults): its outcome.
 pub async fn remediate<F: Fixture>(world: &F::World, own: &[(&str, &str)], event: Value) -> Value {
-    let mut env = crate::fixtures::settings("remediate", F::SELF_ROLE, own);
-    env.extend(F::settings(world));
+    let env = settings_with::<F>(world, "remediate", own);
     crate::fixtures::handle(&F::pipeline(world, &env), event).await
 }
 

@@ -15,7 +15,17 @@ pub fn case_settings<F: Fixture>(
     mode: &str,
     case: &Case<F>,
 ) -> Vec<(String, String)> {
-    let mut env = settings(mode, F::SELF_ROLE, &case.env);
+    settings_with::<F>(world, mode, &case.env)
+}
+
+/// `mode`, Warden's role, the settings the fixture's world needs, and
+/// `own`.
+pub fn settings_with<F: Fixture>(
+    world: &F::World,
+    mode: &str,
+    own: &[(&str, &str)],
+) -> Vec<(String, String)> {
+    let mut env = settings(mode, F::SELF_ROLE, own);
     env.extend(F::settings(world));
     env
 }
